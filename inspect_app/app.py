@@ -1,0 +1,91 @@
+"""create_app(settings) → Litestar: wiring only (templates, static files, security, lifespan)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from inspect_app import __version__
+from inspect_app.db import Database
+from inspect_app.errors import EXCEPTION_HANDLERS
+from inspect_app.permissions import PUBLIC
+from inspect_app.security import (
+    AppCSRFMiddleware,
+    AuthMiddleware,
+    csrf_config,
+    role_guard,
+    security_headers_hook,
+    session_cookie_name,
+)
+from inspect_app.services.auth import LoginThrottle
+from inspect_app.services.checklist_store import sync_checklists
+from inspect_app.settings import ROOT, Settings
+from inspect_app.web import ROUTE_HANDLERS
+from inspect_app.web.templating import configure_environment
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the app for these settings; the database opens (and migrates) on start-up."""
+    settings = settings.with_secret()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = await Database.open(settings.db_path)
+        try:
+            # An invalid checklist file stops start-up with the validator's messages.
+            app.state.checklists = await sync_checklists(db, settings.checklists_dir)
+            app.state.db = db
+            yield
+        finally:
+            await db.close()
+
+    async def provide_db(state: State) -> Database:
+        return state.db
+
+    async def provide_settings() -> Settings:
+        return settings
+
+    template_config = TemplateConfig(
+        directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=configure_environment
+    )
+    return Litestar(
+        route_handlers=[
+            *ROUTE_HANDLERS,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], opt=PUBLIC,
+                                       include_in_schema=False, send_as_attachment=False),
+        ],
+        lifespan=[lifespan],
+        state=State({"throttle": LoginThrottle()}),
+        dependencies={"db": Provide(provide_db), "settings": Provide(provide_settings)},
+        guards=[role_guard],
+        before_send=[security_headers_hook(settings)],
+        middleware=[
+            DefineMiddleware(AppCSRFMiddleware, config=csrf_config(settings),
+                             session_cookie=session_cookie_name(settings)),
+            DefineMiddleware(AuthMiddleware, settings=settings),
+        ],
+        plugins=[HTMXPlugin()],
+        template_config=template_config,
+        exception_handlers=EXCEPTION_HANDLERS,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        openapi_config=OpenAPIConfig(
+            title="Sổ Kiểm Tra API", version=__version__, path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        ),
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={401, 403, 404}),
+        request_max_body_size=1_000_000,  # forms; upload routes raise their own limit
+    )

@@ -1,0 +1,230 @@
+"""The SQLite database: one writer connection, one reader connection, numbered migrations.
+
+SQLite has a single writer. Every write goes through `Database.transaction()`, which holds an
+asyncio lock and opens `BEGIN IMMEDIATE`, so concurrent requests never commit or roll back each
+other's work and a read that upgrades to a write cannot fail with "database is locked".
+Reads use a second connection: in WAL mode they see the last committed state and never wait
+for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+
+class MigrationError(RuntimeError):
+    """An applied migration was edited, or the database is not ours."""
+
+
+def utc_now() -> str:
+    """The current time as ISO-8601 UTC text, the format of every `*_at` column."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    # FULL: findings are official records; a power cut must not lose an acknowledged save.
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class Tx:
+    """The writer connection inside an open transaction; query functions take it for writes."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the last inserted row id."""
+        cur = await self._conn.execute(sql, params)
+        row_id = cur.lastrowid
+        await cur.close()
+        return row_id or 0
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        cur = await self._conn.execute(sql, params)
+        count = cur.rowcount
+        await cur.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+
+class Database:
+    """The app's handle on SQLite. Reads: `fetch_one`/`fetch_all`. Writes: `transaction()`."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating if needed), check integrity, and apply pending migrations."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        migrate(path)
+        writer = await _connect(path)
+        reader = await _connect(path)
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._reader.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Serialise writers and wrap the block in BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+
+# ---------------------------------------------------------------- migrations (synchronous)
+
+
+def _migration_files() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every `migrations/NNNN_name.sql`, in order."""
+    found = []
+    for entry in resources.files("inspect_app.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def connect_sync(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the app's settings (CLI commands and migrations)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    _configure(conn)
+    return conn
+
+
+def migrate(path: Path) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return the names applied.
+
+    An applied migration is never edited: its checksum is recorded, and a changed file stops
+    start-up instead of leaving the schema and the code out of step.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect_sync(path)
+    try:
+        result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if result != "ok":
+            raise MigrationError(f"Cơ sở dữ liệu {path} bị hỏng ({result}); khôi phục từ bản sao lưu.")
+        # WAL is a property of the file: set once, kept across connections.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " number INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row["number"]: row for row in conn.execute("SELECT * FROM schema_migrations")}
+        done: list[str] = []
+        for number, name, sql in _migration_files():
+            digest = hashlib.sha256(sql.encode()).hexdigest()
+            if number in applied:
+                if applied[number]["sha256"] != digest:
+                    raise MigrationError(
+                        f"Migration {name} đã được áp dụng nhưng nội dung đã bị sửa; "
+                        "hãy thêm một migration mới thay vì sửa migration cũ."
+                    )
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (number, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
+                    (number, name, digest, utc_now()),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            done.append(name)
+        return done
+    finally:
+        conn.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (triggers contain `;` inside BEGIN … END)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def backup(source: Path, dest: Path) -> None:
+    """Copy a live database consistently with SQLite's online backup API (never a file copy)."""
+    if dest.exists():
+        raise FileExistsError(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(dest)
+    try:
+        src.execute("PRAGMA busy_timeout = 10000")
+        # pages=-1 copies everything in one step under one read snapshot: consistent even
+        # while the server keeps writing.
+        src.backup(dst, pages=-1)
+        check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            raise MigrationError(f"Bản sao lưu không toàn vẹn: {check}")
+    finally:
+        dst.close()
+        src.close()

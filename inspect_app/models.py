@@ -1,0 +1,119 @@
+"""Records as the app passes them around: frozen msgspec Structs built from query rows."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Role = Literal["admin", "lead", "inspector", "unit"]
+UnitKind = Literal["xa", "phuong", "dac_khu", "so_nganh"]
+VisitStatus = Literal["planned", "in_progress", "submitted", "signed_off", "amended"]
+MemberRole = Literal["truong_doan", "pho_doan", "thanh_vien", "thu_ky"]
+
+ROLE_LABELS: dict[str, str] = {
+    "admin": "Sở Nội vụ",
+    "lead": "Trưởng đoàn",
+    "inspector": "Kiểm tra viên",
+    "unit": "Cán bộ đơn vị",
+}
+UNIT_KIND_LABELS: dict[str, str] = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "so_nganh": "Sở, ngành"}
+VISIT_STATUS_LABELS: dict[str, str] = {
+    "planned": "Đã lên lịch",
+    "in_progress": "Đang kiểm tra",
+    "submitted": "Đã nộp",
+    "signed_off": "Đã ký duyệt",
+    "amended": "Đã điều chỉnh",
+}
+MEMBER_ROLE_LABELS: dict[str, str] = {
+    "truong_doan": "Trưởng đoàn",
+    "pho_doan": "Phó trưởng đoàn",
+    "thanh_vien": "Thành viên",
+    "thu_ky": "Thư ký",
+}
+
+
+class User(msgspec.Struct, frozen=True):
+    id: int
+    username: str
+    full_name: str
+    title: str
+    role: Role
+    unit_code: str | None
+    active: bool
+
+
+class Unit(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    kind: UnitKind
+    province_code: str
+    province_name: str = ""
+
+
+class Plan(msgspec.Struct, frozen=True):
+    id: int
+    number: str
+    issued_on: str
+    issuer: str
+    title: str
+    legal_basis: str
+    period_start: str
+    period_end: str
+    province_code: str | None = None
+
+
+class TeamMember(msgspec.Struct, frozen=True):
+    user_id: int
+    username: str
+    full_name: str
+    title: str
+    role: MemberRole
+
+
+class Team(msgspec.Struct, frozen=True):
+    id: int
+    plan_id: int
+    name: str
+    decision_number: str
+    decision_date: str | None
+    members: list[TeamMember] = []
+
+
+class Visit(msgspec.Struct, frozen=True):
+    id: int
+    plan_id: int
+    plan_number: str
+    unit_code: str
+    unit_name: str
+    unit_kind: UnitKind
+    team_id: int
+    team_name: str
+    scheduled_on: str
+    kind: Literal["scheduled", "surprise"]
+    checklist_id: str
+    checklist_version: str
+    checklist_title: str
+    status: VisitStatus
+
+
+class AuditEntry(msgspec.Struct, frozen=True):
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before_json: str | None
+    after_json: str | None
+    ip: str
+
+
+class ChecklistVersion(msgspec.Struct, frozen=True):
+    checklist_id: str
+    version_hash: str
+    version_label: str
+    title: str
+    item_count: int
+    max_points: float
+    first_loaded_at: str

@@ -1,0 +1,38 @@
+"""Who may do what: plain functions, easy to unit-test, used by guards and handlers."""
+
+from __future__ import annotations
+
+from inspect_app.models import User, Visit
+
+ADMIN, LEAD, INSPECTOR, UNIT = "admin", "lead", "inspector", "unit"
+ALL_ROLES = (ADMIN, LEAD, INSPECTOR, UNIT)
+STAFF = (ADMIN, LEAD, INSPECTOR)  # the Sở Nội vụ side, as opposed to inspected units
+
+
+def allow(*roles: str) -> dict:
+    """Route `opt` declaring the roles that may use it: `@get(..., opt=allow(ADMIN))`."""
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown roles: {unknown}")
+    return {"roles": frozenset(roles)}
+
+
+PUBLIC = {"public": True}
+"""Route `opt` for the few routes anyone may use (login, health, static files)."""
+
+
+def role_allowed(opt: dict, role: str | None) -> bool:
+    """Does this route admit this role? A route that declares nothing admits nobody."""
+    if opt.get("public"):
+        return True
+    roles = opt.get("roles")
+    return bool(roles) and role in roles
+
+
+def can_see_visit(user: User, visit: Visit, is_member: bool) -> bool:
+    """Admin sees all; lead and inspector their teams' visits; a unit officer only their unit's."""
+    if user.role == ADMIN:
+        return True
+    if user.role == UNIT:
+        return visit.unit_code == user.unit_code
+    return is_member

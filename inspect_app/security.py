@@ -1,0 +1,161 @@
+"""Who is calling: session cookie or Bearer token → `request.user`; the role guard; CSRF; headers.
+
+Every route declares who may use it (`opt=allow(...)` or `opt=PUBLIC`). One app-wide guard
+reads that declaration, so a route that forgets it is closed to everybody rather than open.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware.csrf import CSRFMiddleware
+
+from inspect_app.permissions import role_allowed
+from inspect_app.queries import users
+from inspect_app.services.auth import needs_touch, session_expired, token_hash
+
+if TYPE_CHECKING:
+    from litestar.handlers.base import BaseRouteHandler
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+    from inspect_app.settings import Settings
+
+SESSION_EXPIRED = "session_expired"
+CSRF_FAILED_DETAIL = "CSRF token verification failed"  # Litestar's own text, mapped to Vietnamese
+
+
+def session_cookie_name(settings: Settings) -> str:
+    # __Host- binds the cookie to this exact host over HTTPS; it needs Secure, so only in production.
+    return "__Host-sid" if settings.secure_cookies else "sid"
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="__Host-csrftoken" if settings.secure_cookies else "csrftoken",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="strict",
+        header_name="x-csrftoken",
+    )
+
+
+class AuthMiddleware:
+    """Resolve the caller into `scope["user"]` (a User or None); never rejects by itself.
+
+    A personal token (`Authorization: Bearer …`) wins over the session cookie. A cookie that
+    names no live session (expired, logged out, tampered) marks the request so the guard can
+    say "your session has ended" rather than just "log in".
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.cookie_name = session_cookie_name(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        db = scope["app"].state.db
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        user = None
+        auth_kind = None
+        problem = None
+        authorization = connection.headers.get("authorization", "")
+        if authorization.lower().startswith("bearer "):
+            user_id = await users.get_token_user_id(db, token_hash(authorization[7:].strip()))
+            auth_kind = "token"
+            if user_id is None:
+                problem = "invalid_token"
+            else:
+                user = await users.get_user(db, user_id)
+        elif cookie := connection.cookies.get(self.cookie_name):
+            auth_kind = "session"
+            digest = token_hash(cookie)
+            session = await users.get_session(db, digest)
+            if session is None or session_expired(
+                session["created_at"], session["last_seen_at"],
+                idle_minutes=self.settings.session_idle_minutes, max_hours=self.settings.session_max_hours,
+            ):
+                problem = SESSION_EXPIRED
+            else:
+                user = await users.get_user(db, session["user_id"])
+                if user is not None and needs_touch(session["last_seen_at"]):
+                    async with db.transaction() as tx:
+                        await users.touch_session(tx, digest)
+        if user is not None and not user.active:
+            user, problem = None, "inactive"
+        scope["user"] = user
+        scope["auth"] = auth_kind
+        scope.setdefault("state", {})["auth_problem"] = problem
+        await self.app(scope, receive, send)
+
+
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard: no user → 401 (login redirect for pages); wrong role → 403."""
+    if handler.opt.get("public"):
+        return
+    user = connection.scope.get("user")
+    if user is None:
+        problem = connection.scope.get("state", {}).get("auth_problem")
+        raise NotAuthorizedException(detail=problem or "login_required")
+    if not role_allowed(handler.opt, user.role):
+        raise PermissionDeniedException(detail="forbidden")
+
+
+class AppCSRFMiddleware(CSRFMiddleware):
+    """Litestar's signed double-submit CSRF check, plus two rules of ours.
+
+    - A request authenticated only by a Bearer token carries no ambient credential (no cookie
+      is sent automatically), so it cannot be forged cross-site and skips the token check.
+    - On unsafe methods an `Origin` (or `Sec-Fetch-Site`) that is not this site is refused.
+    """
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, session_cookie: str) -> None:
+        super().__init__(app, config)
+        self.session_cookie = session_cookie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in self.config.safe_methods:
+            headers = ASGIConnection(scope).headers
+            fetch_site = headers.get("sec-fetch-site")
+            origin = headers.get("origin")
+            host = headers.get("host", "")
+            if fetch_site == "cross-site" or (origin and origin.split("://", 1)[-1] != host):
+                raise PermissionDeniedException(CSRF_FAILED_DETAIL)
+            has_cookie = self.session_cookie in ASGIConnection(scope).cookies
+            if headers.get("authorization", "").lower().startswith("bearer ") and not has_cookie:
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+     b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"geolocation=(self), camera=(self), microphone=()"),
+]
+
+
+def security_headers_hook(settings: Settings):
+    """A `before_send` hook adding CSP and friends to every response, 404s for unknown paths included."""
+    headers = list(SECURITY_HEADERS)
+    if settings.secure_cookies:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            present = MutableScopeHeaders.from_message(message)
+            for name, value in headers:
+                if name.decode() not in present:
+                    present.add(name.decode(), value.decode())
+
+    return add_headers

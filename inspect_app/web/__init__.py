@@ -1,0 +1,17 @@
+"""The web layer: thin Litestar controllers (parse → query/service → template or JSON)."""
+
+from inspect_app.web.api import ApiController
+from inspect_app.web.audit import AuditController
+from inspect_app.web.auth import AuthController
+from inspect_app.web.checklists import ChecklistApiController, ChecklistController
+from inspect_app.web.home import HomeController
+from inspect_app.web.ops import OpsController
+from inspect_app.web.plans import PlanController
+from inspect_app.web.units import UnitController
+from inspect_app.web.users import UserController
+from inspect_app.web.visits import VisitController
+
+ROUTE_HANDLERS = [
+    ApiController, AuditController, AuthController, ChecklistApiController, ChecklistController, HomeController, OpsController, PlanController,
+    UnitController, UserController, VisitController,
+]

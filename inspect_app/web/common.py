@@ -1,0 +1,36 @@
+"""Small helpers shared by the controllers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.plugins.htmx import HTMXRequest
+
+from inspect_app.models import User
+
+
+def user_of(request: Request) -> User:
+    """The authenticated user (the role guard has already refused anonymous callers)."""
+    return request.scope["user"]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def wants_fragment(request: HTMXRequest) -> bool:
+    """An htmx swap wants the partial; a boosted link or a history restore needs the page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths after login: an open redirect would hand the session to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def page_context(request: Request, **values: Any) -> dict[str, Any]:
+    return {"user": request.scope.get("user"), **values}

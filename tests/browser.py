@@ -1,0 +1,73 @@
+"""Helpers for the browser tests: a real server on loopback and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("INSPECT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def require_chromium() -> None:
+    """Skip without Chromium on a developer machine; under CI a missing browser is a failure."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {CHROMIUM} is missing: browser tests must run in CI")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """`inspect-app serve` in a subprocess, on its own copy of the demo database."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(data_dir / "server.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "inspect_app", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env={**os.environ, **env, "INSPECT_DATA_DIR": str(data_dir)}, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError((data_dir / "server.log").read_text())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def start_server(tmp_path: Path, seeded_db: Path, **env: str) -> LiveServer:
+    data_dir = tmp_path / "live"
+    data_dir.mkdir()
+    shutil.copy(seeded_db, data_dir / "inspect.sqlite3")
+    (data_dir / "secret_key").write_text("browser-test-secret")
+    return LiveServer(data_dir, env)

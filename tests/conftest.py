@@ -1,0 +1,104 @@
+"""Shared fixtures: a real app on a temporary SQLite file, seeded with the demo, and personas."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from inspect_app.app import create_app
+from inspect_app.db import Database
+from inspect_app.services.checklist_store import sync_checklists
+from inspect_app.services.demo import seed_demo
+from inspect_app.settings import ROOT, Settings
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, secret_key="test-secret-key", demo_password=DEMO_PASSWORD,
+                    checklists_dir=overrides.pop("checklists_dir", ROOT / "checklists"), **overrides)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _seed(settings: Settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+        await sync_checklists(db, settings.checklists_dir)
+        await seed_demo(db, settings.demo_password)
+    finally:
+        await db.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory) -> Path:
+    """The demo database, built once per test session; each test gets its own copy."""
+    settings = make_settings(tmp_path_factory.mktemp("seed"))
+    run(_seed(settings))
+    return settings.db_path
+
+
+@pytest.fixture
+def settings(tmp_path, seeded_db) -> Settings:
+    settings = make_settings(tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    shutil.copy(seeded_db, settings.db_path)
+    return settings
+
+
+@pytest.fixture
+def empty_settings(tmp_path) -> Settings:
+    """A fresh data folder with nothing in it (migrations run at start-up)."""
+    return make_settings(tmp_path / "empty")
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def csrf_token(client: TestClient) -> str:
+    """The CSRF token as a page embeds it (GET a page first so the cookie exists)."""
+    if "csrftoken" not in client.cookies:
+        client.get("/login")
+    return client.cookies["csrftoken"]
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD):
+    client.cookies.clear()
+    client.get("/login")
+    return client.post("/login", data={"username": username, "password": password, "next": "/",
+                                       "_csrf_token": csrf_token(client)}, follow_redirects=False)
+
+
+def post_form(client: TestClient, url: str, data: dict, **kwargs):
+    """A form POST the way a browser sends it: with the CSRF field."""
+    return client.post(url, data={**data, "_csrf_token": csrf_token(client)}, follow_redirects=False, **kwargs)
+
+
+PERSONAS = {"admin": "sonoivu", "lead": "truongdoan", "inspector": "kiemtravien", "unit": "dv11560"}
+
+
+@pytest.fixture
+def as_role(client):
+    """Log the client in as a demo persona: `as_role("unit")`."""
+
+    def switch(role: str) -> TestClient:
+        response = login(client, PERSONAS[role])
+        assert response.status_code == 303, response.text
+        return client
+
+    return switch
+
+
+def text_of(html: str) -> str:
+    """Visible text, roughly: tags dropped, whitespace collapsed (for 'the user sees X' checks)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

@@ -1,0 +1,114 @@
+"""The pages each role works with: home, plans, visits, users, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conftest import login, post_form, text_of
+
+
+def test_inspector_home_shows_todays_and_upcoming_visits(as_role):
+    client = as_role("inspector")
+    page = text_of(client.get("/").text)
+    assert f"Hôm nay, {date.today():%d/%m/%Y}" in page
+    assert "Phường Thủy Nguyên" in page  # scheduled today by the demo
+    assert "Sắp tới" in page
+
+
+def test_admin_home_shows_the_plan_and_progress(as_role):
+    page = text_of(as_role("admin").get("/").text)
+    assert "Kế hoạch 33/KH-UBND" in page
+    assert "6 cuộc kiểm tra" in page
+    assert "Đã lên lịch: 6" in page
+
+
+def test_unit_home_shows_their_unit_and_its_visit(as_role):
+    page = text_of(as_role("unit").get("/").text)
+    assert "Phường Thủy Nguyên" in page and "Mã đơn vị 11560" in page
+    assert "chưa có kiến nghị khắc phục" in page.lower()
+
+
+def test_plan_detail_shows_team_decision_and_visits(as_role):
+    client = as_role("lead")
+    plan = client.get("/api/v1/plans").json()[0]
+    page = text_of(client.get(f"/plans/{plan['id']}").text)
+    assert "Đoàn kiểm tra số 1" in page
+    assert "272/QĐ-UBND" in page
+    assert "Trần Văn Minh — Trưởng đoàn" in page
+    assert "Phường Thủy Nguyên" in page
+
+
+def test_visit_page_names_the_pinned_checklist_version(as_role):
+    client = as_role("inspector")
+    visit = client.get("/api/v1/visits").json()[0]
+    page = text_of(client.get(f"/visits/{visit['id']}").text)
+    assert visit["checklist_version"] in page
+    assert "Bộ tiêu chí" in page
+
+
+def test_admin_creates_a_plan_and_bad_dates_are_explained(as_role):
+    client = as_role("admin")
+    bad = post_form(client, "/plans/", {"number": "45/KH-UBND", "issued_on": "2026-13-01", "issuer": "UBND",
+                                        "title": "Kiểm tra", "period_start": "2026-03-01", "period_end": "2026-02-01"})
+    assert bad.status_code == 422
+    assert "Ngày không hợp lệ." in bad.text and "Ngày kết thúc phải sau ngày bắt đầu." in bad.text
+    ok = post_form(client, "/plans/", {
+        "number": "45/KH-UBND", "issued_on": "2026-03-01", "issuer": "UBND thành phố Hải Phòng",
+        "title": "Kiểm tra đột xuất công tác CCHC quý II", "legal_basis": "", "province_code": "31",
+        "period_start": "2026-04-01", "period_end": "2026-06-30"})
+    assert ok.status_code == 303
+    numbers = [p["number"] for p in client.get("/api/v1/plans").json()]
+    assert "45/KH-UBND" in numbers
+    audit = text_of(client.get("/audit", params={"action": "plan."}).text)
+    assert "plan.create" in audit and "45/KH-UBND" in audit
+
+
+def test_admin_creates_a_unit_officer_who_can_log_in(as_role):
+    client = as_role("admin")
+    missing_unit = post_form(client, "/users/", {"username": "dv99999", "full_name": "A", "role": "unit",
+                                                 "unit_code": "99999", "password": "mat-khau-dai"})
+    assert missing_unit.status_code == 422 and "Không có đơn vị mã 99999" in missing_unit.text
+    short = post_form(client, "/users/", {"username": "dvmoi", "full_name": "A", "role": "unit",
+                                          "unit_code": "10525", "password": "ngan"})
+    assert short.status_code == 422 and "ít nhất 8 ký tự" in short.text
+    ok = post_form(client, "/users/", {"username": "canbo10525", "full_name": "Đỗ Văn Nam", "role": "unit",
+                                       "unit_code": "10525", "password": "mat-khau-dai"})
+    assert ok.status_code == 303
+    assert login(client, "canbo10525", "mat-khau-dai").status_code == 303
+    assert client.get("/api/v1/me").json() == {"username": "canbo10525", "role": "unit", "unit_code": "10525",
+                                               "full_name": "Đỗ Văn Nam"}
+
+
+def test_audit_page_filters_and_reports_an_intact_chain(as_role):
+    client = as_role("admin")
+    page = text_of(client.get("/audit", params={"actor": "demo"}).text)
+    assert "chuỗi băm toàn vẹn" in page
+    assert "visit.create" in page
+    assert "auth.login" not in page  # filtered to the demo actor
+    logins = text_of(client.get("/audit", params={"action": "auth."}).text)
+    assert "auth.login" in logins and "sonoivu" in logins
+
+
+def test_unknown_page_is_a_vietnamese_404(as_role):
+    response = as_role("admin").get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    assert "Không tìm thấy trang hoặc dữ liệu yêu cầu." in response.text
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_openapi_schema_lists_the_api(client):
+    schema = client.get("/schema/openapi.json").json()
+    for path in ("/api/v1/me", "/api/v1/units", "/api/v1/plans", "/api/v1/visits", "/api/v1/checklists"):
+        assert path in schema["paths"]
+    assert not any(p.startswith("/plans") for p in schema["paths"])  # pages are not API
+
+
+def test_static_htmx_is_vendored_and_compressed(client):
+    response = client.get("/static/js/htmx-2.0.11.min.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers.get("content-encoding") == "gzip"
