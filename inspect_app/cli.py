@@ -72,6 +72,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from inspect_app.app import create_app
 
     settings = Settings.from_env()
+    # Refuse to start on an invalid checklist, saying why, before the server binds its port.
+    from inspect_app.checklists import load_checklists
+
+    load_checklists(settings.checklists_dir)
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"Sổ Kiểm Tra {__version__}: http://{host}:{port}  (dữ liệu: {settings.data_dir})")
@@ -240,11 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from inspect_app.checklists import ChecklistError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except MigrationError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except ChecklistError as exc:
+        print("Không nạp được bộ tiêu chí; hãy sửa các lỗi sau rồi chạy lại:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 1
 
 

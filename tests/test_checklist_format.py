@@ -102,7 +102,9 @@ def test_decode_checklist_raises_with_all_problems() -> None:
 def test_several_problems_are_all_reported_in_line_order() -> None:
     source = VALID.read_text(encoding="utf-8")
     area_one = 'title = "Công tác chỉ đạo, điều hành"\nmax_points = 6\n'
-    broken = source.replace(area_one, area_one.replace("6", "6.5")).replace("per_violation = 0.5", "per_violation = 0")
+    broken = source.replace(area_one, area_one.replace("6", "6.5")).replace(
+        "per_violation = 0.5", "per_violation = 0"
+    )
     _, problems = validate_source(broken, "mini.toml")
     # The checklist's total (20) no longer matches the areas (20.5) either.
     assert [p.code for p in problems] == [None, "1", "1.2.4"]
@@ -111,7 +113,7 @@ def test_several_problems_are_all_reported_in_line_order() -> None:
 
 
 def test_syntax_error_at_end_of_document() -> None:
-    source = VALID.read_text(encoding="utf-8") + 'bands = [\n    { from = 0, points = 1 },\n'
+    source = VALID.read_text(encoding="utf-8") + "bands = [\n    { from = 0, points = 1 },\n"
     _, problems = validate_source(source, "x.toml")
     assert len(problems) == 1
     assert problems[0].line == source.count("\n")
@@ -171,9 +173,20 @@ def test_hash_of_built_checklist_equals_decoded() -> None:
         version="1",
         unit_kinds=["xa"],
         legal_basis=[],
-        areas=[Area(code="1", title="A", max_points=2, criteria=[
-            Criterion(code="1.1", title="C", items=[Item(code="1.1.1", text="I", type="yesno", max_points=2)])
-        ])],
+        areas=[
+            Area(
+                code="1",
+                title="A",
+                max_points=2,
+                criteria=[
+                    Criterion(
+                        code="1.1",
+                        title="C",
+                        items=[Item(code="1.1.1", text="I", type="yesno", max_points=2)],
+                    )
+                ],
+            )
+        ],
     )
     decoded = checklist_from_json(msgspec.json.encode(built))
     assert version_hash(built) == version_hash(decoded)
@@ -247,7 +260,15 @@ def test_docs_example_validates() -> None:
     checklist, problems = validate_source(blocks[0], "docs/checklists.md")
     assert problems == []
     assert checklist is not None
-    assert {item.type for item in checklist.items()} >= {"yesno", "levels", "score", "ratio", "count", "deduction", "date"}
+    assert {item.type for item in checklist.items()} >= {
+        "yesno",
+        "levels",
+        "score",
+        "ratio",
+        "count",
+        "deduction",
+        "date",
+    }
 
 
 @pytest.mark.skipif(not REAL, reason="no checklists/*.toml yet")
@@ -259,7 +280,9 @@ def test_real_checklists_are_valid() -> None:
 # --- CLI: validate ----------------------------------------------------------------------------------
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m inspect_app.checklists.cli …` as a person would."""
     full_env = {**os.environ, "PYTHONUTF8": "1", **(env or {})}
     return subprocess.run(
@@ -277,7 +300,10 @@ def test_cli_validate_valid_file() -> None:
     result = run_cli("checklist", "validate", str(VALID))
     assert result.returncode == 0, result.stdout + result.stderr
     loaded = load_checklist_file(VALID)
-    assert f"mini-xa, phiên bản 2026.1, mã nội dung {loaded.version_hash}, 9 tiêu chí thành phần, tổng 20 điểm" in result.stdout
+    assert (
+        f"mini-xa, phiên bản 2026.1, mã nội dung {loaded.version_hash}, 9 tiêu chí thành phần, tổng 20 điểm"
+        in result.stdout
+    )
     assert "tất cả đều hợp lệ" in result.stdout
 
 

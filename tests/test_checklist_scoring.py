@@ -113,7 +113,16 @@ def test_score() -> None:
 
 @pytest.mark.parametrize(
     ("numerator", "denominator", "expected"),
-    [(0, 10, 0), (79, 100, 0), (80, 100, 3), (8, 10, 3), (94.9, 100, 3), (95, 100, 6), (10, 10, 6), (29, 29, 6)],
+    [
+        (0, 10, 0),
+        (79, 100, 0),
+        (80, 100, 3),
+        (8, 10, 3),
+        (94.9, 100, 3),
+        (95, 100, 6),
+        (10, 10, 6),
+        (29, 29, 6),
+    ],
 )
 def test_ratio_step(numerator: float, denominator: float, expected: float) -> None:
     assert points(RATIO, numerator=numerator, denominator=denominator) == expected
@@ -121,7 +130,9 @@ def test_ratio_step(numerator: float, denominator: float, expected: float) -> No
 
 def test_ratio_band_boundary_survives_binary_rounding() -> None:
     # 0.29 / 1 · 100 is 28.999999999999996 in binary floating point.
-    it = item(type="ratio", max_points=1, bands=[{"from": 0, "to": 29, "points": 0}, {"from": 29, "points": 1}])
+    it = item(
+        type="ratio", max_points=1, bands=[{"from": 0, "to": 29, "points": 0}, {"from": 29, "points": 1}]
+    )
     assert points(it, numerator=0.29, denominator=1) == 1
 
 
@@ -187,7 +198,12 @@ def test_text_and_date_are_recorded_not_scored() -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("31/03/2026", "không đúng dạng"), ("2026-3-1", "không đúng dạng"), ("2026-02-30", "không tồn tại"), ("20260331", "không đúng dạng")],
+    [
+        ("31/03/2026", "không đúng dạng"),
+        ("2026-3-1", "không đúng dạng"),
+        ("2026-02-30", "không tồn tại"),
+        ("20260331", "không đúng dạng"),
+    ],
 )
 def test_date_errors(text: str, fragment: str) -> None:
     assert fragment in (validate_answer(DATE, Answer(text=text)) or "")
@@ -259,7 +275,14 @@ def _checklist(items: list[Item], rating: bool = True) -> Checklist:
         version="1",
         unit_kinds=["xa"],
         legal_basis=[],
-        areas=[Area(code="1", title="A", max_points=total, criteria=[Criterion(code="1.1", title="C", items=items)])],
+        areas=[
+            Area(
+                code="1",
+                title="A",
+                max_points=total,
+                criteria=[Criterion(code="1.1", title="C", items=items)],
+            )
+        ],
         rating_bands=[RatingBand(0, "Yếu"), RatingBand(50, "Đạt")] if rating else [],
     )
 
@@ -267,7 +290,9 @@ def _checklist(items: list[Item], rating: bool = True) -> Checklist:
 # --- properties ---------------------------------------------------------------------------------------
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
-maybe_number = st.one_of(st.none(), finite, st.sampled_from([math.nan, math.inf, -math.inf]), st.integers(-5, 50).map(float))
+maybe_number = st.one_of(
+    st.none(), finite, st.sampled_from([math.nan, math.inf, -math.inf]), st.integers(-5, 50).map(float)
+)
 answers = st.builds(
     Answer,
     na=st.booleans(),
@@ -286,7 +311,9 @@ def step_bands(draw: st.DrawFn, maximum: float, last_to: float | None, upper: in
     edges = [0, *cuts]
     levels = sorted(draw(st.lists(st.integers(0, 40), min_size=len(edges) - 1, max_size=len(edges) - 1)))
     pts = [min(maximum, p * 0.25) for p in levels] + [maximum]
-    bands = [Band(from_=float(edges[i]), to=float(edges[i + 1]), points=pts[i]) for i in range(len(edges) - 1)]
+    bands = [
+        Band(from_=float(edges[i]), to=float(edges[i + 1]), points=pts[i]) for i in range(len(edges) - 1)
+    ]
     return [*bands, Band(from_=float(edges[-1]), to=last_to, points=maximum)]
 
 
@@ -297,7 +324,14 @@ def ratio_items(draw: st.DrawFn) -> Item:
     if draw(st.booleans()):
         zero_at = draw(st.integers(0, 99))
         full_at = draw(st.integers(zero_at + 1, 100))
-        return item(type="ratio", mode="linear", max_points=maximum, zero_at=zero_at, full_at=full_at, if_empty=if_empty)
+        return item(
+            type="ratio",
+            mode="linear",
+            max_points=maximum,
+            zero_at=zero_at,
+            full_at=full_at,
+            if_empty=if_empty,
+        )
     bands = draw(step_bands(maximum, draw(st.sampled_from([100.0, None])), 100))
     return msgspec.structs.replace(item(type="ratio", max_points=maximum, if_empty=if_empty), bands=bands)
 
@@ -312,7 +346,9 @@ def scored_items(draw: st.DrawFn) -> Item:
     if kind == "levels":
         lower = draw(st.lists(st.integers(0, int(maximum * 4)), min_size=1, max_size=3, unique=True))
         levels = [Level(key="dat", label="Đạt", points=maximum)] + [
-            Level(key=f"muc_{n}", label=f"Mức {n}", points=p * 0.25) for n, p in enumerate(lower) if p * 0.25 < maximum
+            Level(key=f"muc_{n}", label=f"Mức {n}", points=p * 0.25)
+            for n, p in enumerate(lower)
+            if p * 0.25 < maximum
         ]
         assume(len(levels) >= 2)
         return msgspec.structs.replace(item(type="levels", max_points=maximum, na_allowed=na), levels=levels)
@@ -358,7 +394,9 @@ def two_fractions(draw: st.DrawFn) -> tuple[tuple[int, int], tuple[int, int]]:
 
 @settings(max_examples=500, deadline=None)
 @given(ratio_items(), two_fractions())
-def test_ratio_score_never_falls_when_ratio_rises(it: Item, fractions: tuple[tuple[int, int], tuple[int, int]]) -> None:
+def test_ratio_score_never_falls_when_ratio_rises(
+    it: Item, fractions: tuple[tuple[int, int], tuple[int, int]]
+) -> None:
     assert list(item_findings(it)) == []
     (n1, d1), (n2, d2) = fractions
     low = points(it, numerator=n1, denominator=d1)
@@ -390,7 +428,14 @@ def test_checklist_totals_equal_sum_of_areas(pairs: list[tuple[Item, Answer]], n
             items.append(msgspec.structs.replace(it, code=f"{code}.1.{n}"))
             answer_by_code[f"{code}.1.{n}"] = answer
         total = sum(it.max_points for it in items)
-        areas.append(Area(code=code, title="A", max_points=total, criteria=[Criterion(code=f"{code}.1", title="C", items=items)]))
+        areas.append(
+            Area(
+                code=code,
+                title="A",
+                max_points=total,
+                criteria=[Criterion(code=f"{code}.1", title="C", items=items)],
+            )
+        )
     checklist = Checklist(id="thu", title="T", version="1", unit_kinds=["xa"], legal_basis=[], areas=areas)
     result = score_checklist(checklist, answer_by_code)
     assert result.points == round(sum(area.points for area in result.areas), 2)

@@ -20,7 +20,14 @@ from inspect_app.checklists import (
     version_hash,
 )
 from inspect_app.checklists.model import Band, Level
-from inspect_app.checklists.xlsx import ITEM_COLUMNS, format_bands, format_levels, parse_bands, parse_levels
+from inspect_app.checklists.xlsx import (
+    ITEM_COLUMNS,
+    format_bands,
+    format_levels,
+    parse_bands,
+    parse_levels,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "checklists"
 REAL = sorted((ROOT / "checklists").glob("*.toml"))
@@ -39,6 +46,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         cwd=ROOT,
         timeout=120,
     )
+
+
 SOURCES = [MINI, *REAL]
 
 
@@ -109,7 +118,10 @@ def test_workbook_layout(mini_xlsx: Path) -> None:
     assert items.cell(row=2, column=_column("text")).alignment.wrap_text
     row = {key: items.cell(row=3, column=_column(key)).value for key, _, _ in ITEM_COLUMNS}
     assert row["code"] == "1.1.2"
-    assert row["levels"] == "dat|Hoàn thành 100%|2; mot_phan|Hoàn thành từ 80% đến dưới 100%|1; khong_dat|Dưới 80%|0"
+    assert (
+        row["levels"]
+        == "dat|Hoàn thành 100%|2; mot_phan|Hoàn thành từ 80% đến dưới 100%|1; khong_dat|Dưới 80%|0"
+    )
     ratio = {key: items.cell(row=8, column=_column(key)).value for key, _, _ in ITEM_COLUMNS}
     assert ratio["code"] == "2.1.1" and ratio["bands"] == "0-80:0; 80-95:3; 95-100:6"
     count = {key: items.cell(row=10, column=_column(key)).value for key, _, _ in ITEM_COLUMNS}
@@ -123,10 +135,16 @@ def test_cell_formats_round_trip() -> None:
     levels = [Level("a", "Nhãn; có chấm phẩy", 1.5), Level("b", "B|C", 0)]
     text = format_levels(levels)
     assert "\n" in text
-    assert parse_levels(text) == [{"key": "a", "label": "Nhãn; có chấm phẩy", "points": 1.5}, {"key": "b", "label": "B|C", "points": 0.0}]
+    assert parse_levels(text) == [
+        {"key": "a", "label": "Nhãn; có chấm phẩy", "points": 1.5},
+        {"key": "b", "label": "B|C", "points": 0.0},
+    ]
     bands = [Band(0, 1, 5.0), Band(5, 2.5)]
     assert format_bands(bands) == "0-5:1; 5-:2.5"
-    assert parse_bands("0 – 5 : 1 ; 5- : 2,5") == [{"from": 0.0, "to": 5.0, "points": 1.0}, {"from": 5.0, "points": 2.5}]
+    assert parse_bands("0 – 5 : 1 ; 5- : 2,5") == [
+        {"from": 0.0, "to": 5.0, "points": 1.0},
+        {"from": 5.0, "points": 2.5},
+    ]
 
 
 def test_broken_number_names_sheet_row_and_column(mini_xlsx: Path) -> None:
@@ -235,18 +253,24 @@ def test_cli_export_then_import(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "mini.toml").write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
     out = tmp_path / "mini.xlsx"
-    result = run_cli("checklist", "export-xlsx", "mini-xa", str(out), env={"INSPECT_CHECKLISTS_DIR": str(folder)})
+    result = run_cli(
+        "checklist", "export-xlsx", "mini-xa", str(out), env={"INSPECT_CHECKLISTS_DIR": str(folder)}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert out.exists() and "Đã xuất" in result.stdout
     toml = tmp_path / "back.toml"
     result = run_cli("checklist", "import-xlsx", str(out), str(toml))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert decode_checklist(toml.read_text(encoding="utf-8"), "back.toml") == load_checklist_file(MINI).checklist
+    assert (
+        decode_checklist(toml.read_text(encoding="utf-8"), "back.toml") == load_checklist_file(MINI).checklist
+    )
     assert f"mã nội dung {load_checklist_file(MINI).version_hash}" in result.stdout
 
 
 def test_cli_export_unknown_id_and_dir_option(tmp_path: Path) -> None:
-    result = run_cli("checklist", "export-xlsx", "khong-co", str(tmp_path / "x.xlsx"), "--dir", str(DATA / "valid"))
+    result = run_cli(
+        "checklist", "export-xlsx", "khong-co", str(tmp_path / "x.xlsx"), "--dir", str(DATA / "valid")
+    )
     assert result.returncode == 1
     assert 'Không tìm thấy bộ tiêu chí có id "khong-co"' in result.stdout and "mini-xa" in result.stdout
     assert not (tmp_path / "x.xlsx").exists()
@@ -254,7 +278,9 @@ def test_cli_export_unknown_id_and_dir_option(tmp_path: Path) -> None:
 
 def test_cli_export_invalid_file_prints_its_problems(tmp_path: Path) -> None:
     broken = DATA / "broken" / "area-sum.toml"
-    result = run_cli("checklist", "export-xlsx", "hong", str(tmp_path / "x.xlsx"), "--dir", str(broken.parent))
+    result = run_cli(
+        "checklist", "export-xlsx", "hong", str(tmp_path / "x.xlsx"), "--dir", str(broken.parent)
+    )
     assert result.returncode == 1
     # Several broken files share the id "hong": the command refuses to guess.
     assert 'cùng id "hong"' in result.stdout

@@ -146,7 +146,9 @@ def validate_command(args: argparse.Namespace) -> int:
 def _checklists_dir(args: argparse.Namespace) -> Path:
     if args.dir is not None:
         return args.dir
-    from inspect_app.settings import Settings  # only this command needs the app settings
+    from inspect_app.settings import (
+        Settings,  # only this command needs the app settings
+    )
 
     return Settings.from_env().checklists_dir
 
@@ -172,7 +174,10 @@ def export_command(args: argparse.Namespace) -> int:
             matches.append((path, checklist, problems))
     if not matches:
         listed = ", ".join(sorted(known)) or "không có"
-        print(f'Không tìm thấy bộ tiêu chí có id "{args.id}" trong thư mục {directory} (các id hiện có: {listed}).')
+        print(
+            f'Không tìm thấy bộ tiêu chí có id "{args.id}" trong thư mục {directory} '
+            f"(các id hiện có: {listed})."
+        )
         return 1
     if len(matches) > 1:
         names = ", ".join(str(path) for path, _, _ in matches)

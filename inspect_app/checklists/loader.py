@@ -56,7 +56,14 @@ def read_source(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ChecklistError(
-            [Problem(str(path), None, None, f"Tệp không được lưu ở mã UTF-8 ({exc.reason}): hãy lưu lại tệp với mã UTF-8.")]
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    f"Tệp không được lưu ở mã UTF-8 ({exc.reason}): hãy lưu lại tệp với mã UTF-8.",
+                )
+            ]
         ) from None
     except OSError as exc:
         raise ChecklistError(
@@ -81,7 +88,14 @@ def load_checklists(directory: str | Path) -> list[LoadedChecklist]:
     directory = Path(directory)
     if not directory.is_dir():
         raise ChecklistError(
-            [Problem(str(directory), None, None, "Không tìm thấy thư mục bộ tiêu chí: hãy kiểm tra đường dẫn (INSPECT_CHECKLISTS_DIR).")]
+            [
+                Problem(
+                    str(directory),
+                    None,
+                    None,
+                    "Không tìm thấy thư mục bộ tiêu chí: hãy kiểm tra đường dẫn (INSPECT_CHECKLISTS_DIR).",
+                )
+            ]
         )
     loaded: list[LoadedChecklist] = []
     problems: list[Problem] = []
@@ -122,7 +136,16 @@ def _id_line(source: str) -> int | None:
 
 
 # Top-level keys in the order a person reads them; the areas come last as [[areas]] tables.
-_TOP_ORDER = ("id", "title", "version", "description", "unit_kinds", "legal_basis", "max_points", "rating_bands")
+_TOP_ORDER = (
+    "id",
+    "title",
+    "version",
+    "description",
+    "unit_kinds",
+    "legal_basis",
+    "max_points",
+    "rating_bands",
+)
 
 
 def _tidy(value: object) -> object:
@@ -148,8 +171,7 @@ def checklist_to_toml(checklist: Checklist, comment: str = "") -> str:
             for item in crit.get("items", []):
                 if "bands" in item:  # bands read best as from, to, points
                     item["bands"] = [
-                        {k: band[k] for k in ("from", "to", "points") if k in band}
-                        for band in item["bands"]
+                        {k: band[k] for k in ("from", "to", "points") if k in band} for band in item["bands"]
                     ]
     ordered = {key: data[key] for key in _TOP_ORDER if key in data}
     ordered["areas"] = data["areas"]

@@ -205,9 +205,7 @@ def _structure_findings(checklist: Checklist) -> Iterator[Finding]:
         item_sum = 0.0
         for c, crit in enumerate(area.criteria):
             if not crit.title.strip():
-                yield Finding(
-                    (a, c), ("title",), "Tên tiêu chí (title) đang để trống: hãy ghi tên tiêu chí."
-                )
+                yield Finding((a, c), ("title",), "Tên tiêu chí (title) đang để trống: hãy ghi tên tiêu chí.")
             if not crit.items:
                 yield Finding(
                     (a, c),
@@ -259,7 +257,7 @@ def _band_findings(item: Item, *, is_ratio: bool) -> Iterator[tuple[Keys, str]]:
         yield (
             ("bands",),
             "Chưa khai báo các khoảng điểm (bands): hãy ghi các khoảng liền nhau bắt đầu từ 0, "
-            'ví dụ bands = [{from = 0, to = 50, points = 0}, {from = 50, points = 1}].',
+            "ví dụ bands = [{from = 0, to = 50, points = 0}, {from = 50, points = 1}].",
         )
         return
     for i in range(1, len(bands)):
@@ -417,7 +415,7 @@ def item_findings(item: Item) -> Iterator[tuple[Keys, str]]:
     if item.levels and kind != "levels":
         yield (
             ("levels",),
-            f"Loại {kind} không dùng danh sách mức (levels): hãy xóa levels hoặc đổi type = \"levels\".",
+            f'Loại {kind} không dùng danh sách mức (levels): hãy xóa levels hoặc đổi type = "levels".',
         )
     if item.bands and kind not in ("ratio", "count"):
         yield (
@@ -477,8 +475,7 @@ def item_findings(item: Item) -> Iterator[tuple[Keys, str]]:
     elif kind == "deduction" and not item.per_violation > 0:
         yield (
             ("per_violation",),
-            f"Điểm trừ cho mỗi vi phạm (per_violation) phải lớn hơn 0, hiện là "
-            f"{_n(item.per_violation)}.",
+            f"Điểm trừ cho mỗi vi phạm (per_violation) phải lớn hơn 0, hiện là {_n(item.per_violation)}.",
         )
     yield from _evidence_findings(item.evidence)
 
@@ -506,8 +503,7 @@ def _rating_findings(checklist: Checklist) -> Iterator[Finding]:
             yield Finding(
                 (),
                 ("rating_bands", i, "min_percent"),
-                f'Xếp loại "{band.label}" có min_percent = {_n(band.min_percent)}, ngoài phạm vi 0 '
-                "đến 100.",
+                f'Xếp loại "{band.label}" có min_percent = {_n(band.min_percent)}, ngoài phạm vi 0 đến 100.',
             )
         if band.min_percent in seen:
             yield Finding(
@@ -521,7 +517,7 @@ def _rating_findings(checklist: Checklist) -> Iterator[Finding]:
             yield Finding(
                 (),
                 ("rating_bands", i, "label"),
-                "Xếp loại chưa có nhãn (label): hãy ghi tên xếp loại, ví dụ \"Tốt\".",
+                'Xếp loại chưa có nhãn (label): hãy ghi tên xếp loại, ví dụ "Tốt".',
             )
     if bands and 0 not in seen:
         yield Finding(
@@ -598,7 +594,7 @@ def validate_checklist(
     where: Locate = locate or (lambda node, keys: (filename, None))
 
     def describe(node: Node) -> str:
-        file, line = where(node, ())
+        _, line = where(node, ())
         text = f'{_NODE_KIND.get(len(node), "mục")} "{node_code(checklist, node)}"'
         return f"{text} ở dòng {line}" if line is not None else text
 
@@ -746,7 +742,9 @@ class SourceMap:
         else:
             found = self._find_key(keys, 0, self.first_header, header_prefix="")
             if found is None:  # a top-level array of tables such as [[rating_bands]]
-                found = self._find_key(keys, self.first_header, len(self.text), header_prefix="", headers_only=True)
+                found = self._find_key(
+                    keys, self.first_header, len(self.text), header_prefix="", headers_only=True
+                )
         return self.line_of(found) if found is not None else self.node_line(node)
 
     def _find_key(
@@ -842,7 +840,10 @@ _TOML_ERRORS_VI = [
     ("Expected '=' after a key", "Thiếu dấu = sau tên khóa (tên khóa không có dấu cách)"),
     ("Invalid value", "Giá trị không hợp lệ: chuỗi phải trong dấu ngoặc kép, số thập phân dùng dấu chấm"),
     ("Invalid initial character for a key", "Tên khóa bắt đầu bằng ký tự không hợp lệ"),
-    ("Expected newline or end of document", "Sau một giá trị phải xuống dòng (số thập phân dùng dấu chấm, không dùng dấu phẩy)"),
+    (
+        "Expected newline or end of document",
+        "Sau một giá trị phải xuống dòng (số thập phân dùng dấu chấm, không dùng dấu phẩy)",
+    ),
 ]
 
 
@@ -892,8 +893,7 @@ def translate_validation_error(text: str) -> tuple[tuple[str | int, ...], str]:
     if m := re.fullmatch(r"Object missing required field `(.+)`", message):
         cls = struct_at(path)
         return path + (m.group(1),), (
-            f"Thiếu khóa bắt buộc `{m.group(1)}` trong {_STRUCT_NAME_VI[cls]}: hãy thêm "
-            f"{m.group(1)} = …"
+            f"Thiếu khóa bắt buộc `{m.group(1)}` trong {_STRUCT_NAME_VI[cls]}: hãy thêm {m.group(1)} = …"
         )
     key = next((p for p in reversed(path) if isinstance(p, str)), "")
     if m := re.fullmatch(r"Invalid enum value (.+)", message):

@@ -59,14 +59,30 @@ ITEM_COLUMNS: list[tuple[str, str, int]] = [
     ("violation_label", "Nhãn vi phạm (violation_label)", 18),
 ]
 INFO_ROWS: list[tuple[str, str, str]] = [
-    ("id", "Mã bộ tiêu chí (id)", "Chữ thường không dấu, số và dấu gạch ngang; giữ nguyên qua các phiên bản."),
+    (
+        "id",
+        "Mã bộ tiêu chí (id)",
+        "Chữ thường không dấu, số và dấu gạch ngang; giữ nguyên qua các phiên bản.",
+    ),
     ("title", "Tên bộ tiêu chí (title)", ""),
     ("version", "Phiên bản (version)", "Nhãn phiên bản, ví dụ 2026.1."),
     ("description", "Mô tả (description)", ""),
-    ("unit_kinds", "Loại đơn vị áp dụng (unit_kinds)", "Một hoặc nhiều trong: xa, phuong, dac_khu, so_nganh; cách nhau bằng dấu phẩy."),
-    ("max_points", "Tổng điểm tối đa (max_points)", "Có thể để trống; nếu ghi thì phải bằng tổng điểm các lĩnh vực."),
+    (
+        "unit_kinds",
+        "Loại đơn vị áp dụng (unit_kinds)",
+        "Một hoặc nhiều trong: xa, phuong, dac_khu, so_nganh; cách nhau bằng dấu phẩy.",
+    ),
+    (
+        "max_points",
+        "Tổng điểm tối đa (max_points)",
+        "Có thể để trống; nếu ghi thì phải bằng tổng điểm các lĩnh vực.",
+    ),
     ("legal_basis", "Căn cứ pháp lý (legal_basis)", "Mỗi văn bản một dòng; thêm dòng mới với cùng tên mục."),
-    ("rating_bands", "Xếp loại từ % điểm (rating_bands)", "Cột B: % tối thiểu; cột C: nhãn xếp loại; mỗi xếp loại một dòng, cần một dòng 0%."),
+    (
+        "rating_bands",
+        "Xếp loại từ % điểm (rating_bands)",
+        "Cột B: % tối thiểu; cột C: nhãn xếp loại; mỗi xếp loại một dòng, cần một dòng 0%.",
+    ),
 ]
 _INFO_HEADERS = ("Mục", "Giá trị", "Nhãn xếp loại", "Ghi chú")
 _CHOICE_LISTS = {
@@ -81,7 +97,15 @@ _FALSE = {"không", "khong", "no", "false", "0", "sai"}
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
 _BAND_RE = re.compile(rf"\s*({_NUMBER})\s*[-–—]\s*({_NUMBER})?\s*:\s*({_NUMBER})\s*")
 
-_NUMBER_KEYS = {"area.max_points", "criterion.max_points", "max_points", "step", "zero_at", "full_at", "per_violation"}
+_NUMBER_KEYS = {
+    "area.max_points",
+    "criterion.max_points",
+    "max_points",
+    "step",
+    "zero_at",
+    "full_at",
+    "per_violation",
+}
 _INT_KEYS = {"evidence.min_count"}
 _ALWAYS_SHOWN = {
     "score": ("step",),
@@ -132,11 +156,23 @@ def _item_cells(area: Area, crit: Criterion, item: Item) -> dict[str, object]:
         "levels": format_levels(item.levels) if item.levels else None,
         "bands": format_bands(item.bands) if item.bands else None,
     }
-    for key in ("guidance", "numerator_label", "denominator_label", "count_label", "violation_label", "mode", "if_empty"):
+    for key in (
+        "guidance",
+        "numerator_label",
+        "denominator_label",
+        "count_label",
+        "violation_label",
+        "mode",
+        "if_empty",
+    ):
         if key in shown or key in _ALWAYS_SHOWN.get(item.type, ()):
             cells[key] = getattr(item, key)
     for key in ("step", "zero_at", "full_at", "per_violation"):
-        if key in shown or key in _ALWAYS_SHOWN.get(item.type, ()) or (item.mode == "linear" and key in ("zero_at", "full_at")):
+        if (
+            key in shown
+            or key in _ALWAYS_SHOWN.get(item.type, ())
+            or (item.mode == "linear" and key in ("zero_at", "full_at"))
+        ):
             cells[key] = _num(getattr(item, key))
     evidence = item.evidence
     if evidence.kind != "none" or evidence.min_count or evidence.hint:
@@ -201,14 +237,21 @@ def _write_info(ws: Worksheet, checklist: Checklist) -> None:
     bands = checklist.rating_bands
     if bands:
         for i, band in enumerate(bands):
-            ws.append([label["rating_bands"], _num(band.min_percent), band.label, note["rating_bands"] if i == 0 else None])
+            ws.append(
+                [
+                    label["rating_bands"],
+                    _num(band.min_percent),
+                    band.label,
+                    note["rating_bands"] if i == 0 else None,
+                ]
+            )
     else:
         ws.append([label["rating_bands"], None, None, note["rating_bands"]])
     wrap = Alignment(wrap_text=True, vertical="top")
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = wrap
-    for letter, width in zip("ABCD", (34, 60, 20, 50)):
+    for letter, width in zip("ABCD", (34, 60, 20, 50), strict=True):
         ws.column_dimensions[letter].width = width
     _style_header(ws, len(_INFO_HEADERS))
 
@@ -296,7 +339,8 @@ def parse_levels(text: str) -> list[dict[str, object]]:
         parts = [part.strip() for part in entry.split("|")]
         if len(parts) < 3:
             raise CellError(
-                f"Mức «{entry}» không đúng dạng khóa|nhãn|điểm (ví dụ dat|Đạt|2); các mức cách nhau bằng dấu «;»."
+                f"Mức «{entry}» không đúng dạng khóa|nhãn|điểm (ví dụ dat|Đạt|2); "
+                "các mức cách nhau bằng dấu «;»."
             )
         try:
             points = _as_number(parts[-1])
@@ -395,10 +439,24 @@ def _column_map(ws: Worksheet, reader: _Reader) -> dict[int, str] | None:
                 "như khi xuất ra, hoặc xóa cột này.",
             )
         elif key in columns.values():
-            reader.add(ITEMS_SHEET, 1, None, f"Cột {cell.column_letter}: cột «{cell.value}» bị lặp lại; hãy xóa một cột.")
+            reader.add(
+                ITEMS_SHEET,
+                1,
+                None,
+                f"Cột {cell.column_letter}: cột «{cell.value}» bị lặp lại; hãy xóa một cột.",
+            )
         else:
             columns[cell.column] = key
-    required = ("area.code", "area.title", "area.max_points", "criterion.code", "criterion.title", "code", "text", "type")
+    required = (
+        "area.code",
+        "area.title",
+        "area.max_points",
+        "criterion.code",
+        "criterion.title",
+        "code",
+        "text",
+        "type",
+    )
     header = {key: text for key, text, _ in ITEM_COLUMNS}
     missing = [header[key] for key in required if key not in columns.values()]
     if missing:
@@ -407,7 +465,9 @@ def _column_map(ws: Worksheet, reader: _Reader) -> dict[int, str] | None:
     return columns
 
 
-def _merge(reader: _Reader, row: int, code: str, group: _AreaRows | _CriterionRows, values: dict, what: str) -> None:
+def _merge(
+    reader: _Reader, row: int, code: str, group: _AreaRows | _CriterionRows, values: dict, what: str
+) -> None:
     """Copy a parent's title and maximum from a row, reporting rows that disagree."""
     header = {key: text for key, text, _ in ITEM_COLUMNS}
     for field in ("title", "max_points"):
@@ -500,7 +560,9 @@ def _read_info(ws: Worksheet, reader: _Reader) -> tuple[dict[str, object], dict[
             continue
         key = aliases.get(_norm(label))
         if key is None:
-            reader.add(INFO_SHEET, row, None, f"Không nhận ra mục «{label}»: hãy dùng đúng tên mục như khi xuất ra.")
+            reader.add(
+                INFO_SHEET, row, None, f"Không nhận ra mục «{label}»: hãy dùng đúng tên mục như khi xuất ra."
+            )
             continue
         try:
             if key == "legal_basis":
@@ -512,7 +574,10 @@ def _read_info(ws: Worksheet, reader: _Reader) -> tuple[dict[str, object], dict[
                 rows.setdefault(("rating_bands",), row)
                 if _blank(value) and _blank(extra):
                     continue
-                band = {"min_percent": _as_number(value) if not _blank(value) else None, "label": _cell_text(extra or "")}
+                band = {
+                    "min_percent": _as_number(value) if not _blank(value) else None,
+                    "label": _cell_text(extra or ""),
+                }
                 if band["min_percent"] is None:
                     raise CellError("Thiếu % tối thiểu ở cột B.")
                 rows[("rating_bands", len(data["rating_bands"]))] = row
@@ -546,10 +611,22 @@ def import_xlsx(path: str | Path) -> tuple[Checklist | None, list[Problem]]:
     try:
         workbook = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        return None, [Problem(path.name, None, None, f"Không mở được tệp Excel ({type(exc).__name__}): hãy lưu tệp ở dạng .xlsx.")]
+        return None, [
+            Problem(
+                path.name,
+                None,
+                None,
+                f"Không mở được tệp Excel ({type(exc).__name__}): hãy lưu tệp ở dạng .xlsx.",
+            )
+        ]
     for sheet in (INFO_SHEET, ITEMS_SHEET):
         if sheet not in workbook.sheetnames:
-            reader.add(sheet, None, None, f"Không tìm thấy trang «{sheet}»: hãy giữ nguyên tên các trang như khi xuất ra.")
+            reader.add(
+                sheet,
+                None,
+                None,
+                f"Không tìm thấy trang «{sheet}»: hãy giữ nguyên tên các trang như khi xuất ra.",
+            )
     if reader.problems:
         return None, reader.problems
     info, info_rows = _read_info(workbook[INFO_SHEET], reader)
@@ -576,7 +653,12 @@ def _convert_info(info: dict[str, object], rows: dict[Keys, int], reader: _Reade
     labels = {key: label for key, label, _ in INFO_ROWS}
     for key in ("id", "title", "version", "unit_kinds"):
         if key not in info:
-            reader.add(INFO_SHEET, rows.get((key,)), None, f"Thiếu mục bắt buộc «{labels[key]}»: hãy ghi giá trị ở cột B.")
+            reader.add(
+                INFO_SHEET,
+                rows.get((key,)),
+                None,
+                f"Thiếu mục bắt buộc «{labels[key]}»: hãy ghi giá trị ở cột B.",
+            )
     if reader.problems:
         return None
     try:
@@ -595,7 +677,12 @@ def _assemble(areas_rows: dict[str, _AreaRows], reader: _Reader) -> tuple[list[A
     for a, (area_code, group) in enumerate(areas_rows.items()):
         nodes[(a,)] = group.row
         if group.max_points is None:
-            reader.add(ITEMS_SHEET, group.row, area_code, f"Ô «{header['area.max_points']}» đang trống: hãy ghi điểm tối đa của lĩnh vực.")
+            reader.add(
+                ITEMS_SHEET,
+                group.row,
+                area_code,
+                f"Ô «{header['area.max_points']}» đang trống: hãy ghi điểm tối đa của lĩnh vực.",
+            )
             continue
         criteria = []
         for c, (crit_code, crit_rows) in enumerate(group.criteria.items()):
@@ -610,5 +697,7 @@ def _assemble(areas_rows: dict[str, _AreaRows], reader: _Reader) -> tuple[list[A
                     max_points=crit_rows.max_points,
                 )
             )
-        areas.append(Area(code=area_code, title=group.title or "", max_points=group.max_points, criteria=criteria))
+        areas.append(
+            Area(code=area_code, title=group.title or "", max_points=group.max_points, criteria=criteria)
+        )
     return areas, nodes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
@@ -53,7 +55,20 @@ class ChecklistDetail(msgspec.Struct):
     id: str
     version: str
     version_label: str
-    checklist: Checklist
+    checklist: dict[str, Any]  # the Checklist tree with every field spelled out (see explicit())
+
+
+def explicit(value: Any) -> Any:
+    """A Struct tree as plain data with every field, defaults included.
+
+    The format Structs omit defaults (so written TOML stays short); API clients should not
+    have to know the defaults to read an item's points or mode.
+    """
+    if isinstance(value, msgspec.Struct):
+        return {f.encode_name: explicit(getattr(value, f.name)) for f in msgspec.structs.fields(value)}
+    if isinstance(value, list):
+        return [explicit(v) for v in value]
+    return value
 
 
 class ChecklistController(Controller):
@@ -100,4 +115,4 @@ class ChecklistApiController(Controller):
         """The whole tree of a version (default: the current one): every item's code, type, points, bands."""
         meta, checklist = await version_or_404(db, checklist_id, version, request.app.state.checklists)
         return ChecklistDetail(id=meta.checklist_id, version=meta.version_hash, version_label=meta.version_label,
-                               checklist=checklist)
+                               checklist=explicit(checklist))

@@ -1,0 +1,116 @@
+"""Checklist versions in the running app: a visit keeps the version it was started with, for ever."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+
+from conftest import login, make_settings, text_of
+from litestar.testing import TestClient
+
+from inspect_app.app import create_app
+from inspect_app.db import Database
+from inspect_app.queries import visits
+from inspect_app.settings import ROOT
+
+OLD_TEXT = "Ban hành Kế hoạch cải cách hành chính năm"
+
+
+def _pin_visit_to_current(settings, version_hash: str) -> int:
+    async def work():
+        db = await Database.open(settings.db_path)
+        try:
+            visit = (await visits.list_visits(db))[0]
+            async with db.transaction() as tx:
+                await tx.execute("UPDATE visits SET checklist_version = ?, status = 'in_progress' WHERE id = ?",
+                                 (version_hash, visit.id))
+            return visit.id
+        finally:
+            await db.close()
+
+    return asyncio.run(work())
+
+
+def test_a_started_visit_keeps_version_1_after_the_file_changes(tmp_path, settings):
+    checklists = tmp_path / "checklists"
+    shutil.copytree(ROOT / "checklists", checklists)
+    settings = make_settings(settings.data_dir, checklists_dir=checklists)
+    source = (checklists / "cchc-xa.toml").read_text(encoding="utf-8")
+
+    with TestClient(create_app(settings)) as client:
+        login(client, "sonoivu")
+        v1 = next(c for c in client.get("/api/v1/checklists").json() if c["id"] == "cchc-xa" and c["current"])
+        tree_v1 = client.get("/api/v1/checklists/cchc-xa", params={"version": v1["version"]}).json()
+        first_item = tree_v1["checklist"]["areas"][0]["criteria"][0]["items"][0]
+    visit_id = _pin_visit_to_current(settings, v1["version"])
+
+    # Sở Nội vụ edits the file: the first item's text changes.
+    changed = source.replace(f'text = "{first_item["text"]}"', 'text = "Nội dung mới của tiêu chí đầu tiên"', 1)
+    assert changed != source
+    (checklists / "cchc-xa.toml").write_text(changed, encoding="utf-8")
+
+    with TestClient(create_app(settings)) as client:
+        login(client, "kiemtravien")
+        listed = [c for c in client.get("/api/v1/checklists").json() if c["id"] == "cchc-xa"]
+        assert len(listed) == 2
+        v2 = next(c for c in listed if c["current"])
+        assert v2["version"] != v1["version"]
+        # The visit still names version 1 …
+        visit = next(v for v in client.get("/api/v1/visits").json() if v["id"] == visit_id)
+        assert visit["checklist_version"] == v1["version"]
+        page = text_of(client.get(f"/visits/{visit_id}").text)
+        assert v1["version"] in page
+        # … and version 1 still renders with version 1's items.
+        old = client.get("/api/v1/checklists/cchc-xa", params={"version": v1["version"]}).json()
+        assert old["checklist"]["areas"][0]["criteria"][0]["items"][0]["text"] == first_item["text"]
+        preview = text_of(client.get(f"/checklists/cchc-xa/{v1['version']}").text)
+        assert first_item["text"] in preview and "Nội dung mới của tiêu chí đầu tiên" not in preview
+        current = text_of(client.get(f"/checklists/cchc-xa/{v2['version']}").text)
+        assert "Nội dung mới của tiêu chí đầu tiên" in current
+        versions_page = text_of(client.get("/checklists").text)
+        assert "hiện hành" in versions_page and v1["version"] in versions_page
+
+
+def test_whitespace_and_comments_do_not_make_a_new_version(tmp_path, settings):
+    checklists = tmp_path / "checklists"
+    shutil.copytree(ROOT / "checklists", checklists)
+    settings = make_settings(settings.data_dir, checklists_dir=checklists)
+    path = checklists / "mot-cua-dot-xuat.toml"
+    path.write_text("# a comment added by an editor\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with TestClient(create_app(settings)) as client:
+        login(client, "sonoivu")
+        assert len([c for c in client.get("/api/v1/checklists").json() if c["id"] == "mot-cua-dot-xuat"]) == 1
+
+
+def test_api_gives_the_whole_tree_and_unknown_ids_are_404(client):
+    login(client, "kiemtravien")
+    listed = client.get("/api/v1/checklists").json()
+    assert {c["id"] for c in listed} >= {"cchc-xa", "cchc-so-nganh", "mot-cua-dot-xuat"}
+    xa = next(c for c in listed if c["id"] == "cchc-xa")
+    assert xa["max_points"] == 100 and xa["item_count"] >= 40
+    tree = client.get("/api/v1/checklists/cchc-xa").json()
+    items = [i for a in tree["checklist"]["areas"] for c in a["criteria"] for i in c["items"]]
+    assert len(items) == xa["item_count"]
+    assert all({"code", "type", "max_points"} <= set(i) for i in items)
+    assert any(i["type"] == "ratio" and i.get("bands") for i in items)
+    missing = client.get("/api/v1/checklists/khong-co")
+    assert missing.status_code == 404 and missing.json()["error"] == "unknown_checklist"
+    bad_version = client.get("/api/v1/checklists/cchc-xa", params={"version": "000000000000"})
+    assert bad_version.status_code == 404 and "không có phiên bản" in bad_version.json()["message"]
+
+
+def test_server_refuses_to_start_on_an_invalid_checklist_and_says_why(tmp_path):
+    checklists = tmp_path / "checklists"
+    checklists.mkdir()
+    source = (ROOT / "checklists" / "mot-cua-dot-xuat.toml").read_text(encoding="utf-8")
+    (checklists / "broken.toml").write_text(source.replace('type = "yesno"', 'type = "co_khong"', 1),
+                                            encoding="utf-8")
+    env = {**os.environ, "INSPECT_DATA_DIR": str(tmp_path / "data"), "INSPECT_CHECKLISTS_DIR": str(checklists)}
+    result = subprocess.run([sys.executable, "-m", "inspect_app", "serve", "--port", "1"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Không nạp được bộ tiêu chí" in result.stderr
+    assert "broken.toml:" in result.stderr and "co_khong" in result.stderr
