@@ -86,6 +86,7 @@ def create_app(settings: Settings) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
             openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
         ),
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={401, 403, 404}),
+        # Expected refusals are answered, not logged; handle_unexpected logs real failures itself.
+        logging_config=LoggingConfig(log_exceptions="debug"),
         request_max_body_size=1_000_000,  # forms; upload routes raise their own limit
     )

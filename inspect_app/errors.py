@@ -22,6 +22,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from inspect_app.security import CSRF_FAILED_DETAIL, SESSION_EXPIRED
+from inspect_app.services.errors import Refused
 
 log = logging.getLogger("inspect_app")
 
@@ -52,7 +53,7 @@ MESSAGES = {
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or (
+    return request.url.path.startswith("/api/") or request.headers.get("x-requested-with") == "fetch" or (
         "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", "")
     )
 
@@ -69,6 +70,10 @@ def error_response(request: Request, status: int, code: str, message: str, extra
 
 def handle_app_error(request: Request, exc: AppError) -> Response:
     return error_response(request, exc.status_code, exc.code, exc.message, exc.extra)
+
+
+def handle_refused(request: Request, exc: Refused) -> Response:
+    return error_response(request, exc.status, exc.code, exc.message, exc.extra)
 
 
 def handle_not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
@@ -116,6 +121,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     AppError: handle_app_error,
+    Refused: handle_refused,
     NotAuthorizedException: handle_not_authorized,
     PermissionDeniedException: handle_forbidden,
     NotFoundException: handle_not_found,

@@ -117,3 +117,38 @@ class ChecklistVersion(msgspec.Struct, frozen=True):
     item_count: int
     max_points: float
     first_loaded_at: str
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """An inspector's current answer to one item of a visit (answer_json holds an Answer)."""
+
+    id: int
+    visit_id: int
+    item_code: str
+    answer_json: str
+    points: float | None
+    note: str
+    version: int
+    updated_at: str
+    updated_by: int
+    updated_by_name: str = ""
+
+
+class Evidence(msgspec.Struct, frozen=True):
+    id: int
+    visit_id: int | None
+    finding_id: int | None
+    item_code: str
+    sha256: str
+    media_type: str
+    kind: Literal["photo", "document"]
+    original_name: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+    captured_at: str | None
+    metadata_json: str
+    caption: str
+    uploaded_by: int
+    uploaded_at: str
+    deleted_at: str | None = None

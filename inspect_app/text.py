@@ -37,3 +37,11 @@ def short_date(value: str | date | None) -> str:
         return ""
     day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def vn_number(value: float | None) -> str:
+    """Vietnamese number style: decimal comma, at most 2 decimals, no trailing zeros ("1,5"; "12")."""
+    if value is None:
+        return "–"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

@@ -33,6 +33,10 @@ GET_MATRIX = {
     "/api/v1/visits": EVERYONE,
     "/api/v1/checklists": EVERYONE,
     "/api/v1/checklists/{checklist_id:str}": EVERYONE,
+    "/visits/{visit_id:int}/items/{item_code:str}": STAFF,
+    "/visits/{visit_id:int}/items/{item_code:str}/gallery": STAFF,
+    "/visits/{visit_id:int}/sign-off": STAFF,
+    "/api/v1/visits/{visit_id:int}/findings": EVERYONE,
 }
 POST_ONLY = {  # route → roles allowed
     "/login": "public",
@@ -41,7 +45,18 @@ POST_ONLY = {  # route → roles allowed
     "/units/departments": ADMIN_ONLY,
     "/users": ADMIN_ONLY,
     "/users/{user_id:int}/password": ADMIN_ONLY,
+    "/visits/{visit_id:int}/start": STAFF,
+    "/visits/{visit_id:int}/submit": STAFF,
+    "/visits/{visit_id:int}/items/{item_code:str}/evidence": STAFF,
+    "/api/v1/visits/{visit_id:int}/findings/{item_code:str}": STAFF,
+    "/api/v1/visits/{visit_id:int}/findings/{item_code:str}/evidence": STAFF,
+    "/api/v1/visits/{visit_id:int}/sign-off": {"admin", "lead"},
+    "/evidence/{evidence_id:int}/caption": STAFF,
+    "/evidence/{evidence_id:int}/delete": STAFF,
 }
+# Routes that need an evidence file to exist: their access is tested in test_capture.py.
+EVIDENCE_GETS = {"/evidence/{evidence_id:int}/file", "/api/v1/evidence/{evidence_id:int}",
+                 "/api/v1/evidence/{evidence_id:int}/file"}
 PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema"}
 
 
@@ -59,7 +74,7 @@ def test_every_route_declares_who_may_use_it(settings):
 
 def test_every_route_is_in_the_matrix(settings):
     app = create_app(settings)
-    known = set(GET_MATRIX) | set(POST_ONLY) | PUBLIC_PATHS
+    known = set(GET_MATRIX) | set(POST_ONLY) | PUBLIC_PATHS | EVIDENCE_GETS
     missing = sorted(route.path for route in app.routes
                      if not any(route.path == p or route.path.startswith(p + "/") for p in known))
     assert missing == [], f"add these routes to the access matrix: {missing}"
@@ -78,7 +93,8 @@ def ids(client):
     checklists = client.get("/api/v1/checklists").json()
     own = next(v for v in visits if v["unit_code"] == "11560")
     return {"plan_id:int": str(own["plan_id"]), "visit_id:int": str(own["id"]), "code:str": "11560",
-            "checklist_id:str": checklists[0]["id"], "version:str": checklists[0]["version"]}
+            "checklist_id:str": checklists[0]["id"], "version:str": checklists[0]["version"],
+            "item_code:str": "1.1.1"}
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -144,4 +160,7 @@ def test_inspector_sees_only_their_teams_visits(client, settings):
         conn.execute("UPDATE visits SET team_id = last_insert_rowid() WHERE id = ?", (visit["id"],))
     login(client, "kiemtravien")
     assert visit["id"] not in {v["id"] for v in client.get("/api/v1/visits").json()}
-    assert client.get(f"/visits/{visit['id']}").status_code == 404
+    page = client.get(f"/visits/{visit['id']}")
+    assert page.status_code == 403 and "không thuộc đoàn kiểm tra" in page.text
+    assert client.put(f"/api/v1/visits/{visit['id']}/findings/1.1.1", json={"answer": "x"},
+                      headers={"Idempotency-Key": "k1", "x-csrftoken": client.cookies["csrftoken"]}).status_code == 403

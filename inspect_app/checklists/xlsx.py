@@ -232,6 +232,8 @@ def _write_info(ws: Worksheet, checklist: Checklist) -> None:
     }
     for key in ("id", "title", "version", "description", "unit_kinds", "max_points"):
         ws.append([label[key], values[key], None, note[key]])
+        if key == "version":
+            ws.cell(row=ws.max_row, column=2).number_format = "@"  # "2026.10" must not become 2026.1
     for i, line in enumerate(checklist.legal_basis or [""]):
         ws.append([label["legal_basis"], line or None, None, note["legal_basis"] if i == 0 else None])
     bands = checklist.rating_bands

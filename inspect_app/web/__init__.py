@@ -3,6 +3,9 @@
 from inspect_app.web.api import ApiController
 from inspect_app.web.audit import AuditController
 from inspect_app.web.auth import AuthController
+from inspect_app.web.capture import CaptureController
+from inspect_app.web.capture_api import CaptureApiController
+from inspect_app.web.evidence import EvidenceController
 from inspect_app.web.checklists import ChecklistApiController, ChecklistController
 from inspect_app.web.home import HomeController
 from inspect_app.web.ops import OpsController
@@ -12,6 +15,6 @@ from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
 
 ROUTE_HANDLERS = [
-    ApiController, AuditController, AuthController, ChecklistApiController, ChecklistController, HomeController, OpsController, PlanController,
+    ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OpsController, PlanController,
     UnitController, UserController, VisitController,
 ]

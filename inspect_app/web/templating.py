@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from inspect_app import __version__
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
-from inspect_app.text import short_date
+from inspect_app.services.answers import answer_label
+from inspect_app.text import short_date, vn_number
 
 HTMX_FILE = "js/htmx-2.0.11.min.js"
 
 
-def points(value: float | None) -> str:
-    """Vietnamese number style: decimal comma, no trailing zeros ("1,5"; "12")."""
-    if value is None:
-        return "–"
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+VIETNAM = timezone(timedelta(hours=7))  # no daylight saving time
+
+
+def local_time(value: str | None) -> str:
+    """A stored UTC time as Vietnamese local time: "14:05 23/11/2026" (today: just "14:05")."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(VIETNAM)
+    if moment.date() == datetime.now(VIETNAM).date():
+        return f"{moment:%H:%M}"
+    return f"{moment:%H:%M %d/%m/%Y}"
 
 
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["short_date"] = short_date
-    env.filters["points"] = points
+    env.filters["points"] = vn_number
+    env.filters["local_time"] = local_time
+    env.filters["answer_label"] = answer_label
     env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
         UNIT_KIND_LABELS=UNIT_KIND_LABELS,

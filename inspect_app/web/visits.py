@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from inspect_app.db import Database
 from inspect_app.errors import AppError
 from inspect_app.models import Visit
 from inspect_app.permissions import ADMIN, ALL_ROLES, UNIT, allow, can_see_visit
-from inspect_app.queries import plans, visits
-from inspect_app.queries import checklists as checklist_q
+from inspect_app.queries import visits
 from inspect_app.web.common import page_context, user_of
 
 
@@ -28,11 +27,17 @@ async def visible_visits(db: Database, request: Request, plan_id: int | None = N
 
 
 async def visit_for(db: Database, request: Request, visit_id: int) -> Visit:
-    """The visit if the caller may see it; 404 otherwise, so existence does not leak."""
+    """The visit if the caller may see it.
+
+    A unit officer asking for another unit's visit gets 404, so existence does not leak outside
+    the Sở Nội vụ; an inspector of another team gets 403 (staff know the plan's visits exist).
+    """
     user = user_of(request)
     visit = await visits.get_visit(db, visit_id)
-    if visit is None or not can_see_visit(user, visit, await visits.is_team_member(db, visit_id, user.id)):
+    if visit is None or (user.role == UNIT and visit.unit_code != user.unit_code):
         raise AppError(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
+    if not can_see_visit(user, visit, await visits.is_team_member(db, visit_id, user.id)):
+        raise AppError(403, "not_team_member", "Bạn không thuộc đoàn kiểm tra của cuộc kiểm tra này.")
     return visit
 
 
@@ -45,14 +50,3 @@ class VisitController(Controller):
                           status: FromQuery[str | None] = None) -> Template:
         return Template("visits/list.html", context=page_context(
             request, visits=await visible_visits(db, request, status=status or None), status=status or ""))
-
-    @get("/{visit_id:int}", name="visits:detail", opt=allow(*ALL_ROLES))
-    async def visit_detail(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Template:
-        """Who, where, when, with which checklist version."""
-        visit = await visit_for(db, request, visit_id)
-        plan = await plans.get_plan(db, visit.plan_id)
-        team = next((t for t in await plans.list_teams(db, visit.plan_id) if t.id == visit.team_id), None)
-        version = next((v for v in await checklist_q.list_versions(db, visit.checklist_id)
-                        if v.version_hash == visit.checklist_version), None)
-        return Template("visits/detail.html", context=page_context(
-            request, visit=visit, plan=plan, team=team, version=version))

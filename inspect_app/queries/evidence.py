@@ -1,0 +1,56 @@
+"""Evidence files (tài liệu kiểm chứng) attached to findings."""
+
+from __future__ import annotations
+
+from inspect_app.db import Database, Tx, utc_now
+from inspect_app.models import Evidence
+from inspect_app.queries import as_struct, as_structs
+
+COLUMNS = ("id, visit_id, finding_id, item_code, sha256, media_type, kind, original_name, size_bytes, width,"
+           " height, captured_at, metadata_json, caption, uploaded_by, uploaded_at, deleted_at")
+
+
+async def list_for_visit(db: Database | Tx, visit_id: int) -> list[Evidence]:
+    return as_structs(Evidence, await db.fetch_all(
+        f"SELECT {COLUMNS} FROM evidence_files WHERE visit_id = ? AND deleted_at IS NULL ORDER BY id", (visit_id,)))
+
+
+async def list_for_item(db: Database | Tx, visit_id: int, item_code: str) -> list[Evidence]:
+    return as_structs(Evidence, await db.fetch_all(
+        f"SELECT {COLUMNS} FROM evidence_files WHERE visit_id = ? AND item_code = ? AND deleted_at IS NULL"
+        " ORDER BY id", (visit_id, item_code)))
+
+
+async def get_evidence(db: Database | Tx, evidence_id: int) -> Evidence | None:
+    row = await db.fetch_one(f"SELECT {COLUMNS} FROM evidence_files WHERE id = ?", (evidence_id,))
+    return as_struct(Evidence, row) if row else None
+
+
+async def insert_evidence(
+    tx: Tx, *, visit_id: int, finding_id: int, item_code: str, sha256: str, media_type: str, kind: str,
+    original_name: str, size_bytes: int, width: int | None, height: int | None, captured_at: str | None,
+    metadata_json: str, caption: str, user_id: int,
+) -> int:
+    return await tx.execute(
+        "INSERT INTO evidence_files (visit_id, finding_id, item_code, sha256, media_type, kind, original_name,"
+        " size_bytes, width, height, captured_at, metadata_json, caption, uploaded_by, uploaded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (visit_id, finding_id, item_code, sha256, media_type, kind, original_name, size_bytes, width, height,
+         captured_at, metadata_json, caption, user_id, utc_now()),
+    )
+
+
+async def set_caption(tx: Tx, evidence_id: int, caption: str) -> None:
+    await tx.execute("UPDATE evidence_files SET caption = ? WHERE id = ?", (caption, evidence_id))
+
+
+async def soft_delete(tx: Tx, evidence_id: int) -> None:
+    await tx.execute("UPDATE evidence_files SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                     (utc_now(), evidence_id))
+
+
+async def count_by_item(db: Database | Tx, visit_id: int) -> dict[str, int]:
+    rows = await db.fetch_all(
+        "SELECT item_code, count(*) AS n FROM evidence_files WHERE visit_id = ? AND deleted_at IS NULL"
+        " GROUP BY item_code", (visit_id,))
+    return {r["item_code"]: r["n"] for r in rows}

@@ -1,0 +1,116 @@
+"""Answer shapes: the API's JSON values and the HTML form's fields, both into `Answer`.
+
+API: yesno → true/false; levels → a level key; score, count, deduction → a number;
+ratio → [numerator, denominator]; text → a string; date → "YYYY-MM-DD"; null clears.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_app.checklists import Answer, Item, is_blank
+from inspect_app.services.errors import Refused
+from inspect_app.text import nfc, vn_number
+
+NUMBER_TYPES = {"score", "count", "deduction"}
+
+
+def _bad(message: str) -> Refused:
+    return Refused(422, "invalid_answer", message)
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(f"{what} phải là một số.")
+    return float(value)
+
+
+def answer_from_api(item: Item, value: Any, na: bool) -> Answer:
+    """Turn the API's `answer` value into an Answer for this item's type (422 if it does not fit)."""
+    if na:
+        return Answer(na=True)
+    if value is None:
+        return Answer()
+    if item.type == "yesno":
+        if not isinstance(value, bool):
+            raise _bad("Câu trả lời đạt/không đạt phải là true hoặc false.")
+        return Answer(choice="yes" if value else "no")
+    if item.type == "levels":
+        if not isinstance(value, str):
+            raise _bad("Câu trả lời theo mức phải là mã của một mức.")
+        return Answer(choice=value)
+    if item.type in NUMBER_TYPES:
+        return Answer(number=_number(value, "Câu trả lời"))
+    if item.type == "ratio":
+        if not isinstance(value, list) or len(value) != 2:
+            raise _bad("Câu trả lời tỷ lệ phải là [tử số, mẫu số].")
+        return Answer(numerator=_number(value[0], "Tử số"), denominator=_number(value[1], "Mẫu số"))
+    if not isinstance(value, str):
+        raise _bad("Câu trả lời phải là một chuỗi ký tự.")
+    return Answer(text=nfc(value))
+
+
+def answer_to_api(item: Item, answer: Answer) -> Any:
+    """The reverse of answer_from_api, for responses."""
+    if answer.na:
+        return None
+    if item.type == "yesno":
+        return None if answer.choice is None else answer.choice == "yes"
+    if item.type == "levels":
+        return answer.choice
+    if item.type in NUMBER_TYPES:
+        return _plain(answer.number)
+    if item.type == "ratio":
+        if answer.numerator is None and answer.denominator is None:
+            return None
+        return [_plain(answer.numerator), _plain(answer.denominator)]
+    return answer.text
+
+
+def _plain(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def parse_form_number(raw: str, what: str) -> float | None:
+    """A number typed by a person: "1,5" or "1.5"; thousands dots are not expected here."""
+    raw = raw.strip().replace(" ", "")
+    if not raw:
+        return None
+    try:
+        return float(raw.replace(",", "."))
+    except ValueError:
+        raise _bad(f"{what} “{raw}” không phải là số.") from None
+
+
+def answer_from_form(item: Item, form: dict[str, str]) -> Answer:
+    """The HTML card's fields (choice, number, numerator, denominator, text, na) into an Answer."""
+    if form.get("na") in ("1", "on", "true"):
+        return Answer(na=True)
+    if item.type in ("yesno", "levels"):
+        return Answer(choice=form.get("choice") or None)
+    if item.type in NUMBER_TYPES:
+        return Answer(number=parse_form_number(form.get("number", ""), "Giá trị"))
+    if item.type == "ratio":
+        return Answer(numerator=parse_form_number(form.get("numerator", ""), "Tử số"),
+                      denominator=parse_form_number(form.get("denominator", ""), "Mẫu số"))
+    text = nfc(form.get("text", ""))
+    return Answer(text=text or None)
+
+
+def answer_label(answer: Answer, item: Item) -> str:
+    """An answer as a person reads it: "Đạt", "Đạt một phần", "12/15", "Không áp dụng"…"""
+    if answer.na:
+        return "Không áp dụng"
+    if is_blank(answer):
+        return "(chưa trả lời)"
+    if item.type == "yesno":
+        return "Đạt" if answer.choice == "yes" else "Không đạt"
+    if item.type == "levels":
+        return next((level.label for level in item.levels if level.key == answer.choice), answer.choice or "")
+    if item.type in NUMBER_TYPES:
+        return vn_number(answer.number)
+    if item.type == "ratio":
+        return f"{vn_number(answer.numerator)}/{vn_number(answer.denominator)}"
+    return answer.text or ""

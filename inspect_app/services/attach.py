@@ -1,0 +1,138 @@
+"""Attaching evidence to a finding: ingest off the event loop, then one transaction for the rows."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import msgspec
+
+from inspect_app.checklists import Item
+from inspect_app.db import Database
+from inspect_app.models import Evidence, User, Visit
+from inspect_app.queries import audit, findings
+from inspect_app.queries import evidence as evidence_q
+from inspect_app.services.capture import LOCKED, request_hash
+from inspect_app.services.errors import Refused
+from inspect_app.services.evidence import EvidenceError, StoredEvidence, evidence_path, ingest
+from inspect_app.text import nfc
+
+# Decoding a 12 MP photo costs ~0.1 s of CPU: at most two at a time on two cores, so saves and
+# page loads keep flowing while photos arrive.
+_image_slots = asyncio.Semaphore(2)
+MAX_UPLOAD_BYTES = 15_000_000
+
+
+class EvidenceOut(msgspec.Struct):
+    id: int
+    item_code: str
+    kind: str
+    media_type: str
+    sha256: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+    captured_at: str | None
+    gps: dict[str, float] | None
+    camera: str | None
+    caption: str
+    original_name: str
+    uploaded_at: str
+
+
+def evidence_out(ev: Evidence) -> EvidenceOut:
+    meta = msgspec.json.decode(ev.metadata_json)
+    return EvidenceOut(id=ev.id, item_code=ev.item_code, kind=ev.kind, media_type=ev.media_type, sha256=ev.sha256,
+                       size_bytes=ev.size_bytes, width=ev.width, height=ev.height, captured_at=ev.captured_at,
+                       gps=meta.get("gps"), camera=meta.get("camera"), caption=ev.caption,
+                       original_name=ev.original_name, uploaded_at=ev.uploaded_at)
+
+
+def stored_file(root: Path, ev: Evidence, size: str) -> tuple[Path, str]:
+    """(path, media type) of the requested rendition; documents have only the original."""
+    meta = msgspec.json.decode(ev.metadata_json)
+    if size == "original" or ev.kind == "document":
+        return evidence_path(root, meta["original_path"]), ev.media_type
+    key = "display_path" if size == "display" else "thumb_path"
+    return evidence_path(root, meta[key]), "image/jpeg"
+
+
+async def attach(
+    db: Database, *, root: Path, user: User, visit: Visit, item: Item, data: bytes, filename: str,
+    caption: str, idempotency_key: str,
+) -> tuple[EvidenceOut, bool]:
+    """Store one file as evidence of `item`; returns (evidence, replayed). One file per request,
+    so a retry after a timeout costs at most one photo."""
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key cho tệp tải lên.")
+    if visit.status in LOCKED:
+        raise Refused(409, "visit_locked", "Cuộc kiểm tra đã ký duyệt: không thêm minh chứng được nữa.")
+    payload = request_hash("evidence", visit.id, item.code, len(data), _sha(data))
+    prior = await _replay(db, user, idempotency_key, payload)
+    if prior is not None:
+        return prior, True
+    try:
+        async with _image_slots:
+            stored: StoredEvidence = await anyio.to_thread.run_sync(
+                lambda: ingest(data, root, declared_name=filename, max_bytes=MAX_UPLOAD_BYTES))
+    except EvidenceError as exc:
+        raise Refused(exc.http_status, exc.code, exc.message) from None
+    meta: dict[str, Any] = {"camera": stored.camera, "gps": stored.gps, "original_path": stored.original_path,
+                            "display_path": stored.display_path, "thumb_path": stored.thumb_path, **stored.meta}
+    async with db.transaction() as tx:
+        again = await findings.get_idempotent(tx, user.id, idempotency_key)
+        if again is not None:  # a parallel repeat won the race
+            if again["request_hash"] != payload:
+                raise Refused(409, "idempotency_key_reused", "Khóa Idempotency-Key này đã được dùng cho tệp khác.")
+            return msgspec.json.decode(again["response_json"], type=EvidenceOut), True
+        finding = await findings.get_finding(tx, visit.id, item.code)
+        finding_id = finding.id if finding else await findings.insert_finding(
+            tx, visit_id=visit.id, item_code=item.code, answer_json="{}", points=None, note="", user_id=user.id)
+        evidence_id = await evidence_q.insert_evidence(
+            tx, visit_id=visit.id, finding_id=finding_id, item_code=item.code, sha256=stored.sha256,
+            media_type=stored.media_type, kind=stored.kind, original_name=nfc(filename)[:200],
+            size_bytes=stored.size_bytes, width=stored.width, height=stored.height, captured_at=stored.captured_at,
+            metadata_json=msgspec.json.encode(meta).decode(), caption=nfc(caption)[:200], user_id=user.id)
+        await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.add", subject_type="visit",
+                           subject_id=visit.id, after={"item": item.code, "evidence_id": evidence_id,
+                                                       "sha256": stored.sha256, "kind": stored.kind})
+        out = evidence_out(await evidence_q.get_evidence(tx, evidence_id))
+        await findings.put_idempotent(tx, user.id, idempotency_key, payload, 200, msgspec.json.encode(out).decode())
+    return out, False
+
+
+async def _replay(db: Database, user: User, key: str, payload: str) -> EvidenceOut | None:
+    row = await db.fetch_one("SELECT request_hash, response_json FROM idempotency_keys WHERE user_id = ? AND key = ?",
+                             (user.id, key))
+    if row is None:
+        return None
+    if row["request_hash"] != payload:
+        raise Refused(409, "idempotency_key_reused", "Khóa Idempotency-Key này đã được dùng cho tệp khác.")
+    return msgspec.json.decode(row["response_json"], type=EvidenceOut)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def set_caption(db: Database, user: User, ev: Evidence, caption: str) -> None:
+    caption = nfc(caption)[:200]
+    async with db.transaction() as tx:
+        await evidence_q.set_caption(tx, ev.id, caption)
+        await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.caption",
+                           subject_type="evidence", subject_id=ev.id, before={"caption": ev.caption},
+                           after={"caption": caption})
+
+
+async def remove(db: Database, user: User, ev: Evidence, visit: Visit) -> None:
+    """Soft delete: the row and files stay (evidence integrity); the audit log says who and when."""
+    if visit.status in LOCKED:
+        raise Refused(409, "visit_locked", "Cuộc kiểm tra đã ký duyệt: không xóa minh chứng được nữa.")
+    async with db.transaction() as tx:
+        await evidence_q.soft_delete(tx, ev.id)
+        await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.delete",
+                           subject_type="evidence", subject_id=ev.id,
+                           before={"item": ev.item_code, "sha256": ev.sha256, "visit_id": visit.id})

@@ -1,0 +1,269 @@
+"""The visit page an inspector holds on a tablet: item cards, autosave, start, submit, sign-off.
+
+Every form works as a plain POST (JavaScript off: a 303 back to the card) and as an htmx request
+(the status line, points, version and progress header are swapped in place).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Response, Template
+
+from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_item
+from inspect_app.db import Database
+from inspect_app.models import Evidence, User, Visit
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow
+from inspect_app.queries import evidence as evidence_q
+from inspect_app.queries import findings as findings_q
+from inspect_app.queries import plans, visits
+from inspect_app.queries import checklists as checklist_q
+from inspect_app.services import capture
+from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
+from inspect_app.services.checklist_store import checklist_version
+from inspect_app.services.errors import Refused
+from inspect_app.web.common import page_context, user_of, wants_fragment
+from inspect_app.web.visits import visit_for
+
+STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
+
+
+class CardView(msgspec.Struct):
+    """What one item card shows: the saved answer, or the values a refused save carried."""
+
+    item: Item
+    answer: Answer
+    note: str
+    version: int
+    points: float | None
+    max_points: float
+    updated_at: str | None = None
+    updated_by: str | None = None
+    evidence: list[Evidence] = []
+    error: str = ""
+    conflict: dict[str, Any] | None = None
+    idempotency_key: str = ""
+
+
+class VisitContext(msgspec.Struct):
+    user: User
+    visit: Visit
+    checklist: Checklist
+    is_member: bool
+
+
+async def load_context(db: Database, request: Request, visit_id: int) -> VisitContext:
+    visit = await visit_for(db, request, visit_id)
+    user = user_of(request)
+    checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
+    return VisitContext(user, visit, checklist, await visits.is_team_member(db, visit_id, user.id))
+
+
+def require_editor(ctx: VisitContext) -> None:
+    if not capture.can_edit_findings(ctx.user, ctx.is_member):
+        raise Refused(403, "forbidden", "Chỉ thành viên đoàn kiểm tra được ghi kết quả cuộc kiểm tra này.")
+
+
+def new_key() -> str:
+    """A fresh idempotency key rendered into a form (the script replaces it per change)."""
+    return secrets.token_urlsafe(16)
+
+
+def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence]) -> dict[str, CardView]:
+    by_code = {f.item_code: f for f in visit_findings}
+    files: dict[str, list[Evidence]] = {}
+    for ev in visit_evidence:
+        files.setdefault(ev.item_code, []).append(ev)
+    cards = {}
+    for item in ctx.checklist.items():
+        finding = by_code.get(item.code)
+        answer = capture.decode_answer(finding.answer_json) if finding else Answer()
+        score = score_item(item, answer)
+        cards[item.code] = CardView(
+            item=item, answer=answer, note=finding.note if finding else "", version=finding.version if finding else 0,
+            points=score.points, max_points=score.max_points, updated_at=finding.updated_at if finding else None,
+            updated_by=finding.updated_by_name if finding else None, evidence=files.get(item.code, []),
+            idempotency_key=new_key())
+    return cards
+
+
+async def page_data(db: Database, ctx: VisitContext) -> dict[str, Any]:
+    visit_findings = await findings_q.list_findings(db, ctx.visit.id)
+    visit_evidence = await evidence_q.list_for_visit(db, ctx.visit.id)
+    counts: dict[str, int] = {}
+    for ev in visit_evidence:
+        counts[ev.item_code] = counts.get(ev.item_code, 0) + 1
+    return {
+        "cards": build_cards(ctx, visit_findings, visit_evidence),
+        "progress": capture.progress(ctx.checklist, visit_findings, counts),
+    }
+
+
+def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
+    """The other person's saved value, ready to show beside the inspector's own."""
+    if not current:
+        return {"label": "(đã bị xóa)", "note": "", "updated_by": "", "updated_at": None}
+    try:
+        saved = answer_from_api(item, current.get("answer"), bool(current.get("na")))
+    except Refused:
+        saved = Answer()
+    return {"label": answer_label(saved, item), "note": current.get("note", ""),
+            "updated_by": current.get("updated_by") or "", "updated_at": current.get("updated_at")}
+
+
+def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
+    if flt == "unanswered":
+        return card.version == 0 or is_blank(card.answer)
+    if flt == "missing_evidence":
+        return card.item.code in missing
+    return True
+
+
+class CaptureController(Controller):
+    path = "/visits/{visit_id:int}"
+    include_in_schema = False
+
+    @get("/", name="visits:detail", opt=allow(*ALL_ROLES))
+    async def visit_page(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
+                         filter: FromQuery[str] = "") -> Template:
+        """Staff: the capture page by area. Unit officer: the visit's summary."""
+        ctx = await load_context(db, request, visit_id)
+        plan = await plans.get_plan(db, ctx.visit.plan_id)
+        team = next((t for t in await plans.list_teams(db, ctx.visit.plan_id) if t.id == ctx.visit.team_id), None)
+        version = next((v for v in await checklist_q.list_versions(db, ctx.visit.checklist_id)
+                        if v.version_hash == ctx.visit.checklist_version), None)
+        context = page_context(request, visit=ctx.visit, plan=plan, team=team, version=version)
+        if ctx.user.role == UNIT:
+            return Template("visits/detail.html", context=context)
+        data = await page_data(db, ctx)
+        flt = filter if filter in ("unanswered", "missing_evidence") else ""
+        shown = {code for code, card in data["cards"].items()
+                 if card_matches(card, flt, data["progress"].missing_evidence)}
+        return Template("visits/capture.html", context=context | data | {
+            "checklist": ctx.checklist, "filter": flt, "shown": shown,
+            "editable": capture.can_edit_findings(ctx.user, ctx.is_member),
+            "can_sign_off": capture.can_sign_off(ctx.user, ctx.is_member),
+            "locked": ctx.visit.status in capture.LOCKED,
+        })
+
+    @get("/items/{item_code:str}", name="visits:card", opt=allow(*STAFF_ROLES))
+    async def card(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
+                   item_code: FromPath[str]) -> Template:
+        """One card, fresh from the database (after a conflict the inspector may take the saved value)."""
+        ctx = await load_context(db, request, visit_id)
+        item = capture.find_item(ctx.checklist, item_code)
+        finding = await findings_q.get_finding(db, visit_id, item_code)
+        card = build_cards(ctx, [finding] if finding else [],
+                           await evidence_q.list_for_item(db, visit_id, item_code))[item.code]
+        return Template("visits/_card.html", context=page_context(
+            request, visit=ctx.visit, card=card, editable=capture.can_edit_findings(ctx.user, ctx.is_member),
+            locked=ctx.visit.status in capture.LOCKED))
+
+    @post("/items/{item_code:str}", name="visits:save", opt=allow(*STAFF_ROLES), status_code=200)
+    async def save(self, request: HTMXRequest, db: NamedDependency[Database], visit_id: FromPath[int],
+                   item_code: FromPath[str]) -> Response | Template:
+        """Autosave one answer: htmx gets the status and header fragments, a plain form a 303."""
+        ctx = await load_context(db, request, visit_id)
+        require_editor(ctx)
+        if ctx.visit.status == "planned":
+            current = await capture.current_version_of(db, ctx.visit.checklist_id, request.app.state.checklists)
+            await capture.start_visit(db, ctx.user, ctx.visit, current)
+            ctx = await load_context(db, request, visit_id)
+        item = capture.find_item(ctx.checklist, item_code)
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
+        try:
+            base_version = int(form.get("base_version", "0") or 0)
+            answer = answer_from_form(item, form)
+            result = await capture.save_finding(
+                db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
+                note=form.get("note", ""), base_version=base_version, idempotency_key=key,
+                payload_hash=capture.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
+                                                  form.get("note", ""), base_version, form.get("amend_reason", "")),
+                amend_reason=form.get("amend_reason", ""))
+        except (Refused, ValueError) as exc:
+            refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")
+            return await self._refused(request, db, ctx, item, form, refused)
+        if not wants_fragment(request):
+            return Redirect(f"/visits/{visit_id}#item-{item_code}", status_code=303)
+        data = await page_data(db, ctx)
+        return Template("visits/_saved.html", context=page_context(
+            request, visit=ctx.visit, card=data["cards"][item_code], progress=data["progress"]))
+
+    async def _refused(self, request: HTMXRequest, db: Database, ctx: VisitContext, item: Item,
+                       form: dict[str, str], refused: Refused) -> Template:
+        """Show why a save was refused, keeping the inspector's values (nothing is lost silently)."""
+        if refused.status == 403:
+            raise refused
+        try:
+            mine = answer_from_form(item, form)
+        except Refused:
+            mine = Answer()
+        current = await findings_q.get_finding(db, ctx.visit.id, item.code)
+        card = CardView(
+            item=item, answer=mine, note=form.get("note", ""),
+            version=current.version if current else 0, points=None, max_points=item.max_points,
+            evidence=await evidence_q.list_for_item(db, ctx.visit.id, item.code),
+            error=refused.message, idempotency_key=new_key(),
+            conflict=conflict_view(item, refused.extra.get("current")) if refused.code == "version_conflict" else None,
+        )
+        context = page_context(request, visit=ctx.visit, card=card, editable=True,
+                               locked=ctx.visit.status in capture.LOCKED)
+        if wants_fragment(request):
+            return Template("visits/_refused.html", context=context, status_code=refused.status
+                            if refused.status in (409, 422) else 422)
+        context |= {"checklist": ctx.checklist, "single": True}
+        return Template("visits/card_page.html", context=context, status_code=refused.status)
+
+    @post("/start", name="visits:start", opt=allow(*STAFF_ROLES), status_code=303)
+    async def start(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
+        ctx = await load_context(db, request, visit_id)
+        require_editor(ctx)
+        current = await capture.current_version_of(db, ctx.visit.checklist_id, request.app.state.checklists)
+        await capture.start_visit(db, ctx.user, ctx.visit, current)
+        return Redirect(f"/visits/{visit_id}", status_code=303)
+
+    @post("/submit", name="visits:submit", opt=allow(*STAFF_ROLES), status_code=303)
+    async def submit(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
+        ctx = await load_context(db, request, visit_id)
+        require_editor(ctx)
+        await capture.submit_visit(db, ctx.user, ctx.visit)
+        return Redirect(f"/visits/{visit_id}/sign-off", status_code=303)
+
+    @get("/sign-off", name="visits:sign-off-page", opt=allow(ADMIN, LEAD, INSPECTOR))
+    async def sign_off_page(self, request: Request, db: NamedDependency[Database],
+                            visit_id: FromPath[int]) -> Template:
+        """What is still incomplete, and the sign-off form for the lead."""
+        ctx = await load_context(db, request, visit_id)
+        return await self._sign_off_template(request, db, ctx, error="", form={})
+
+    async def _sign_off_template(self, request: Request, db: Database, ctx: VisitContext, error: str,
+                                 form: dict, status: int = 200) -> Template:
+        data = await page_data(db, ctx)
+        unanswered = [c.item for c in data["cards"].values() if c.version == 0 or is_blank(c.answer)]
+        missing = [data["cards"][code].item for code in data["progress"].missing_evidence]
+        return Template("visits/sign_off.html", status_code=status, context=page_context(
+            request, visit=ctx.visit, progress=data["progress"], unanswered=unanswered, missing=missing,
+            can_sign_off=capture.can_sign_off(ctx.user, ctx.is_member), error=error,
+            form={"remarks": form.get("remarks", ""), "unit_representative": form.get("unit_representative", "")},
+            editable=capture.can_edit_findings(ctx.user, ctx.is_member)))
+
+    @post("/sign-off", name="visits:sign-off", opt=allow(ADMIN, LEAD), status_code=303)
+    async def sign_off(self, request: Request, db: NamedDependency[Database],
+                       visit_id: FromPath[int]) -> Template | Redirect:
+        ctx = await load_context(db, request, visit_id)
+        if not capture.can_sign_off(ctx.user, ctx.is_member):
+            raise Refused(403, "forbidden", "Chỉ trưởng đoàn của cuộc kiểm tra này được ký duyệt.")
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        try:
+            await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=form.get("remarks", ""),
+                                   unit_representative=form.get("unit_representative", ""))
+        except Refused as exc:
+            return await self._sign_off_template(request, db, ctx, exc.message, form, status=exc.status)
+        return Redirect(f"/visits/{visit_id}", status_code=303)

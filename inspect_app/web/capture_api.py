@@ -1,0 +1,137 @@
+"""Field capture as JSON: findings (idempotent, versioned), evidence, sign-off."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, MultipartBody
+from litestar.response import File
+
+from inspect_app.db import Database
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow
+from inspect_app.queries import findings as findings_q
+from inspect_app.services import attach, capture
+from inspect_app.services.answers import answer_from_api
+from inspect_app.services.attach import EvidenceOut
+from inspect_app.services.capture import FindingOut, Progress
+from inspect_app.services.errors import Refused
+from inspect_app.settings import Settings
+from inspect_app.web.capture import load_context, require_editor
+from inspect_app.web.evidence import evidence_for, file_response
+
+STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
+IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", description="A client-made UUID per change")]
+
+
+class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`answer`: true/false (yesno), a level key, a number (score, count, deduction), [numerator, denominator]
+    (ratio), a string (text) or "YYYY-MM-DD" (date); null clears. `base_version`: the version this edit
+    replaces (0 for a new finding)."""
+
+    answer: Any = None
+    na: bool = False
+    note: str = ""
+    base_version: int = 0
+    amend_reason: str = ""
+
+
+class EvidenceUpload(msgspec.Struct):
+    file: UploadFile
+    caption: str = ""
+
+
+class SignOffIn(msgspec.Struct, forbid_unknown_fields=True):
+    unit_representative: str
+    remarks: str = ""
+
+
+class VisitFindings(msgspec.Struct):
+    visit_id: int
+    status: str
+    checklist_id: str
+    checklist_version: str
+    progress: Progress
+    findings: list[FindingOut]
+
+
+class CaptureApiController(Controller):
+    path = "/api/v1"
+    tags = ["field capture"]
+
+    @get("/visits/{visit_id:int}/findings", opt=allow(*ALL_ROLES), operation_id="ListFindings")
+    async def list_findings(self, request: Request, db: NamedDependency[Database],
+                            visit_id: FromPath[int]) -> VisitFindings:
+        """Every saved finding of a visit with its version and computed score, plus the progress."""
+        ctx = await load_context(db, request, visit_id)
+        rows = await findings_q.list_findings(db, visit_id)
+        items = {item.code: item for item in ctx.checklist.items()}
+        return VisitFindings(
+            visit_id=visit_id, status=ctx.visit.status, checklist_id=ctx.visit.checklist_id,
+            checklist_version=ctx.visit.checklist_version,
+            progress=capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id)),
+            findings=[capture.finding_out(items[f.item_code], f) for f in rows if f.item_code in items])
+
+    @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES), operation_id="SaveFinding")
+    async def save_finding(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
+                           item_code: FromPath[str], data: JSONBody[FindingIn], idempotency_key: IdempotencyKey) -> Response:
+        """Save one answer. Same key + same body → the original result; same key + other body → 409;
+        a stale `base_version` → 409 with `current`, the finding as saved by someone else."""
+        ctx = await load_context(db, request, visit_id)
+        require_editor(ctx)
+        if ctx.visit.status == "planned":
+            current = await capture.current_version_of(db, ctx.visit.checklist_id, request.app.state.checklists)
+            await capture.start_visit(db, ctx.user, ctx.visit, current)
+            ctx = await load_context(db, request, visit_id)
+        item = capture.find_item(ctx.checklist, item_code)
+        answer = answer_from_api(item, data.answer, data.na)
+        result = await capture.save_finding(
+            db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer, note=data.note,
+            base_version=data.base_version, idempotency_key=idempotency_key,
+            payload_hash=capture.request_hash("api", visit_id, item_code, msgspec.to_builtins(data)),
+            amend_reason=data.amend_reason)
+        return Response(result.finding, status_code=result.status_code,
+                        headers={"Idempotent-Replayed": "true"} if result.replayed else {})
+
+    @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES),
+          operation_id="UploadEvidence", request_max_body_size=16_000_000, status_code=201)
+    async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
+                     visit_id: FromPath[int], item_code: FromPath[str], idempotency_key: IdempotencyKey,
+                     data: MultipartBody[EvidenceUpload]) -> Response:
+        """One photo (JPEG/PNG/WebP) or PDF per request, multipart field `file`."""
+        ctx = await load_context(db, request, visit_id)
+        require_editor(ctx)
+        item = capture.find_item(ctx.checklist, item_code)
+        out, replayed = await attach.attach(
+            db, root=settings.evidence_dir, user=ctx.user, visit=ctx.visit, item=item, data=await data.file.read(),
+            filename=data.file.filename or "", caption=data.caption, idempotency_key=idempotency_key)
+        return Response(out, status_code=200 if replayed else 201,
+                        headers={"Idempotent-Replayed": "true"} if replayed else {})
+
+    @get("/evidence/{evidence_id:int}", opt=allow(*ALL_ROLES), operation_id="GetEvidence")
+    async def get_evidence(self, request: Request, db: NamedDependency[Database],
+                           evidence_id: FromPath[int]) -> EvidenceOut:
+        ev, _ = await evidence_for(db, request, evidence_id)
+        return attach.evidence_out(ev)
+
+    @get("/evidence/{evidence_id:int}/file", opt=allow(*ALL_ROLES), operation_id="GetEvidenceFile")
+    async def get_evidence_file(self, request: Request, db: NamedDependency[Database],
+                                settings: NamedDependency[Settings], evidence_id: FromPath[int],
+                                size: FromQuery[str] = "display") -> File:
+        """`size`: thumb (≤ 320 px), display (≤ 1600 px, upright, no EXIF) or original (the bytes received)."""
+        ev, _ = await evidence_for(db, request, evidence_id)
+        return file_response(settings, ev, size)
+
+    @post("/visits/{visit_id:int}/sign-off", opt=allow(ADMIN, LEAD), operation_id="SignOffVisit", status_code=200)
+    async def sign_off(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
+                       data: JSONBody[SignOffIn]) -> dict[str, str]:
+        """The lead signs off: refused (409, with `unanswered`) while items are unanswered; findings then lock."""
+        ctx = await load_context(db, request, visit_id)
+        if not capture.can_sign_off(ctx.user, ctx.is_member):
+            raise Refused(403, "forbidden", "Chỉ trưởng đoàn của cuộc kiểm tra này được ký duyệt.")
+        await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=data.remarks,
+                               unit_representative=data.unit_representative)
+        return {"status": "signed_off"}

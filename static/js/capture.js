@@ -1,0 +1,203 @@
+// Sổ Kiểm Tra — the visit page's behaviour on top of htmx: idempotency keys per change,
+// saving / saved / failed-and-retrying on each card, and photo uploads scaled down in the
+// browser with a progress bar. Without this script every form still works as a plain POST.
+(function () {
+  "use strict";
+
+  var MAX_EDGE = 2048;          // long edge of a photo sent from the tablet
+  var JPEG_QUALITY = 0.85;
+  var RETRY_DELAYS = [2000, 4000, 8000, 15000, 30000, 60000];
+
+  // crypto.randomUUID needs a secure context; a tablet on http://192.168.x.x has none.
+  function newKey() {
+    if (window.crypto && crypto.randomUUID && window.isSecureContext) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function statusOf(form) {
+    return document.getElementById("status-" + form.id.replace(/^form-/, ""));
+  }
+
+  function setStatus(form, cls, text) {
+    var el = statusOf(form);
+    if (!el) return;
+    el.className = "save-status " + cls;
+    el.textContent = text;
+  }
+
+  // ---- autosave: one key per change, the same key for every retry of that change
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (!form.classList || !form.classList.contains("item-form")) return;
+    if (!form.dataset.retrying) form.dataset.key = newKey();
+    evt.detail.headers["Idempotency-Key"] = form.dataset.key;
+    evt.detail.parameters["idempotency_key"] = form.dataset.key;
+    setStatus(form, "saving", form.dataset.retrying ? "Đang thử lưu lại…" : "Đang lưu…");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (!form.classList || !form.classList.contains("item-form")) return;
+    var xhr = evt.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    if (status && status < 500) {          // saved, or refused with a message the server swapped in
+      delete form.dataset.retrying;
+      form.dataset.attempt = "0";
+      return;
+    }
+    // Network error, timeout or server error: keep the key and try again with backoff.
+    var attempt = Number(form.dataset.attempt || 0);
+    var delay = RETRY_DELAYS[Math.min(attempt, RETRY_DELAYS.length - 1)];
+    form.dataset.retrying = "1";
+    form.dataset.attempt = String(attempt + 1);
+    setStatus(form, "failed", "Chưa lưu được (mất kết nối?) — tự thử lại sau " + Math.round(delay / 1000) + " giây…");
+    window.setTimeout(function () { htmx.trigger(form, "retry"); }, delay);
+  });
+
+  // Leaving with an unsaved change in flight: warn instead of losing it.
+  window.addEventListener("beforeunload", function (evt) {
+    if (document.querySelector(".item-form[data-retrying], .save-status.saving")) {
+      evt.preventDefault();
+      evt.returnValue = "";
+    }
+  });
+
+  // ---- evidence: scale photos down before upload, one file per request, with progress
+  function scalePhoto(file) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || !window.createImageBitmap) return Promise.resolve(file);
+    // createImageBitmap applies the EXIF orientation, so the pixels come out upright.
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, MAX_EDGE / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.type === "image/jpeg" && file.size < 1500000) return file;
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          if (!blob) { resolve(file); return; }
+          keepExif(file, blob).then(function (withExif) {
+            resolve(new File([withExif], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }));
+          });
+        }, "image/jpeg", JPEG_QUALITY);
+      });
+    }).catch(function () { return file; });
+  }
+
+  // The canvas drops EXIF, and with it the capture time, camera and GPS that are evidence
+  // metadata. Copy the original's EXIF segment into the scaled JPEG with Orientation set to 1
+  // (the pixels are already upright).
+  function keepExif(original, scaled) {
+    if (original.type !== "image/jpeg") return Promise.resolve(scaled);
+    return original.slice(0, 131072).arrayBuffer().then(function (head) {
+      var exif = findExif(new DataView(head));
+      if (!exif) return scaled;
+      var segment = new Uint8Array(head.slice(exif.start, exif.end));
+      resetOrientation(new DataView(segment.buffer), exif.tiff - exif.start);
+      return new Blob([scaled.slice(0, 2), segment, scaled.slice(2)], { type: "image/jpeg" });
+    }).catch(function () { return scaled; });
+  }
+
+  function findExif(view) {
+    if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return null;
+    var pos = 2;
+    while (pos + 4 <= view.byteLength) {
+      var marker = view.getUint16(pos);
+      var length = view.getUint16(pos + 2);
+      if (marker === 0xffe1 && pos + 10 <= view.byteLength && view.getUint32(pos + 4) === 0x45786966) {
+        if (pos + 2 + length > view.byteLength) return null;
+        return { start: pos, end: pos + 2 + length, tiff: pos + 10 };
+      }
+      if ((marker & 0xff00) !== 0xff00 || marker === 0xffda) return null;
+      pos += 2 + length;
+    }
+    return null;
+  }
+
+  function resetOrientation(view, tiff) {
+    var little = view.getUint16(tiff) === 0x4949;
+    var ifd = tiff + view.getUint32(tiff + 4, little);
+    var count = view.getUint16(ifd, little);
+    for (var i = 0; i < count; i++) {
+      var entry = ifd + 2 + i * 12;
+      if (view.getUint16(entry, little) === 0x0112) { view.setUint16(entry + 8, 1, little); return; }
+    }
+  }
+
+  function upload(form, file) {
+    var bar = form.querySelector(".upload-progress");
+    var note = form.querySelector(".upload-status");
+    var key = newKey();
+    function attempt(n) {
+      return new Promise(function (resolve, reject) {
+        var data = new FormData();
+        data.append("file", file, file.name);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", form.dataset.upload);
+        xhr.setRequestHeader("Idempotency-Key", key);
+        xhr.setRequestHeader("X-Requested-With", "fetch");
+        xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=_csrf_token]").value);
+        xhr.timeout = 120000;
+        xhr.upload.onprogress = function (e) {
+          if (e.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total); }
+        };
+        xhr.onload = function () {
+          if (xhr.status < 300) { resolve(xhr.responseText); return; }
+          if (xhr.status < 500) {
+            var message = "Không tải lên được.";
+            try { message = JSON.parse(xhr.responseText).message; } catch (e) { /* keep default */ }
+            reject(new Error(message));
+            return;
+          }
+          retry();
+        };
+        xhr.onerror = xhr.ontimeout = retry;
+        function retry() {
+          if (n >= RETRY_DELAYS.length) { reject(new Error("Mất kết nối: chưa tải được " + file.name + ".")); return; }
+          note.textContent = "Mất kết nối, thử lại sau " + RETRY_DELAYS[n] / 1000 + " giây…";
+          window.setTimeout(function () { attempt(n + 1).then(resolve, reject); }, RETRY_DELAYS[n]);
+        }
+        xhr.send(data);
+      });
+    }
+    return attempt(0);
+  }
+
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!input.classList || !input.classList.contains("file-input")) return;
+    var form = input.closest("form[data-upload]");
+    var files = Array.prototype.slice.call(input.files || []);
+    if (!form || !files.length) return;
+    evt.preventDefault();
+    var note = form.querySelector(".upload-status");
+    var bar = form.querySelector(".upload-progress");
+    var gallery = form.dataset.gallery;
+    var html = null;
+    var chain = Promise.resolve();
+    files.forEach(function (file, i) {
+      chain = chain.then(function () {
+        note.textContent = "Đang xử lý " + (i + 1) + "/" + files.length + "…";
+        return scalePhoto(file);
+      }).then(function (ready) {
+        note.textContent = "Đang tải lên " + (i + 1) + "/" + files.length + " (" + Math.round(ready.size / 1024) + " KB)…";
+        return upload(form, ready);
+      }).then(function (response) { html = response; });
+    });
+    chain.then(function () {
+      note.textContent = "Đã tải lên " + files.length + " tệp.";
+    }).catch(function (err) {
+      note.textContent = err.message;
+      note.classList.add("error");
+    }).then(function () {
+      bar.hidden = true;
+      input.value = "";
+      if (html) htmx.swap(document.querySelector(gallery), html, { swapStyle: "outerHTML" });
+    });
+  });
+})();
