@@ -138,12 +138,13 @@ def main() -> None:
     print(f"Python {platform.python_version()}, Pillow {made['pillow']}; "
           f"{args.runs} runs each, fresh process per run, medians")
     print()
-    print(f"| {'pipeline':<62} | {'median':>9} | {'min–max':>15} | {'peak RSS':>9} |")
-    print(f"|{'-' * 64}|{'-' * 11}|{'-' * 17}|{'-' * 11}|")
     labels = {"plain": "plain: open → load → exif_transpose → thumbnail(1600) → q80 → 320",
               "ours": "ours: ingest() (sha256, draft, EXIF, 3 files + fsync)"}
+    col = max(map(len, labels.values()))
+    print(f"| {'pipeline':<{col}} | {'median':>9} | {'min–max':>15} | {'peak RSS':>9} |")
+    print(f"|{'-' * (col + 2)}|{'-' * 11}|{'-' * 17}|{'-' * 11}|")
     for which, (ms, mb, lo, hi) in med.items():
-        print(f"| {labels[which]:<62} | {ms:>6.1f} ms | {lo:>5.1f}–{hi:>5.1f} ms | {mb:>6.1f} MB |")
+        print(f"| {labels[which]:<{col}} | {ms:>6.1f} ms | {lo:>5.1f}–{hi:>5.1f} ms | {mb:>6.1f} MB |")
     print()
     time_ok = "met" if ratio <= TARGET_RATIO else "MISSED"
     rss_ok = "met" if med["ours"][1] <= TARGET_PEAK_MB else "MISSED"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 import os
 import struct
 import warnings
@@ -18,6 +19,8 @@ from PIL import ExifTags, Image, ImageDraw, TiffImagePlugin
 from inspect_app.services import evidence
 from inspect_app.services.evidence import EvidenceError, StoredEvidence, evidence_path, ingest
 
+# Pillow reports corrupt EXIF as a UserWarning while it skips it; skipping it is what we want.
+PILLOW_EXIF_WARNINGS = pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")
 VIETNAMESE = set("ăâđêôơưáàảãạếềểễệốồổỗộớờởỡợíìỉĩịúùủũụứừửữựýỳỷỹỵ")
 
 
@@ -117,6 +120,28 @@ def test_gps_sign_follows_the_reference(root: Path, lat_ref: str, lon_ref: str, 
     assert (result.width, result.height) == (400, 300)  # small photos are not enlarged
 
 
+@pytest.mark.parametrize(("orientation", "red_corner"), [
+    (1, "top left"), (3, "bottom right"), (6, "top right"), (8, "bottom left"),
+])
+def test_each_orientation_turns_the_picture_upright(root: Path, orientation: int, red_corner: str) -> None:
+    result = ingest(camera_jpeg((2400, 1800), orientation=orientation), root)
+    with Image.open(root / result.display_path) as display:
+        w, h = display.size
+        assert (w > h) == (orientation in (1, 3)) and max(w, h) == 1600
+        corners = {"top left": (5, 5), "top right": (w - 5, 5), "bottom left": (5, h - 5),
+                   "bottom right": (w - 5, h - 5)}
+        red = {name for name, xy in corners.items() if display.getpixel(xy)[0] > 200}
+    assert red == {red_corner}
+
+
+def test_cmyk_jpeg_gets_an_rgb_display(root: Path) -> None:
+    result = ingest(encode(Image.new("CMYK", (300, 200), (0, 255, 255, 0)), "JPEG"), root)
+    with Image.open(root / result.display_path) as display:
+        assert display.mode == "RGB"
+        r, g, b = display.getpixel((150, 100))
+        assert r > 200 and g < 60 and b < 60
+
+
 def test_jpeg_decode_is_scaled_but_never_below_display_size() -> None:
     for size, decoded in [((4000, 3000), (2000, 1500)), ((3000, 2000), (3000, 2000)), ((8000, 6000), (2000, 1500))]:
         with Image.open(io.BytesIO(encode(Image.new("RGB", size), "JPEG"))) as im:
@@ -124,6 +149,7 @@ def test_jpeg_decode_is_scaled_but_never_below_display_size() -> None:
             assert im.size == decoded
 
 
+@PILLOW_EXIF_WARNINGS
 def test_broken_exif_is_ignored_not_fatal(root: Path) -> None:
     data = encode(Image.new("RGB", (64, 48), "green"), "JPEG", exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff")
     result = ingest(data, root)
@@ -132,14 +158,16 @@ def test_broken_exif_is_ignored_not_fatal(root: Path) -> None:
 
 
 def test_png_with_alpha_is_flattened_onto_white(root: Path) -> None:
-    im = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
-    ImageDraw.Draw(im).rectangle((0, 0, 99, 99), fill=(0, 0, 255, 255))
+    im = Image.new("RGBA", (3200, 1600), (0, 0, 0, 0))  # large enough to be shrunk in bands
+    ImageDraw.Draw(im).rectangle((0, 0, 1599, 1599), fill=(0, 0, 255, 255))
     result = ingest(encode(im, "PNG"), root)
     assert result.media_type == "image/png" and result.original_path.endswith(".png")
+    assert (result.width, result.height) == (1600, 800)
     with Image.open(root / result.display_path) as display:
         assert display.format == "JPEG" and display.mode == "RGB"
-        assert all(c > 245 for c in display.getpixel((150, 50)))  # transparent -> white, not black
-        assert display.getpixel((50, 50))[2] > 200
+        assert all(c > 245 for c in display.getpixel((1200, 400)))  # transparent -> white, not black
+        assert display.getpixel((400, 400))[2] > 200
+        assert all(display.getpixel((400, y))[2] > 200 for y in range(0, 800, 16))  # no seams between bands
 
 
 def test_palette_png_with_transparency_is_flattened(root: Path) -> None:
@@ -219,6 +247,9 @@ def test_size_limit_message_names_the_limit(root: Path) -> None:
     with pytest.raises(EvidenceError) as caught:
         ingest(b"x" * 2_600_000, root, max_bytes=2_500_000)
     assert "2,5 MB" in caught.value.message and "2,6 MB" in caught.value.message
+    with pytest.raises(EvidenceError) as caught:
+        ingest(b"x" * 15_000_001, root)
+    assert caught.value.message.startswith("Tệp quá lớn (15,1 MB); giới hạn là 15 MB")
 
 
 def test_bomb_warning_is_an_error_only_inside_ingest(root: Path) -> None:
@@ -239,7 +270,8 @@ def test_heic_without_pillow_heif_gets_a_clear_refusal(root: Path) -> None:
     assert files_under(root) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@PILLOW_EXIF_WARNINGS
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=1, max_value=4000), flips=st.lists(st.integers(0, 3999), max_size=6))
 def test_damaged_images_either_store_or_refuse_cleanly(tmp_path: Path, cut: int, flips: list[int]) -> None:
     data = bytearray(encode(Image.new("RGB", (120, 90), "teal"), "JPEG", exif=exif_block()))
@@ -257,6 +289,34 @@ def test_damaged_images_either_store_or_refuse_cleanly(tmp_path: Path, cut: int,
 
 
 # --- storage -----------------------------------------------------------------------------------
+
+def test_a_failure_while_encoding_leaves_nothing_behind(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_encoder(im: Image.Image, quality: int) -> bytes:
+        raise OSError("encoder failed")
+
+    monkeypatch.setattr(evidence, "_jpeg", broken_encoder)
+    with pytest.raises(OSError):
+        ingest(camera_jpeg((640, 480)), root)
+    assert files_under(root) == []
+
+
+def test_concurrent_ingests_do_not_disturb_each_other(root: Path) -> None:
+    before = list(warnings.filters)
+    jobs = [camera_jpeg((900 + i, 600)) for i in range(4)] + [png_claiming(10_000, 10_000)] * 2
+
+    def attempt(data: bytes) -> str:
+        try:
+            return ingest(data, root, max_pixels=10**9).sha256
+        except EvidenceError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(attempt, jobs))
+    assert outcomes[4:] == ["too_many_pixels"] * 2
+    assert outcomes[:4] == [hashlib.sha256(data).hexdigest() for data in jobs[:4]]
+    assert len(files_under(root)) == 12
+    assert warnings.filters == before
+
 
 def test_same_bytes_twice_give_the_same_result_without_rewriting(root: Path) -> None:
     data = camera_jpeg((1200, 900))

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import unicodedata
 import warnings
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from io import BytesIO
@@ -58,7 +59,7 @@ MESSAGES = {
                "Hãy mở thử tệp trên máy rồi gửi lại.",
     "heic": "Ảnh HEIC (định dạng mặc định của iPhone) chưa được hỗ trợ trên máy chủ này. Hãy gửi ảnh "
             "JPEG, hoặc trên iPhone chọn Cài đặt › Camera › Định dạng › Tương thích nhất rồi chụp lại.",
-    "bad_path": "Đường dẫn tệp kiểm chứng không hợp lệ.",
+    "bad_path": "Đường dẫn tệp minh chứng không hợp lệ.",
 }
 
 
@@ -115,7 +116,7 @@ def _ingest(data: bytes, root: Path, max_bytes: int, max_pixels: int) -> StoredE
     if not data:
         raise EvidenceError("empty")
     if len(data) > max_bytes:
-        raise EvidenceError("too_large", f"Tệp quá lớn ({_mb(len(data))} MB); giới hạn là {_mb(max_bytes)} MB "
+        raise EvidenceError("too_large", f"Tệp quá lớn ({_mb(len(data), up=True)} MB); giới hạn là {_mb(max_bytes)} MB "
                                          "mỗi tệp. Hãy chụp ở độ phân giải thấp hơn hoặc nén tệp rồi gửi lại.")
     sha = hashlib.sha256(data).hexdigest()
     if data.startswith(b"%PDF-"):
@@ -132,11 +133,10 @@ def _ingest(data: bytes, root: Path, max_bytes: int, max_pixels: int) -> StoredE
     media_type, ext = FORMATS[fmt]
     paths = {kind: f"{kind}/{sha[:2]}/{sha[2:4]}/{sha}.{e}" for kind, e in
              (("original", ext), ("display", "jpg"), ("thumb", "jpg"))}
-    # Every check has passed: only now does anything touch the disk.
-    _store(root, paths["original"], lambda: data)
-    _store(root, paths["display"], lambda: _jpeg(display, DISPLAY_QUALITY))
-    # A box reduction is plenty for a 320 px preview and ~6x cheaper than bicubic all the way.
-    _store(root, paths["thumb"], lambda: _jpeg(_fit(display, THUMB_EDGE, gap=1.0), THUMB_QUALITY))
+    _store(root, {paths["original"]: lambda: data,
+                  paths["display"]: lambda: _jpeg(display, DISPLAY_QUALITY),
+                  # A box reduction is plenty for a 320 px preview and ~6x cheaper than bicubic.
+                  paths["thumb"]: lambda: _jpeg(_fit(display, THUMB_EDGE, gap=1.0), THUMB_QUALITY)})
     return StoredEvidence(sha256=sha, kind="photo", media_type=media_type, size_bytes=len(data),
                           width=display.width, height=display.height, original_path=paths["original"],
                           display_path=paths["display"], thumb_path=paths["thumb"], **facts,
@@ -163,7 +163,7 @@ def _ingest_pdf(data: bytes, sha: str, root: Path) -> StoredEvidence:
     if data.rfind(b"%%EOF", max(0, len(data) - 1024)) == -1:
         raise EvidenceError("bad_pdf")
     relative = f"original/{sha[:2]}/{sha[2:4]}/{sha}.pdf"
-    _store(root, relative, lambda: data)
+    _store(root, {relative: lambda: data})
     return StoredEvidence(sha256=sha, kind="document", media_type="application/pdf", size_bytes=len(data),
                           original_path=relative)
 
@@ -171,12 +171,10 @@ def _ingest_pdf(data: bytes, sha: str, root: Path) -> StoredEvidence:
 def _refuse_known_formats(data: bytes) -> None:
     for magic, name in REFUSED_MAGIC:
         if data.startswith(magic):
-            raise EvidenceError("unsupported_type", f"Định dạng {name} không được chấp nhận làm ảnh kiểm chứng. "
+            raise EvidenceError("unsupported_type", f"Định dạng {name} không được chấp nhận làm ảnh minh chứng. "
                                                     "Hãy gửi ảnh JPEG, PNG hoặc WebP, hoặc tài liệu PDF.")
     if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS and not _heif_available():
         raise EvidenceError("unsupported_type", MESSAGES["heic"])
-    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
-        raise EvidenceError("unsupported_type", "Ảnh AVIF chưa được hỗ trợ. Hãy gửi ảnh JPEG, PNG hoặc WebP.")
 
 
 @cache
@@ -297,8 +295,13 @@ def _clean_text(value: Any, limit: int) -> str | None:
 # --- derivatives and storage -----------------------------------------------------------------
 
 def _display_image(im: Image.Image, orientation: int) -> Image.Image:
-    """Resize first, then orient (transposing 1600 px instead of 12 MP), then rebuild from pixels."""
-    img = _fit(_working_mode(im), DISPLAY_EDGE)
+    """Resize first, then orient (transposing 1600 px instead of 12 MP), then rebuild from pixels.
+
+    Each step drops the previous image as soon as it can: the 60 MB budget of a 12 MP photo is
+    about peak memory."""
+    img = _fit(_working_mode(im), DISPLAY_EDGE, band=256)
+    if img is not im:
+        im.close()  # frees the decoded pixels (12 MB for a 12 MP JPEG at half scale)
     if orientation in TRANSPOSE:
         img = img.transpose(TRANSPOSE[orientation])
     # A fresh image: EXIF, ICC, XMP and JPEG comments cannot ride along; alpha goes onto white.
@@ -333,13 +336,26 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return wide.point(lambda v: v * scale + offset).convert("L")
 
 
-def _fit(im: Image.Image, edge: int, gap: float = 2.0) -> Image.Image:
-    """Shrink to `edge` on the long side (never enlarge). Bicubic keeps small text on notices legible."""
+def _fit(im: Image.Image, edge: int, gap: float = 2.0, band: int = 0) -> Image.Image:
+    """Shrink to `edge` on the long side (never enlarge). Bicubic keeps small text on notices legible.
+
+    With `band`, output rows are made `band` at a time, so one band's intermediate is alive instead
+    of a full-width one (~10 MB at 12 MP). The filter reads source rows past each band's box, so
+    there are no seams; pixels differ from a one-shot resize by rounding only (Pillow may run the
+    two passes in the other order)."""
     if max(im.size) <= edge:
         return im
     ratio = edge / max(im.size)
-    size = (max(1, round(im.width * ratio)), max(1, round(im.height * ratio)))
-    return im.resize(size, Image.Resampling.BICUBIC, reducing_gap=gap)
+    width, height = max(1, round(im.width * ratio)), max(1, round(im.height * ratio))
+    if not band:
+        return im.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=gap)
+    out = Image.new(im.mode, (width, height))
+    step = im.height / height
+    for top in range(0, height, band):
+        bottom = min(height, top + band)
+        box = (0, top * step, im.width, bottom * step)
+        out.paste(im.resize((width, bottom - top), Image.Resampling.BICUBIC, box=box, reducing_gap=gap), (0, top))
+    return out
 
 
 def _jpeg(im: Image.Image, quality: int) -> bytes:
@@ -348,16 +364,23 @@ def _jpeg(im: Image.Image, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def _store(root: Path, relative: str, produce: Any) -> None:
-    """Write once: an existing file is the same content (its name is its hash) and is left alone."""
-    path = root / relative
-    if path.exists():
-        return
+def _store(root: Path, files: dict[str, Callable[[], bytes]]) -> None:
+    """Write each missing file; one that exists has the same content (its name is its hash).
+
+    Everything is encoded before the first write, so a failure there leaves nothing behind; a disk
+    error between writes can leave files without a row, which the orphan sweep removes."""
+    blobs = {relative: produce() for relative, produce in files.items() if not (root / relative).exists()}
+    for relative, blob in blobs.items():
+        _write_durably(root / relative, blob)
+
+
+def _write_durably(path: Path, blob: bytes) -> None:
+    """Temp file in the same directory, fsync, rename into place, fsync the directory."""
     _make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(produce())
+            handle.write(blob)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -391,8 +414,10 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f}".replace(".", ",").removesuffix(",0")  # Vietnamese decimal comma
+def _mb(size: int, up: bool = False) -> str:
+    """Millions with a Vietnamese decimal comma; `up` rounds up, so 15,000,001 bytes is not shown as 15."""
+    tenths = -(-size // 100_000) if up else round(size / 100_000)
+    return f"{tenths / 10:.1f}".replace(".", ",").removesuffix(",0")
 
 
 def _pixels_message(size: tuple[int, int] | None, max_pixels: int) -> str:

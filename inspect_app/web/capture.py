@@ -28,7 +28,7 @@ from inspect_app.services import capture
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
-from inspect_app.web.common import page_context, user_of, wants_fragment
+from inspect_app.web.common import dom_id, page_context, user_of, wants_fragment
 from inspect_app.web.visits import visit_for
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -191,7 +191,7 @@ class CaptureController(Controller):
             refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")
             return await self._refused(request, db, ctx, item, form, refused)
         if not wants_fragment(request):
-            return Redirect(f"/visits/{visit_id}#item-{item_code}", status_code=303)
+            return Redirect(f"/visits/{visit_id}#item-{dom_id(item_code)}", status_code=303)
         data = await page_data(db, ctx)
         return Template("visits/_saved.html", context=page_context(
             request, visit=ctx.visit, card=data["cards"][item_code], progress=data["progress"]))

@@ -34,3 +34,13 @@ def safe_next(target: str | None) -> str:
 
 def page_context(request: Request, **values: Any) -> dict[str, Any]:
     return {"user": request.scope.get("user"), **values}
+
+
+def form_values(form: Any, key: str) -> list[Any]:
+    """Every value of a repeated form field (checkboxes, files); [] when absent."""
+    return [value for name, value in form.multi_items() if name == key]
+
+
+def dom_id(code: str) -> str:
+    """An item code as a DOM id fragment: "3.2.1" → "3_2_1" (dots would read as CSS classes)."""
+    return code.replace(".", "_")

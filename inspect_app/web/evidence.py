@@ -20,7 +20,7 @@ from inspect_app.services import attach, capture
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import VisitContext, build_cards, load_context, require_editor
-from inspect_app.web.common import page_context, wants_fragment
+from inspect_app.web.common import dom_id, form_values, page_context, wants_fragment
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
 MAX_FILES_PER_FORM = 8
@@ -29,7 +29,7 @@ SIZES = ("thumb", "display", "original")
 
 async def uploaded_files(request: Request) -> list[UploadFile]:
     form = await request.form()
-    files = [f for f in form.getall("file") if isinstance(f, UploadFile) and f.filename]
+    files = [f for f in form_values(form, "file") if isinstance(f, UploadFile) and f.filename]
     if not files:
         raise Refused(422, "no_file", "Chưa chọn tệp nào để tải lên.")
     if len(files) > MAX_FILES_PER_FORM:
@@ -95,7 +95,7 @@ class EvidenceController(Controller):
                                 idempotency_key=key)
         if request.headers.get("x-requested-with") == "fetch" or wants_fragment(request):
             return await gallery_template(request, db, ctx, item_code)
-        return Redirect(f"/visits/{visit_id}#item-{item_code}", status_code=303)
+        return Redirect(f"/visits/{visit_id}#item-{dom_id(item_code)}", status_code=303)
 
     @get("/visits/{visit_id:int}/items/{item_code:str}/gallery", name="evidence:gallery", opt=allow(*STAFF_ROLES))
     async def gallery(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
@@ -113,7 +113,7 @@ class EvidenceController(Controller):
         await attach.set_caption(db, ctx.user, ev, str(form.get("caption") or ""))
         if wants_fragment(request):
             return await gallery_template(request, db, ctx, ev.item_code)
-        return Redirect(f"/visits/{ctx.visit.id}#item-{ev.item_code}", status_code=303)
+        return Redirect(f"/visits/{ctx.visit.id}#item-{dom_id(ev.item_code)}", status_code=303)
 
     @post("/evidence/{evidence_id:int}/delete", name="evidence:delete", opt=allow(*STAFF_ROLES), status_code=303)
     async def delete(self, request: HTMXRequest, db: NamedDependency[Database],
@@ -123,7 +123,7 @@ class EvidenceController(Controller):
         await attach.remove(db, ctx.user, ev, ctx.visit)
         if wants_fragment(request):
             return await gallery_template(request, db, ctx, ev.item_code)
-        return Redirect(f"/visits/{ctx.visit.id}#item-{ev.item_code}", status_code=303)
+        return Redirect(f"/visits/{ctx.visit.id}#item-{dom_id(ev.item_code)}", status_code=303)
 
     @get("/evidence/{evidence_id:int}/file", name="evidence:file", opt=allow(*ALL_ROLES))
     async def file(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],

@@ -14,9 +14,11 @@ from inspect_app.db import Database
 from inspect_app.errors import AppError
 from inspect_app.models import Plan
 from inspect_app.permissions import ADMIN, INSPECTOR, LEAD, STAFF, UNIT, allow
-from inspect_app.queries import audit, plans, units, visits
+from inspect_app.queries import audit, plans, units, users, visits
+from inspect_app.services import scheduling
+from inspect_app.services.errors import Refused
 from inspect_app.text import nfc
-from inspect_app.web.common import client_ip, page_context, user_of
+from inspect_app.web.common import client_ip, form_values, page_context, user_of
 
 
 class PlanForm(msgspec.Struct):
@@ -98,16 +100,94 @@ class PlanController(Controller):
     @get("/{plan_id:int}", name="plans:detail", opt=allow(ADMIN, LEAD, INSPECTOR, UNIT))
     async def plan_detail(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int]) -> Template:
         """A plan with its teams and the visits the caller may see (404 if none of it is theirs)."""
+        return await self._detail(request, db, plan_id)
+
+    async def _detail(self, request: Request, db: Database, plan_id: int, error: str = "",
+                      status_code: int = 200) -> Template:
         user = user_of(request)
         if plan_id not in {p.id for p in await visible_plans(db, request)}:
             raise AppError(404, "not_found", "Không tìm thấy kế hoạch này.")
         plan = await plans.get_plan(db, plan_id)
+        context = page_context(request, plan=plan, error=error, staff=user.role in STAFF,
+                               checklists=sorted(request.app.state.checklists.values(), key=lambda c: c.checklist.id))
         if user.role == UNIT:
-            plan_visits = await visits.list_visits(db, plan_id=plan_id, unit_code=user.unit_code)
-            teams = []
-        else:
-            member = None if user.role == ADMIN else user.id
-            plan_visits = await visits.list_visits(db, plan_id=plan_id, member_user_id=member)
-            teams = await plans.list_teams(db, plan_id)
-        return Template("plans/detail.html", context=page_context(
-            request, plan=plan, teams=teams, visits=plan_visits, staff=user.role in STAFF))
+            context |= {"teams": [], "visits": await visits.list_visits(db, plan_id=plan_id, unit_code=user.unit_code)}
+            return Template("plans/detail.html", context=context, status_code=status_code)
+        member = None if user.role == ADMIN else user.id
+        plan_visits = await visits.list_visits(db, plan_id=plan_id, member_user_id=member)
+        context |= {"teams": await plans.list_teams(db, plan_id), "visits": plan_visits}
+        if user.role in (ADMIN, LEAD):
+            scheduled = {v.unit_code for v in await visits.list_visits(db, plan_id=plan_id)}
+            province_units = await units.search_units(db, province=plan.province_code or "", limit=5000)
+            context |= {"free_units": [u for u in province_units if u.code not in scheduled],
+                        "all_units": province_units,
+                        "staff_users": [u for u in await users.list_users(db) if u.role in ("lead", "inspector")],
+                        "lead_team": await scheduling.lead_team(db, user, plan) if user.role == LEAD else None}
+        return Template("plans/detail.html", context=context, status_code=status_code)
+
+    async def _plan_or_404(self, request: Request, db: Database, plan_id: int) -> Plan:
+        if plan_id not in {p.id for p in await visible_plans(db, request)}:
+            raise AppError(404, "not_found", "Không tìm thấy kế hoạch này.")
+        return await plans.get_plan(db, plan_id)
+
+    @post("/{plan_id:int}/teams", name="plans:add-team", opt=allow(ADMIN), status_code=303)
+    async def add_team(self, request: Request, db: NamedDependency[Database],
+                       plan_id: FromPath[int]) -> Template | Redirect:
+        plan = await self._plan_or_404(request, db, plan_id)
+        form = await request.form()
+        try:
+            await scheduling.create_team(db, user_of(request), plan, name=str(form.get("name") or ""),
+                                         decision_number=str(form.get("decision_number") or ""),
+                                         decision_date=str(form.get("decision_date") or ""))
+        except Refused as exc:
+            return await self._detail(request, db, plan_id, exc.message, exc.status)
+        return Redirect(f"/plans/{plan_id}#teams", status_code=303)
+
+    @post("/{plan_id:int}/teams/{team_id:int}/members", name="plans:add-member", opt=allow(ADMIN), status_code=303)
+    async def add_member(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int],
+                         team_id: FromPath[int]) -> Template | Redirect:
+        plan = await self._plan_or_404(request, db, plan_id)
+        form = await request.form()
+        try:
+            await scheduling.add_member(db, user_of(request), plan, team_id, str(form.get("username") or ""),
+                                        str(form.get("role") or ""))
+        except Refused as exc:
+            return await self._detail(request, db, plan_id, exc.message, exc.status)
+        return Redirect(f"/plans/{plan_id}#teams", status_code=303)
+
+    @post("/{plan_id:int}/visits", name="plans:schedule", opt=allow(ADMIN), status_code=303)
+    async def schedule(self, request: Request, db: NamedDependency[Database],
+                       plan_id: FromPath[int]) -> Template | Redirect:
+        """Schedule visits to one or many units at once (all or none)."""
+        plan = await self._plan_or_404(request, db, plan_id)
+        form = await request.form()
+        try:
+            team_id = int(str(form.get("team_id") or "0"))
+            created = await scheduling.schedule_visits(
+                db, user_of(request), plan, team_id=team_id, on=str(form.get("date") or ""),
+                checklist=request.app.state.checklists.get(str(form.get("checklist_id") or "")),
+                unit_codes=[str(c) for c in form_values(form, "units")])
+        except ValueError:
+            return await self._detail(request, db, plan_id, "Chọn đoàn kiểm tra.", 422)
+        except Refused as exc:
+            return await self._detail(request, db, plan_id, exc.message, exc.status)
+        return Redirect(f"/plans/{plan_id}?created={len(created)}#visits", status_code=303)
+
+    @post("/{plan_id:int}/surprise", name="plans:surprise", opt=allow(LEAD), status_code=303)
+    async def surprise(self, request: Request, db: NamedDependency[Database],
+                       plan_id: FromPath[int]) -> Template | Redirect:
+        """A lead opens an unscheduled visit (kiểm tra đột xuất) today, for their own team."""
+        plan = await self._plan_or_404(request, db, plan_id)
+        user = user_of(request)
+        team_id = await scheduling.lead_team(db, user, plan)
+        if team_id is None:
+            return await self._detail(request, db, plan_id, "Bạn không phải trưởng đoàn trong kế hoạch này.", 403)
+        form = await request.form()
+        try:
+            created = await scheduling.schedule_visits(
+                db, user, plan, team_id=team_id, on=date.today().isoformat(),
+                checklist=request.app.state.checklists.get(str(form.get("checklist_id") or "")),
+                unit_codes=[str(form.get("unit_code") or "")], kind="surprise")
+        except Refused as exc:
+            return await self._detail(request, db, plan_id, exc.message, exc.status)
+        return Redirect(f"/visits/{created[0]}", status_code=303)

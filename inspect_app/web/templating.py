@@ -10,6 +10,7 @@ from inspect_app import __version__
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.services.answers import answer_label
 from inspect_app.text import short_date, vn_number
+from inspect_app.web.common import dom_id
 
 HTMX_FILE = "js/htmx-2.0.11.min.js"
 
@@ -21,7 +22,9 @@ def local_time(value: str | None) -> str:
     """A stored UTC time as Vietnamese local time: "14:05 23/11/2026" (today: just "14:05")."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(VIETNAM)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # A time without a zone is a camera's EXIF clock: already local, shown as it is.
+    moment = moment.astimezone(VIETNAM) if moment.tzinfo else moment
     if moment.date() == datetime.now(VIETNAM).date():
         return f"{moment:%H:%M}"
     return f"{moment:%H:%M %d/%m/%Y}"
@@ -32,6 +35,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["short_date"] = short_date
     env.filters["points"] = vn_number
     env.filters["local_time"] = local_time
+    env.filters["domid"] = dom_id
     env.filters["answer_label"] = answer_label
     env.globals.update(
         ROLE_LABELS=ROLE_LABELS,

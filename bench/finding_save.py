@@ -1,0 +1,513 @@
+"""Finding-save benchmark: the app's `PUT /api/v1/visits/{id}/findings/{item}` against a bare baseline.
+
+Run by hand from the project root:  .venv/bin/python bench/finding_save.py [--rounds 3] [--seconds 8]
+(also run by `make bench`). It prints figures and asserts nothing; about two minutes.
+
+What it does, all in a temporary folder deleted at the end:
+- seeds the demo (`inspect-app demo`), makes a Bearer token for `kiemtravien`, and serves the app with
+  `inspect-app serve --host 127.0.0.1` (uvicorn, one worker, access log on, as in production);
+- serves bench/_bare_app.py (same path, same JSON body parsed into a msgspec Struct, ONE insert + commit
+  with the app's durability: aiosqlite, WAL, synchronous=FULL, BEGIN IMMEDIATE under an asyncio lock)
+  with uvicorn, one worker, the same options (127.0.0.1, proxy headers, log level info);
+- drives both with the same closed-loop load generator: one keep-alive HTTP/1.1 connection per simulated
+  inspector, written on raw asyncio streams with hand-made request bytes (much cheaper than an HTTP
+  client library, so the figures measure the server). Each inspector owns one (visit, item) pair
+  exclusively: yes/no items first, then `levels` items once the 6 visits × yes/no items run out. It sends
+  a fresh Idempotency-Key per request, alternates its answer (true/false, or two level keys) so every
+  save is a real new version, and carries the `version` of each 200 into the next `base_version`;
+- rounds are interleaved (app and bare alternate) so drift on this shared machine hits both alike.
+
+Figures per point are medians over the rounds; errors are summed over all rounds. The generator's own
+CPU (this process) and the server's CPU (/proc/PID/stat, all threads) are printed per point, so one
+can see whether the generator or the server is the bottleneck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"  # loopback only, always
+NOTE = "Đã đối chiếu hồ sơ tại Bộ phận Một cửa; đủ tài liệu kiểm chứng."
+TARGET_RATIO = 0.40
+TARGET_P95_MS_AT_50 = 25.0
+VERSION_RE = re.compile(rb'"version":(\d+)')
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------------------------------- load generator
+
+
+@dataclass(slots=True)
+class Inspector:
+    """One simulated inspector: the (visit, item) it owns, its answers to alternate, its current version."""
+
+    visit_id: int
+    item_code: str
+    kind: str
+    values: tuple[bytes, bytes]  # JSON literals to alternate
+    version: int = 0
+    flip: int = 0
+
+
+@dataclass(slots=True)
+class RoundResult:
+    target: str
+    users: int
+    seconds: float
+    latencies: list[float]  # ms, every completed response
+    statuses: Counter
+    io_errors: int
+    gen_cpu: float  # s of CPU used by this process (the generator)
+    server_cpu: float  # s of CPU used by the server process (all threads)
+    machine_busy: float  # fraction of all cores busy during the round
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300) + self.io_errors
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+@dataclass(slots=True)
+class Target:
+    name: str
+    port: int
+    proc: subprocess.Popen
+    log_path: Path
+    oks: int = 0  # 200s received, warm-up included
+    statuses: Counter = field(default_factory=Counter)
+
+
+class Counters:
+    __slots__ = ("latencies", "statuses", "io_errors")
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter = Counter()
+        self.io_errors = 0
+
+
+_key_seq = 0
+
+
+def _next_key(tag: str) -> bytes:
+    global _key_seq
+    _key_seq += 1
+    return f"{tag}-{_key_seq}".encode()
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    i = lower.find(b"\r\ncontent-length:")
+    if i < 0:
+        raise ConnectionError("response without Content-Length")
+    end = lower.index(b"\r\n", i + 2)
+    body = await reader.readexactly(int(lower[i + 17:end]))
+    return status, body, b"\r\nconnection: close" in lower
+
+
+async def _inspector_loop(insp: Inspector, port: int, prefix: bytes, key_tag: str, deadline: float,
+                          conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None, out: Counters) -> None:
+    clock = time.perf_counter
+    path = f"/api/v1/visits/{insp.visit_id}/findings/{insp.item_code}".encode()
+    note = NOTE.encode()
+    reader, writer = conn if conn else await asyncio.open_connection(HOST, port)
+    try:
+        while clock() < deadline:
+            body = b'{"answer":%s,"note":"%s","base_version":%d}' % (insp.values[insp.flip], note, insp.version)
+            request = (b"PUT %s HTTP/1.1\r\n%sIdempotency-Key: %s\r\nContent-Length: %d\r\n\r\n%s"
+                       % (path, prefix, _next_key(key_tag), len(body), body))
+            t0 = clock()
+            try:
+                writer.write(request)
+                status, payload, close = await _read_response(reader)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                out.io_errors += 1
+                writer.close()
+                await asyncio.sleep(0.01)
+                reader, writer = await asyncio.open_connection(HOST, port)
+                continue
+            out.latencies.append((clock() - t0) * 1000.0)
+            out.statuses[status] += 1
+            if status == 200:
+                m = VERSION_RE.search(payload)
+                if m:
+                    insp.version = int(m.group(1))
+                insp.flip ^= 1
+            elif status == 409:  # stale base_version (should not happen: each pair has one owner) → resync
+                m = VERSION_RE.search(payload)
+                if m:
+                    insp.version = int(m.group(1))
+            if close:
+                writer.close()
+                reader, writer = await asyncio.open_connection(HOST, port)
+    finally:
+        writer.close()
+
+
+def _proc_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
+
+
+def _machine_cpu() -> tuple[int, int]:
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:9]]  # user … steal (guest is inside user)
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+async def _run_round(target: Target, inspectors: list[Inspector], token: str, seconds: float,
+                     key_tag: str) -> RoundResult:
+    prefix = (f"Host: {HOST}:{target.port}\r\nAuthorization: Bearer {token}\r\n"
+              "Content-Type: application/json\r\n").encode()
+    conns = await asyncio.gather(*(asyncio.open_connection(HOST, target.port) for _ in inspectors))
+    out = Counters()
+    gen0, srv0, (busy0, total0) = time.process_time(), _proc_cpu(target.proc.pid), _machine_cpu()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(_inspector_loop(insp, target.port, prefix, key_tag, t0 + seconds, conn, out)
+                           for insp, conn in zip(inspectors, conns)))
+    elapsed = time.perf_counter() - t0
+    gen1, srv1, (busy1, total1) = time.process_time(), _proc_cpu(target.proc.pid), _machine_cpu()
+    target.oks += out.statuses[200]
+    target.statuses.update(out.statuses)
+    return RoundResult(target.name, len(inspectors), elapsed, out.latencies, out.statuses, out.io_errors,
+                       gen1 - gen0, srv1 - srv0, (busy1 - busy0) / max(1, total1 - total0))
+
+
+# ---------------------------------------------------------------------------------------- servers
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _start(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")
+    try:
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=ROOT)
+    finally:
+        log.close()
+
+
+def _wait_healthy(target: Target, timeout: float = 30.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if target.proc.poll() is not None:
+            raise RuntimeError(f"{target.name} server exited:\n{target.log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"http://{HOST}:{target.port}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{target.name} server not healthy after {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown (runs the lifespan's close)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def _pairs(token: str, port: int) -> tuple[list[Inspector], str]:
+    """(visit, item) pairs in the order inspectors get them: yes/no items first, spread across visits."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://{HOST}:{port}", headers=headers, timeout=10.0) as client:
+        visits = client.get("/api/v1/visits").raise_for_status().json()
+        visits.sort(key=lambda v: v["id"])
+        checklists: dict[tuple[str, str], list[dict]] = {}
+        for v in visits:
+            key = (v["checklist_id"], v["checklist_version"])
+            if key not in checklists:
+                doc = client.get(f"/api/v1/checklists/{key[0]}", params={"version": key[1]}).raise_for_status().json()
+                checklists[key] = [item for area in doc["checklist"]["areas"] for crit in area["criteria"]
+                                   for item in crit["items"]]
+    pairs: list[Inspector] = []
+    kinds = Counter()
+    for kind in ("yesno", "levels"):
+        # item-major, visit-minor: the first ten inspectors already span all visits
+        codes = sorted({i["code"] for items in checklists.values() for i in items if i["type"] == kind},
+                       key=lambda c: tuple(int(p) for p in c.split(".")))
+        for code in codes:
+            for v in visits:
+                item = next((i for i in checklists[(v["checklist_id"], v["checklist_version"])]
+                             if i["code"] == code), None)
+                if item is None:
+                    continue
+                if kind == "yesno":
+                    values = (b"true", b"false")
+                else:
+                    keys = [level["key"] for level in item["levels"]]
+                    values = (b'"%s"' % keys[0].encode(), b'"%s"' % keys[1].encode())
+                pairs.append(Inspector(v["id"], code, kind, values))
+                kinds[kind] += 1
+    desc = f"{len(visits)} visits; {kinds['yesno']} yes/no pairs, {kinds['levels']} levels pairs available"
+    return pairs, desc
+
+
+# ---------------------------------------------------------------------------------------- report
+
+
+def _med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _scan_log(target: Target) -> list[str]:
+    """Anything in the server log other than start-up/shut-down chatter and 200 access lines."""
+    noise = ("Started server process", "Waiting for application", "Application startup", "Uvicorn running",
+             "Shutting down", "Application shutdown", "Finished server process", "Sổ Kiểm Tra ",
+             "Waiting for connections to close")
+    statuses = Counter()
+    odd = []
+    for line in target.log_path.read_text(errors="replace").splitlines():
+        m = re.search(r'HTTP/1\.1" (\d{3})', line)
+        if m:
+            statuses[m.group(1)] += 1
+            if m.group(1) != "200":
+                odd.append(line)
+        elif line.strip() and not any(n in line for n in noise):
+            odd.append(line)
+    summary = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
+    lines = [f"  {target.name} server log: access lines by status {{{summary}}}; "
+             f"{len(odd)} other/odd line(s)"]
+    lines += [f"    | {line}" for line in odd[:20]]
+    if len(odd) > 20:
+        lines.append(f"    | … {len(odd) - 20} more")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--users", default="10,50", help="comma-separated numbers of simulated inspectors")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per server before the first round")
+    args = parser.parse_args()
+    user_counts = [int(u) for u in args.users.split(",")]
+
+    # Ctrl-C and SIGTERM both unwind through the finally below.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-finding-save-"))
+    targets: list[Target] = []
+    started = time.monotonic()
+    try:
+        app_dir, bare_dir = tmp / "app", tmp / "bare"
+        bare_dir.mkdir()
+        env = {**os.environ, "INSPECT_DATA_DIR": str(app_dir)}
+        for var in ("HOST", "PORT"):  # the app reads these; the command line decides here
+            env.pop(var, None)
+        inspect_app = str(BIN / "inspect-app")
+        subprocess.run([inspect_app, "demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+        token = subprocess.run([inspect_app, "user", "token", "kiemtravien", "--label", "bench"], env=env,
+                               check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]
+
+        app_port, bare_port = _free_port(), _free_port()
+        app = Target("app", app_port, _start([inspect_app, "serve", "--host", HOST, "--port", str(app_port)], env,
+                                             tmp / "app.log"), tmp / "app.log")
+        targets.append(app)
+        bare_env = {**os.environ, "BARE_DB": str(bare_dir / "bare.sqlite3")}
+        bare = Target("bare", bare_port, _start(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "_bare_app:app",
+             "--host", HOST, "--port", str(bare_port), "--workers", "1", "--proxy-headers", "--log-level", "info"],
+            bare_env, tmp / "bare.log"), tmp / "bare.log")
+        targets.append(bare)
+        _wait_healthy(app)
+        _wait_healthy(bare)
+
+        pairs, pairs_desc = _pairs(token, app_port)
+        most = max(user_counts)
+        if len(pairs) < most:
+            print(f"only {len(pairs)} exclusive (visit, item) pairs for {most} inspectors; stopping")
+            return 0
+        # The bare server gets its own inspector states (its versions are its own), same pairs and answers.
+        crowd = {"app": pairs[:most],
+                 "bare": [Inspector(p.visit_id, p.item_code, p.kind, p.values) for p in pairs[:most]]}
+        used = Counter(p.kind for p in pairs[:most])
+
+        print("Finding save: PUT /api/v1/visits/{id}/findings/{item} (app) vs one insert + commit (bare)")
+        print(f"  machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
+              f"{platform.machine()}, Linux {platform.release()}")
+        print(f"  Python {platform.python_version()}, litestar {metadata.version('litestar')}, "
+              f"uvicorn {metadata.version('uvicorn')}, msgspec {metadata.version('msgspec')}, "
+              f"aiosqlite {metadata.version('aiosqlite')}, SQLite {sqlite3.sqlite_version}; "
+              f"uvloop {'yes' if _installed('uvloop') else 'no'}, httptools {'yes' if _installed('httptools') else 'no'}")
+        print(f"  data: {pairs_desc}; at {most} users: {used['yesno']} yes/no + {used['levels']} levels owners")
+        print(f"  load: closed loop, no think time, 1 keep-alive connection per inspector, raw asyncio streams "
+              f"in this process; {args.rounds} rounds x {args.seconds:g} s per point, app/bare interleaved")
+        sys.stdout.flush()
+
+        probe_before = _cpu_probe()
+        tag = f"b{os.getpid()}-{int(time.time())}"
+        results: list[RoundResult] = []
+
+        async def campaign() -> None:
+            for target in (app, bare):  # warm-up; also each pair's first save (version 0 → 1, visit starts)
+                await _run_round(target, crowd[target.name], token, args.warmup, tag)
+            for r in range(args.rounds):
+                for users in user_counts:
+                    order = (app, bare) if (r + users) % 2 == 0 else (bare, app)
+                    for target in order:
+                        results.append(await _run_round(target, crowd[target.name][:users], token, args.seconds, tag))
+
+        asyncio.run(campaign())
+        probe_after = _cpu_probe()
+
+        print()
+        header = (f"  {'users':>5} {'server':<6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+                  f"{'max ms':>8} {'errors':>7}  {'server CPU':>10} {'ms/req':>6} {'gen CPU':>7} {'µs/req':>6} "
+                  f"{'others':>6}")
+        print(header)
+        summary: dict[tuple[int, str], dict[str, float]] = {}
+        for users in user_counts:
+            for name in ("app", "bare"):
+                rs = [x for x in results if x.users == users and x.target == name]
+                s = {
+                    "rps": _med([x.rps for x in rs]), "p50": _med([x.pct(0.50) for x in rs]),
+                    "p95": _med([x.pct(0.95) for x in rs]), "p99": _med([x.pct(0.99) for x in rs]),
+                    "max": max(max(x.latencies, default=0.0) for x in rs), "errors": sum(x.errors for x in rs),
+                    "srv": _med([x.server_cpu / x.seconds for x in rs]), "gen": _med([x.gen_cpu / x.seconds for x in rs]),
+                    "genreq": _med([x.gen_cpu / max(1, x.count) * 1e6 for x in rs]),
+                    "machine": _med([x.machine_busy for x in rs]),
+                    "others": _med([x.machine_busy * CORES - (x.server_cpu + x.gen_cpu) / x.seconds for x in rs]),
+                    "cpureq": _med([x.server_cpu / max(1, x.count) * 1000 for x in rs]),
+                }
+                summary[(users, name)] = s
+                statuses = Counter()
+                for x in rs:
+                    statuses.update(x.statuses)
+                print(f"  {users:>5} {name:<6} {s['rps']:>8,.0f} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['p99']:>8.1f} "
+                      f"{s['max']:>8.1f} {s['errors']:>7}  {s['srv']:>10.0%} {s['cpureq']:>6.2f} {s['gen']:>7.0%} "
+                      f"{s['genreq']:>6.0f} {s['others']:>6.2f}")
+                bad = {k: v for k, v in statuses.items() if not 200 <= k < 300}
+                io = sum(x.io_errors for x in rs)
+                if bad or io:
+                    print(f"        non-2xx by status: {dict(sorted(bad.items()))}; connection errors: {io}")
+            per_round = "  ".join(
+                f"{name}: " + ", ".join(f"{x.rps:,.0f}/s p95 {x.pct(0.95):.1f}" for x in results
+                                        if x.users == users and x.target == name) for name in ("app", "bare"))
+            print(f"        rounds  {per_round}")
+        print("  server CPU / gen CPU: share of one core used by the server process (all threads) / by this load")
+        print("  generator; ms/req, µs/req: their CPU per response; others: cores busy with OTHER processes meanwhile")
+        print("  (a shared machine: when 'others' is well above 0, absolute figures are depressed; compare ratios)")
+
+        print()
+        print("  app / bare and targets")
+        for users in user_counts:
+            a, b = summary[(users, "app")], summary[(users, "bare")]
+            ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
+            p95_ratio = a["p95"] / b["p95"] if b["p95"] else float("nan")
+            line = (f"    {users:>3} users: throughput {ratio:.0%} of bare (target ≥ {TARGET_RATIO:.0%}: "
+                    f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}); p95 {p95_ratio:.2f}x bare")
+            if users == 50:
+                line += (f"; app p95 {a['p95']:.1f} ms (target ≤ {TARGET_P95_MS_AT_50:g} ms: "
+                         f"{'met' if a['p95'] <= TARGET_P95_MS_AT_50 else 'NOT met'})")
+            errors = a["errors"] + b["errors"]
+            line += f"; errors app {a['errors']}, bare {b['errors']} (target 0: {'met' if errors == 0 else 'NOT met'})"
+            print(line)
+            # Little's law for a closed loop without think time: users = throughput × mean latency.
+            print(f"             closed loop, no think time: mean latency ≈ users / throughput = "
+                  f"{users / a['rps'] * 1000:.1f} ms (app), {users / b['rps'] * 1000:.1f} ms (bare)")
+        print("    real demand for scale: 50 inspectors saving every ~10 s = 5 req/s")
+        print(f"  CPU speed probe (pure-Python loop; lower is faster, ~190 ms on a quiet core): "
+              f"{probe_before:.0f} ms before the rounds, {probe_after:.0f} ms after")
+
+        for target in targets:
+            _stop(target.proc)
+        print()
+        for target in targets:
+            print("\n".join(_scan_log(target)))
+        db = sqlite3.connect(f"file:{app_dir / 'inspect.sqlite3'}?mode=ro", uri=True)
+        try:
+            history = db.execute("SELECT count(*) FROM finding_history").fetchone()[0]
+            keys = db.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0]
+        finally:
+            db.close()
+        print(f"  app database: {history:,} finding versions and {keys:,} idempotency keys for {app.oks:,} "
+              f"responses 200 (warm-up included; setup saved nothing)")
+        print(f"  total time {time.monotonic() - started:.0f} s")
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    finally:
+        for target in targets:
+            try:
+                _stop(target.proc)
+            except Exception:  # keep stopping the others
+                pass
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _cpu_probe() -> float:
+    """Wall ms of a fixed pure-Python loop: how fast a core is for us right now (best of 3)."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
