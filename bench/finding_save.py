@@ -434,7 +434,7 @@ def main() -> int:
                                         if x.users == users and x.target == name) for name in ("app", "bare"))
             print(f"        rounds  {per_round}")
         print("  server CPU / gen CPU: share of one core used by the server process (all threads) / by this load")
-        print("  generator; ms/req, µs/req: their CPU per response; others: cores busy with OTHER processes meanwhile")
+        print("  generator; ms/req, µs/req: their CPU per response; others: cores busy outside server + generator")
         print("  (a shared machine: when 'others' is well above 0, absolute figures are depressed; compare ratios)")
 
         print()

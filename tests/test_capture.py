@@ -310,3 +310,23 @@ def test_deleting_evidence_is_soft_and_audited(client, visit, tree, settings):
     assert client.get(f"/api/v1/evidence/{ev['id']}").status_code == 404
     assert rows(settings, "SELECT deleted_at IS NOT NULL FROM evidence_files WHERE id = ?", ev["id"]) == [(1,)]
     assert rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'evidence.delete'") == [(1,)]
+
+
+def test_plain_upload_form_without_a_file_is_explained(client, visit, tree):
+    code = first(tree, "yesno")["code"]
+    response = client.post(f"/visits/{visit['id']}/items/{code}/evidence",
+                           data={"_csrf_token": csrf_token(client)}, files={"other": ("x.txt", b"x", "text/plain")})
+    assert response.status_code == 422 and "Chưa chọn tệp" in response.text
+
+
+def test_plain_upload_form_stores_a_pdf_and_returns_to_the_card(client, visit, tree, settings):
+    code = first(tree, "yesno")["code"]
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    response = client.post(f"/visits/{visit['id']}/items/{code}/evidence",
+                           data={"_csrf_token": csrf_token(client), "idempotency_key": key()},
+                           files={"file": ("Kế hoạch CCHC 2026.pdf", pdf, "application/pdf")}, follow_redirects=False)
+    assert response.status_code == 303
+    ev_id = rows(settings, "SELECT id FROM evidence_files WHERE kind = 'document'")[0][0]
+    download = client.get(f"/evidence/{ev_id}/file", params={"size": "original"})
+    assert download.content == pdf and "attachment" in download.headers["content-disposition"]
+    assert "Kế hoạch CCHC 2026.pdf" in client.get(f"/visits/{visit['id']}").text

@@ -80,6 +80,9 @@ async def attach(
                 lambda: ingest(data, root, declared_name=filename, max_bytes=MAX_UPLOAD_BYTES))
     except EvidenceError as exc:
         raise Refused(exc.http_status, exc.code, exc.message) from None
+    except OSError as exc:  # disk full, permissions: say so rather than a bare 500
+        raise Refused(507, "storage_failed", "Máy chủ không ghi được tệp minh chứng (có thể hết dung lượng). "
+                      "Ảnh vẫn còn trên máy tính bảng; hãy báo quản trị viên rồi thử lại.") from exc
     meta: dict[str, Any] = {"camera": stored.camera, "gps": stored.gps, "original_path": stored.original_path,
                             "display_path": stored.display_path, "thumb_path": stored.thumb_path, **stored.meta}
     async with db.transaction() as tx:

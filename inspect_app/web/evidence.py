@@ -18,12 +18,13 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
 from inspect_app.services.errors import Refused
+from inspect_app.services.evidence import EvidenceError
 from inspect_app.settings import Settings
 from inspect_app.web.capture import VisitContext, build_cards, load_context, require_editor
 from inspect_app.web.common import dom_id, form_values, page_context, wants_fragment
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
-MAX_FILES_PER_FORM = 8
+MAX_FILES_PER_FORM = 4  # × 15 MB: the no-script form's body limit below
 SIZES = ("thumb", "display", "original")
 
 
@@ -61,13 +62,17 @@ async def gallery_template(request: Request, db: Database, ctx: VisitContext, it
 def file_response(settings: Settings, ev: Evidence, size: str) -> File:
     if size not in SIZES:
         raise Refused(400, "bad_size", "Tham số size phải là thumb, display hoặc original.")
-    path, media_type = attach.stored_file(settings.evidence_dir, ev, size)
+    try:
+        path, media_type = attach.stored_file(settings.evidence_dir, ev, size)
+    except EvidenceError:
+        raise Refused(404, "file_missing", "Tệp minh chứng không còn trên máy chủ.") from None
     if not path.exists():
         raise Refused(404, "file_missing", "Tệp minh chứng không còn trên máy chủ.")
     original = size == "original" or ev.kind == "document"
     name = ev.original_name or f"minh-chung-{ev.id}"
     return File(path=path, media_type=media_type, filename=name if original else f"{ev.id}-{size}.jpg",
-                content_disposition_type="attachment" if original and ev.kind == "photo" else "inline",
+                # Originals go out as downloads (never rendered in our origin); derivatives are ours.
+                content_disposition_type="attachment" if original else "inline",
                 headers={"Cache-Control": "private, max-age=31536000, immutable",
                          "X-Content-Type-Options": "nosniff"})
 
