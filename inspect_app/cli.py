@@ -55,7 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     async def work(db: Database) -> list[str]:
         await sync_checklists(db, settings.checklists_dir)
-        return await seed_demo(db, settings.demo_password)
+        return await seed_demo(db, settings.demo_password, settings.evidence_dir)
 
     created = _with_db(settings, work)
     if created:
@@ -113,7 +113,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         _with_db(settings, lambda db: create_user(
             db, username=args.username, role=args.role, unit_code=args.unit, full_name=args.full_name or "",
-            title=args.title or "", password=password))
+            title=args.title or "", password=password, email=args.email or ""))
     except AccountError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 1
@@ -146,6 +146,48 @@ def cmd_user_token(args: argparse.Namespace) -> int:
         return 1
     print(token)
     return 0
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    import smtplib
+    from datetime import date
+
+    from inspect_app.queries import remediation, users
+    from inspect_app.services import deadlines, reminders
+
+    settings = Settings.from_env()
+    today = date.fromisoformat(args.date) if args.date else deadlines.today_in_vietnam()
+
+    async def work(db: Database):
+        digests = reminders.build_digests(await remediation.list_items(db), today)
+        officers = {d.unit_code: [u.email for u in await users.list_unit_officers(db, d.unit_code) if u.email]
+                    for d in digests}
+        return digests, officers
+
+    digests, officers = _with_db(settings, work)
+    if not digests:
+        print(f"Ngày {today:%d/%m/%Y}: không có kiến nghị nào quá hạn hoặc đến hạn trong 7 ngày.")
+        return 0
+    smtp = reminders.SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user,
+                                  password=settings.smtp_password, sender=settings.smtp_from,
+                                  starttls=settings.smtp_starttls) if settings.smtp_host else None
+    failures = 0
+    for digest in digests:
+        body = reminders.render(digest, today)
+        print(body)
+        recipients = officers.get(digest.unit_code, [])
+        if smtp is None:
+            print("  (chưa cấu hình INSPECT_SMTP_HOST: không gửi email)\n")
+        elif not recipients:
+            print("  (đơn vị chưa có cán bộ nào khai báo email: không gửi)\n")
+        else:
+            try:
+                reminders.send(smtp, recipients, f"[Sổ Kiểm Tra] Nhắc việc khắc phục — {digest.unit_name}", body)
+                print(f"  Đã gửi email tới: {', '.join(recipients)}\n")
+            except (OSError, smtplib.SMTPException) as exc:
+                failures += 1
+                print(f"  Lỗi gửi email tới {', '.join(recipients)}: {exc}\n", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -222,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit code, for role unit")
     p.add_argument("--full-name", help="họ và tên")
     p.add_argument("--title", help="chức vụ")
+    p.add_argument("--email", help="email address, for reminder digests")
     p.set_defaults(func=cmd_user_add)
     p = user.add_parser("passwd", help="set a password (read from stdin); ends the user's sessions")
     p.add_argument("username")
@@ -238,6 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and check the copy's integrity. DEST is a new file or a folder.")
     p.add_argument("dest")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("reminders", help="print today's reminder digest per unit; email it when SMTP is set",
+                       description="For every unit with remediation items overdue or due within 7 days (Vietnam "
+                                   "time), print a digest and, when INSPECT_SMTP_HOST is set, email it to the unit's "
+                                   "officers who have an email address. Exit status 1 if an email could not be sent.")
+    p.add_argument("--date", help="the day to compute for (YYYY-MM-DD; default: today in Vietnam)")
+    p.set_defaults(func=cmd_reminders)
 
     checklist_cli.register(sub)
     return parser

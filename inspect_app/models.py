@@ -41,6 +41,7 @@ class User(msgspec.Struct, frozen=True):
     role: Role
     unit_code: str | None
     active: bool
+    email: str = ""
 
 
 class Unit(msgspec.Struct, frozen=True):

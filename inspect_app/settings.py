@@ -35,6 +35,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo_password: str = "kiemtra2025"
     """INSPECT_DEMO_PASSWORD: the password `inspect-app demo` gives the demo accounts."""
 
+    smtp_host: str = ""
+    """INSPECT_SMTP_HOST: when set, `inspect-app reminders` emails the digests (also _PORT, _USER,
+    _PASSWORD, _FROM, and INSPECT_SMTP_STARTTLS=1)."""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "sokiemtra@localhost"
+    smtp_starttls: bool = False
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "inspect.sqlite3"
@@ -65,6 +74,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         ):
             if env.get(name):
                 kwargs[key] = int(env[name])
+        for name, key in (("INSPECT_SMTP_HOST", "smtp_host"), ("INSPECT_SMTP_USER", "smtp_user"),
+                          ("INSPECT_SMTP_PASSWORD", "smtp_password"), ("INSPECT_SMTP_FROM", "smtp_from")):
+            if env.get(name):
+                kwargs[key] = env[name]
+        if env.get("INSPECT_SMTP_PORT"):
+            kwargs["smtp_port"] = int(env["INSPECT_SMTP_PORT"])
+        if env.get("INSPECT_SMTP_STARTTLS"):
+            kwargs["smtp_starttls"] = env["INSPECT_SMTP_STARTTLS"] not in ("0", "false", "")
         if env.get("INSPECT_DEMO_PASSWORD"):
             kwargs["demo_password"] = env["INSPECT_DEMO_PASSWORD"]
         return cls(**kwargs)

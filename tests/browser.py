@@ -69,5 +69,6 @@ def start_server(tmp_path: Path, seeded_db: Path, **env: str) -> LiveServer:
     data_dir = tmp_path / "live"
     data_dir.mkdir()
     shutil.copy(seeded_db, data_dir / "inspect.sqlite3")
+    shutil.copytree(seeded_db.parent / "evidence", data_dir / "evidence")
     (data_dir / "secret_key").write_text("browser-test-secret")
     return LiveServer(data_dir, env)

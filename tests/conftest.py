@@ -32,7 +32,7 @@ async def _seed(settings: Settings) -> None:
     db = await Database.open(settings.db_path)
     try:
         await sync_checklists(db, settings.checklists_dir)
-        await seed_demo(db, settings.demo_password)
+        await seed_demo(db, settings.demo_password, settings.evidence_dir)
     finally:
         await db.close()
 
@@ -50,6 +50,8 @@ def settings(tmp_path, seeded_db) -> Settings:
     settings = make_settings(tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
     shutil.copy(seeded_db, settings.db_path)
+    # The demo's photos live beside its database.
+    shutil.copytree(seeded_db.parent / "evidence", settings.evidence_dir)
     return settings
 
 

@@ -37,6 +37,10 @@ GET_MATRIX = {
     "/visits/{visit_id:int}/items/{item_code:str}/gallery": STAFF,
     "/visits/{visit_id:int}/sign-off": STAFF,
     "/api/v1/visits/{visit_id:int}/findings": EVERYONE,
+    "/remediation": EVERYONE,
+    "/remediation/reminders": EVERYONE,
+    "/api/v1/remediation": EVERYONE,
+    "/visits/{visit_id:int}/remediation": STAFF,
 }
 POST_ONLY = {  # route → roles allowed
     "/login": "public",
@@ -56,11 +60,18 @@ POST_ONLY = {  # route → roles allowed
     "/api/v1/visits/{visit_id:int}/findings/{item_code:str}/evidence": STAFF,
     "/api/v1/visits/{visit_id:int}/sign-off": {"admin", "lead"},
     "/evidence/{evidence_id:int}/caption": STAFF,
+    "/remediation/{item_id:int}/answer": {"unit"},
+    "/remediation/{item_id:int}/review": {"admin", "lead"},
+    "/remediation/{item_id:int}/edit": {"admin", "lead"},
+    "/api/v1/remediation/{item_id:int}/answers": {"unit"},
+    "/api/v1/remediation/{item_id:int}/review": {"admin", "lead"},
     "/evidence/{evidence_id:int}/delete": STAFF,
 }
-# Routes that need an evidence file to exist: their access is tested in test_capture.py.
+# Routes that need an evidence file or a remediation item of the persona's own unit: their access is
+# tested in test_capture.py and test_remediation.py (unit A against unit B included).
 EVIDENCE_GETS = {"/evidence/{evidence_id:int}/file", "/api/v1/evidence/{evidence_id:int}",
-                 "/api/v1/evidence/{evidence_id:int}/file"}
+                 "/api/v1/evidence/{evidence_id:int}/file", "/remediation/{item_id:int}",
+                 "/api/v1/remediation/{item_id:int}"}
 PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema"}
 
 

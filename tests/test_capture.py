@@ -219,7 +219,7 @@ def test_photo_upload_is_upright_with_metadata_and_guarded(client, visit, tree, 
     again = client.post(f"/api/v1/visits/{visit['id']}/findings/{code}/evidence",
                         files={"file": ("IMG_0001.jpg", data, "image/jpeg")}, headers=h(client, k))
     assert again.status_code == 200 and again.json()["id"] == ev["id"]
-    assert rows(settings, "SELECT count(*) FROM evidence_files") == [(1,)]
+    assert rows(settings, "SELECT count(*) FROM evidence_files WHERE visit_id = ?", visit["id"]) == [(1,)]
     display = client.get(f"/api/v1/evidence/{ev['id']}/file", params={"size": "display"})
     assert display.status_code == 200 and display.headers["content-type"] == "image/jpeg"
     shown = Image.open(io.BytesIO(display.content))
@@ -242,6 +242,7 @@ def test_photo_upload_is_upright_with_metadata_and_guarded(client, visit, tree, 
     ("doc.pdf", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", 422, "bad_pdf"),
 ])
 def test_bad_uploads_are_refused_and_nothing_is_written(client, visit, tree, settings, name, content, status, code):
+    before_files = sorted((settings.evidence_dir / "original").rglob("*.*"))
     if content is None:
         whole = photo_bytes(size=(2000, 1500))
         content = whole[: len(whole) // 2]
@@ -250,8 +251,8 @@ def test_bad_uploads_are_refused_and_nothing_is_written(client, visit, tree, set
                            files={"file": (name, content, "image/jpeg")}, headers=h(client))
     assert response.status_code == status, response.text
     assert response.json()["error"] == code and response.json()["message"]
-    assert rows(settings, "SELECT count(*) FROM evidence_files") == [(0,)]
-    assert not (settings.evidence_dir / "original").exists() or not any((settings.evidence_dir / "original").rglob("*.*"))
+    assert rows(settings, "SELECT count(*) FROM evidence_files WHERE visit_id = ?", visit["id"]) == [(0,)]
+    assert sorted((settings.evidence_dir / "original").rglob("*.*")) == before_files
 
 
 def test_oversized_upload_is_413(client, visit, tree):
@@ -298,7 +299,7 @@ def test_sign_off_needs_every_item_then_locks_and_amendments_need_a_reason(clien
     assert rows(settings, "SELECT reason FROM finding_history h JOIN findings f ON f.id = h.finding_id"
                           " WHERE f.visit_id = ? AND f.item_code = ? AND h.version = 2", visit["id"], code) == \
         [("Đơn vị bổ sung hồ sơ sai ngày",)]
-    assert rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'finding.amend'") == [(1,)]
+    assert rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'finding.amend'") == [(1,)]  # only ours
 
 
 def test_deleting_evidence_is_soft_and_audited(client, visit, tree, settings):
@@ -309,7 +310,7 @@ def test_deleting_evidence_is_soft_and_audited(client, visit, tree, settings):
     assert gone.status_code == 303
     assert client.get(f"/api/v1/evidence/{ev['id']}").status_code == 404
     assert rows(settings, "SELECT deleted_at IS NOT NULL FROM evidence_files WHERE id = ?", ev["id"]) == [(1,)]
-    assert rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'evidence.delete'") == [(1,)]
+    assert rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'evidence.delete'") == [(1,)]  # only ours
 
 
 def test_plain_upload_form_without_a_file_is_explained(client, visit, tree):
@@ -326,7 +327,7 @@ def test_plain_upload_form_stores_a_pdf_and_returns_to_the_card(client, visit, t
                            data={"_csrf_token": csrf_token(client), "idempotency_key": key()},
                            files={"file": ("Kế hoạch CCHC 2026.pdf", pdf, "application/pdf")}, follow_redirects=False)
     assert response.status_code == 303
-    ev_id = rows(settings, "SELECT id FROM evidence_files WHERE kind = 'document'")[0][0]
+    ev_id = rows(settings, "SELECT id FROM evidence_files WHERE kind = 'document' AND visit_id = ?", visit["id"])[0][0]
     download = client.get(f"/evidence/{ev_id}/file", params={"size": "original"})
     assert download.content == pdf and "attachment" in download.headers["content-disposition"]
     assert "Kế hoạch CCHC 2026.pdf" in client.get(f"/visits/{visit['id']}").text

@@ -12,13 +12,14 @@ COLUMNS = ("id, visit_id, finding_id, item_code, sha256, media_type, kind, origi
 
 async def list_for_visit(db: Database | Tx, visit_id: int) -> list[Evidence]:
     return as_structs(Evidence, await db.fetch_all(
-        f"SELECT {COLUMNS} FROM evidence_files WHERE visit_id = ? AND deleted_at IS NULL ORDER BY id", (visit_id,)))
+        f"SELECT {COLUMNS} FROM evidence_files WHERE visit_id = ? AND finding_id IS NOT NULL AND deleted_at IS NULL"
+        " ORDER BY id", (visit_id,)))
 
 
 async def list_for_item(db: Database | Tx, visit_id: int, item_code: str) -> list[Evidence]:
     return as_structs(Evidence, await db.fetch_all(
-        f"SELECT {COLUMNS} FROM evidence_files WHERE visit_id = ? AND item_code = ? AND deleted_at IS NULL"
-        " ORDER BY id", (visit_id, item_code)))
+        f"SELECT {COLUMNS} FROM evidence_files WHERE visit_id = ? AND item_code = ? AND finding_id IS NOT NULL"
+        " AND deleted_at IS NULL ORDER BY id", (visit_id, item_code)))
 
 
 async def get_evidence(db: Database | Tx, evidence_id: int) -> Evidence | None:
@@ -40,6 +41,20 @@ async def insert_evidence(
     )
 
 
+async def insert_response_evidence(
+    tx: Tx, *, visit_id: int, response_id: int, sha256: str, media_type: str, kind: str, original_name: str,
+    size_bytes: int, width: int | None, height: int | None, captured_at: str | None, metadata_json: str,
+    user_id: int,
+) -> int:
+    return await tx.execute(
+        "INSERT INTO evidence_files (visit_id, response_id, sha256, media_type, kind, original_name, size_bytes,"
+        " width, height, captured_at, metadata_json, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, ?, ?)",
+        (visit_id, response_id, sha256, media_type, kind, original_name, size_bytes, width, height, captured_at,
+         metadata_json, user_id, utc_now()),
+    )
+
+
 async def set_caption(tx: Tx, evidence_id: int, caption: str) -> None:
     await tx.execute("UPDATE evidence_files SET caption = ? WHERE id = ?", (caption, evidence_id))
 
@@ -51,6 +66,6 @@ async def soft_delete(tx: Tx, evidence_id: int) -> None:
 
 async def count_by_item(db: Database | Tx, visit_id: int) -> dict[str, int]:
     rows = await db.fetch_all(
-        "SELECT item_code, count(*) AS n FROM evidence_files WHERE visit_id = ? AND deleted_at IS NULL"
-        " GROUP BY item_code", (visit_id,))
+        "SELECT item_code, count(*) AS n FROM evidence_files WHERE visit_id = ? AND finding_id IS NOT NULL"
+        " AND deleted_at IS NULL GROUP BY item_code", (visit_id,))
     return {r["item_code"]: r["n"] for r in rows}

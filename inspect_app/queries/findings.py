@@ -21,6 +21,11 @@ async def get_finding(db: Database | Tx, visit_id: int, item_code: str) -> Findi
     return as_struct(Finding, row) if row else None
 
 
+async def get_finding_by_id(db: Database | Tx, finding_id: int) -> Finding | None:
+    row = await db.fetch_one(FINDING_SELECT + " WHERE f.id = ?", (finding_id,))
+    return as_struct(Finding, row) if row else None
+
+
 async def insert_finding(tx: Tx, *, visit_id: int, item_code: str, answer_json: str, points: float | None,
                          note: str, user_id: int) -> int:
     now = utc_now()

@@ -83,3 +83,9 @@ async def add_member(tx: Tx, team_id: int, user_id: int, role: str) -> None:
         " ON CONFLICT(team_id, user_id) DO UPDATE SET role = excluded.role",
         (team_id, user_id, role),
     )
+
+
+async def remediation_days(db: Database | Tx, plan_id: int) -> int:
+    """The plan's default time to fix a shortcoming, in days."""
+    row = await db.fetch_one("SELECT remediation_days FROM plans WHERE id = ?", (plan_id,))
+    return row[0] if row else 30

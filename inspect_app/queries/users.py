@@ -6,7 +6,7 @@ from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import User
 from inspect_app.queries import as_struct, as_structs
 
-USER_COLUMNS = "id, username, full_name, title, role, unit_code, active"
+USER_COLUMNS = "id, username, full_name, title, role, unit_code, active, email"
 
 
 async def get_user(db: Database | Tx, user_id: int) -> User | None:
@@ -35,13 +35,18 @@ async def list_users(db: Database, role: str | None = None) -> list[User]:
 
 async def insert_user(
     tx: Tx, *, username: str, full_name: str, role: str, unit_code: str | None, title: str = "",
-    password_hash: str | None = None,
+    password_hash: str | None = None, email: str = "",
 ) -> int:
     return await tx.execute(
-        "INSERT INTO users (username, full_name, title, role, unit_code, password_hash, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (username, full_name, title, role, unit_code, password_hash, utc_now()),
+        "INSERT INTO users (username, full_name, title, role, unit_code, password_hash, email, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (username, full_name, title, role, unit_code, password_hash, email, utc_now()),
     )
+
+
+async def list_unit_officers(db: Database, unit_code: str) -> list[User]:
+    return as_structs(User, await db.fetch_all(
+        f"SELECT {USER_COLUMNS} FROM users WHERE role = 'unit' AND unit_code = ? AND active = 1", (unit_code,)))
 
 
 async def set_password_hash(tx: Tx, user_id: int, password_hash: str) -> None:

@@ -79,3 +79,8 @@ async def count_by_status(db: Database, plan_id: int | None = None) -> dict[str,
         sql += " WHERE plan_id = ?"
         params = (plan_id,)
     return {r["status"]: r["n"] for r in await db.fetch_all(sql + " GROUP BY status", params)}
+
+
+async def signed_off_at(db: Database | Tx, visit_id: int) -> str | None:
+    row = await db.fetch_one("SELECT signed_off_at FROM visits WHERE id = ?", (visit_id,))
+    return row[0] if row else None

@@ -11,6 +11,7 @@ from inspect_app.services.auth import hash_password, new_token, password_problem
 from inspect_app.text import nfc
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(ValueError):
@@ -20,6 +21,7 @@ class AccountError(ValueError):
 async def create_user(
     db: Database, *, username: str, role: str, full_name: str = "", title: str = "",
     unit_code: str | None = None, password: str | None = None, actor: User | None = None, ip: str = "",
+    email: str = "",
 ) -> int:
     """Validate and create a user; the audit entry commits with it."""
     username = nfc(username).lower()
@@ -34,6 +36,9 @@ async def create_user(
         raise AccountError("Chỉ tài khoản cán bộ đơn vị mới gắn với một đơn vị.")
     if unit_code and await units.get_unit(db, unit_code) is None:
         raise AccountError(f"Không có đơn vị mã {unit_code}. Hãy nhập danh mục đơn vị trước.")
+    email = nfc(email).lower()
+    if email and not EMAIL_RE.match(email):
+        raise AccountError(f"Địa chỉ email không hợp lệ: {email}.")
     if password is not None and (problem := password_problem(password)):
         raise AccountError(problem)
     if await users.get_user_by_username(db, username):
@@ -42,7 +47,7 @@ async def create_user(
     async with db.transaction() as tx:
         user_id = await users.insert_user(
             tx, username=username, full_name=nfc(full_name) or username, title=nfc(title), role=role,
-            unit_code=unit_code, password_hash=pw_hash,
+            unit_code=unit_code, password_hash=pw_hash, email=email,
         )
         await audit.record(
             tx, actor_id=actor.id if actor else None, actor=actor.username if actor else "cli",

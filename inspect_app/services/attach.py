@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
 import msgspec
 
 from inspect_app.checklists import Item
-from inspect_app.db import Database
+from inspect_app.db import Database, Tx
 from inspect_app.models import Evidence, User, Visit
 from inspect_app.queries import audit, findings
 from inspect_app.queries import evidence as evidence_q
@@ -64,13 +65,49 @@ async def attach(
     db: Database, *, root: Path, user: User, visit: Visit, item: Item, data: bytes, filename: str,
     caption: str, idempotency_key: str,
 ) -> tuple[EvidenceOut, bool]:
-    """Store one file as evidence of `item`; returns (evidence, replayed). One file per request,
+    """Store one file as evidence of a finding; returns (evidence, replayed). One file per request,
     so a retry after a timeout costs at most one photo."""
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key cho tệp tải lên.")
     if visit.status in LOCKED:
         raise Refused(409, "visit_locked", "Cuộc kiểm tra đã ký duyệt: không thêm minh chứng được nữa.")
-    payload = request_hash("evidence", visit.id, item.code, len(data), _sha(data))
+
+    async def insert_row(tx: Tx, stored: StoredEvidence, meta_json: str) -> int:
+        finding = await findings.get_finding(tx, visit.id, item.code)
+        finding_id = finding.id if finding else await findings.insert_finding(
+            tx, visit_id=visit.id, item_code=item.code, answer_json="{}", points=None, note="", user_id=user.id)
+        return await evidence_q.insert_evidence(
+            tx, visit_id=visit.id, finding_id=finding_id, item_code=item.code, sha256=stored.sha256,
+            media_type=stored.media_type, kind=stored.kind, original_name=nfc(filename)[:200],
+            size_bytes=stored.size_bytes, width=stored.width, height=stored.height, captured_at=stored.captured_at,
+            metadata_json=meta_json, caption=nfc(caption)[:200], user_id=user.id)
+
+    return await _store(db, root=root, user=user, visit_id=visit.id, scope=f"finding:{item.code}", data=data,
+                        filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
+
+
+async def attach_to_response(
+    db: Database, *, root: Path, user: User, visit_id: int, item_id: int, response_id: int, data: bytes,
+    filename: str, idempotency_key: str,
+) -> tuple[EvidenceOut, bool]:
+    """Store one file as evidence of a unit's remediation answer (the same validated pipeline)."""
+
+    async def insert_row(tx: Tx, stored: StoredEvidence, meta_json: str) -> int:
+        return await evidence_q.insert_response_evidence(
+            tx, visit_id=visit_id, response_id=response_id, sha256=stored.sha256, media_type=stored.media_type,
+            kind=stored.kind, original_name=nfc(filename)[:200], size_bytes=stored.size_bytes, width=stored.width,
+            height=stored.height, captured_at=stored.captured_at, metadata_json=meta_json, user_id=user.id)
+
+    return await _store(db, root=root, user=user, visit_id=visit_id, scope=f"remediation:{item_id}", data=data,
+                        filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
+
+
+async def _store(
+    db: Database, *, root: Path, user: User, visit_id: int, scope: str, data: bytes, filename: str,
+    idempotency_key: str, insert_row: Callable[[Tx, StoredEvidence, str], Awaitable[int]],
+) -> tuple[EvidenceOut, bool]:
+    """Files before rows: ingest (off the event loop), then one transaction for row, audit and key."""
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key cho tệp tải lên.")
+    payload = request_hash("evidence", visit_id, scope, len(data), _sha(data))
     prior = await _replay(db, user, idempotency_key, payload)
     if prior is not None:
         return prior, True
@@ -91,17 +128,10 @@ async def attach(
             if again["request_hash"] != payload:
                 raise Refused(409, "idempotency_key_reused", "Khóa Idempotency-Key này đã được dùng cho tệp khác.")
             return msgspec.json.decode(again["response_json"], type=EvidenceOut), True
-        finding = await findings.get_finding(tx, visit.id, item.code)
-        finding_id = finding.id if finding else await findings.insert_finding(
-            tx, visit_id=visit.id, item_code=item.code, answer_json="{}", points=None, note="", user_id=user.id)
-        evidence_id = await evidence_q.insert_evidence(
-            tx, visit_id=visit.id, finding_id=finding_id, item_code=item.code, sha256=stored.sha256,
-            media_type=stored.media_type, kind=stored.kind, original_name=nfc(filename)[:200],
-            size_bytes=stored.size_bytes, width=stored.width, height=stored.height, captured_at=stored.captured_at,
-            metadata_json=msgspec.json.encode(meta).decode(), caption=nfc(caption)[:200], user_id=user.id)
-        await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.add", subject_type="visit",
-                           subject_id=visit.id, after={"item": item.code, "evidence_id": evidence_id,
-                                                       "sha256": stored.sha256, "kind": stored.kind})
+        evidence_id = await insert_row(tx, stored, msgspec.json.encode(meta).decode())
+        await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.add", subject_type=scope,
+                           subject_id=visit_id, after={"evidence_id": evidence_id, "sha256": stored.sha256,
+                                                       "kind": stored.kind})
         out = evidence_out(await evidence_q.get_evidence(tx, evidence_id))
         await findings.put_idempotent(tx, user.id, idempotency_key, payload, 200, msgspec.json.encode(out).decode())
     return out, False

@@ -8,12 +8,15 @@ and upcoming visits.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from inspect_app.db import Database
 from inspect_app.models import Plan
 from inspect_app.queries import audit, plans, units, users, visits
 from inspect_app.queries import checklists as checklist_q
+from inspect_app.services import demo_history
 from inspect_app.services.accounts import create_user
+from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.units_import import import_units, shipped_csv
 
 PROVINCE = "31"  # Thành phố Hải Phòng
@@ -28,10 +31,16 @@ STAFF = [
 ]
 # (unit code, days from the first run): real Hải Phòng units from QĐ 19/2025/QĐ-TTg.
 VISITS = [("11560", 0), ("10525", 0), ("10507", 2), ("11755", 5), ("11824", 9), ("11914", 14)]
+# Visits already made and signed off, and the states their remediation items are walked into.
+PAST_VISITS = [
+    ("10532", -20, ["accepted", "accepted_late", "returned", "open", "open"]),
+    ("11086", -12, ["answered", "overdue", "open", "accepted"]),
+    ("11848", -6, ["overdue", "answered", "returned"]),
+]
 UNIT_OFFICERS = [("Phạm Văn Hùng", "Văn phòng HĐND và UBND"), ("Vũ Thị Lan", "Công chức Văn phòng - Thống kê")]
 
 
-async def seed_demo(db: Database, password: str, today: date | None = None) -> list[str]:
+async def seed_demo(db: Database, password: str, evidence_root: Path, today: date | None = None) -> list[str]:
     """Create what is missing of the demo; return a line per thing created."""
     today = today or date.today()
     created: list[str] = []
@@ -49,7 +58,8 @@ async def seed_demo(db: Database, password: str, today: date | None = None) -> l
 
     plan = await _ensure_plan(db, today, created)
     team_id = await _ensure_team(db, plan, created)
-    for index, (code, offset) in enumerate(VISITS):
+    schedule = [(code, offset) for code, offset in VISITS] + [(code, offset) for code, offset, _ in PAST_VISITS]
+    for index, (code, offset) in enumerate(schedule):
         unit = await units.get_unit(db, code)
         if unit is None:
             raise RuntimeError(f"Đơn vị {code} không có trong danh mục: danh sách mẫu cần cập nhật.")
@@ -67,8 +77,23 @@ async def seed_demo(db: Database, password: str, today: date | None = None) -> l
         if await users.get_user_by_username(db, username) is None:
             full_name, title = UNIT_OFFICERS[index % len(UNIT_OFFICERS)]
             await create_user(db, username=username, role="unit", unit_code=code, full_name=full_name,
-                              title=f"{title}, {unit.name}", password=password)
+                              title=f"{title}, {unit.name}", password=password,
+                              email=f"{username}@demo.sokiemtra.invalid")
             created.append(f"tài khoản {username}")
+    for index, (code, offset, states) in enumerate(PAST_VISITS):
+        visit = await visits.get_visit(db, await visits.find_visit(db, plan.id, code))
+        if visit.status != "planned":
+            continue  # already told: the seed never rewrites history
+        checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
+        lead = await users.get_user_by_username(db, "truongdoan")
+        inspector = await users.get_user_by_username(db, "kiemtravien")
+        admin = await users.get_user_by_username(db, "sonoivu")
+        await demo_history.make_history(db, visit=visit, checklist=checklist, lead=lead, inspector=inspector,
+                                        evidence_root=evidence_root, visit_day=today + timedelta(days=offset),
+                                        seed=int(code))
+        await demo_history.make_remediation(db, visit=visit, checklist=checklist, lead=lead, admin=admin,
+                                            officer=await demo_history.officer(db, code), today=today, plan=states)
+        created.append(f"kết quả kiểm tra đã ký duyệt và kiến nghị khắc phục của {visit.unit_name}")
     return created
 
 

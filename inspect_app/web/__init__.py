@@ -10,11 +10,14 @@ from inspect_app.web.checklists import ChecklistApiController, ChecklistControll
 from inspect_app.web.home import HomeController
 from inspect_app.web.ops import OpsController
 from inspect_app.web.plans import PlanController
+from inspect_app.web.remediation import RemediationController, VisitRemediationController
+from inspect_app.web.remediation_api import RemediationApiController
 from inspect_app.web.units import UnitController
 from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
 
 ROUTE_HANDLERS = [
     ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OpsController, PlanController,
+    RemediationApiController, RemediationController, VisitRemediationController,
     UnitController, UserController, VisitController,
 ]

@@ -23,6 +23,7 @@ class UserForm(msgspec.Struct):
     role: str = "inspector"
     unit_code: str = ""
     password: str = ""
+    email: str = ""
 
 
 class PasswordForm(msgspec.Struct):
@@ -44,7 +45,7 @@ class UserController(Controller):
                      data: URLEncodedBody[UserForm]) -> Template | Redirect:
         try:
             await create_user(db, username=data.username, full_name=data.full_name, title=data.title,
-                              role=data.role, unit_code=data.unit_code, password=data.password,
+                              role=data.role, unit_code=data.unit_code, password=data.password, email=data.email,
                               actor=user_of(request), ip=client_ip(request))
         except AccountError as exc:
             return Template("users/list.html", status_code=422, context=page_context(

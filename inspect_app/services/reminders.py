@@ -1,0 +1,72 @@
+"""The day's reminder digest (nhắc việc) per unit, printed and, with SMTP settings, emailed."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import date
+from email.message import EmailMessage
+
+import msgspec
+
+from inspect_app.queries.remediation import RemediationRow
+from inspect_app.services import deadlines
+from inspect_app.text import short_date
+
+
+class Digest(msgspec.Struct):
+    unit_code: str
+    unit_name: str
+    overdue: list[RemediationRow]
+    due_soon: list[RemediationRow]
+
+
+class SmtpSettings(msgspec.Struct, frozen=True):
+    host: str
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    sender: str = "sokiemtra@localhost"
+    starttls: bool = False
+
+
+def build_digests(rows: list[RemediationRow], today: date) -> list[Digest]:
+    """One digest per unit that has something overdue or due within 7 days; units by name."""
+    by_unit: dict[str, Digest] = {}
+    for row in rows:
+        overdue = deadlines.is_overdue(row.status, row.deadline, today)
+        soon = deadlines.is_due_soon(row.status, row.deadline, today)
+        if not (overdue or soon):
+            continue
+        digest = by_unit.setdefault(row.unit_code, Digest(row.unit_code, row.unit_name, [], []))
+        (digest.overdue if overdue else digest.due_soon).append(row)
+    return sorted(by_unit.values(), key=lambda d: d.unit_name)
+
+
+def render(digest: Digest, today: date) -> str:
+    """The plain-text digest a unit officer reads (Vietnamese)."""
+    lines = [f"Nhắc việc ngày {short_date(today)} — {digest.unit_name} ({digest.unit_code})", ""]
+    for title, rows in (("QUÁ HẠN", digest.overdue), ("SẮP ĐẾN HẠN (7 ngày)", digest.due_soon)):
+        if not rows:
+            continue
+        lines.append(f"{title}: {len(rows)} kiến nghị")
+        for row in rows:
+            label = deadlines.deadline_label(row.status, row.deadline, today)
+            text = row.text if len(row.text) <= 160 else row.text[:157] + "…"
+            lines.append(f"  #{row.id} hạn {short_date(row.deadline)} ({label}) — {text}")
+        lines.append("")
+    lines.append("Trả lời kiến nghị và gửi tài liệu kiểm chứng tại mục “Kiến nghị” của phần mềm Sổ Kiểm Tra.")
+    return "\n".join(lines)
+
+
+def send(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message.set_content(body)  # UTF-8; the subject is encoded per RFC 2047 by the library
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=30) as client:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.user:
+            client.login(smtp.user, smtp.password)
+        client.send_message(message)

@@ -1,0 +1,221 @@
+"""Remediation pages: items from a signed-off visit, the unit's portal, review, reminders."""
+
+from __future__ import annotations
+
+import secrets
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from inspect_app.db import Database
+from inspect_app.models import User
+from inspect_app.permissions import ADMIN, ALL_ROLES, LEAD, allow
+from inspect_app.queries import evidence as evidence_q
+from inspect_app.queries import findings as findings_q
+from inspect_app.queries import plans as plans_q
+from inspect_app.queries import remediation as q
+from inspect_app.queries import visits as visits_q
+from inspect_app.queries.remediation import RemediationRow
+from inspect_app.services import deadlines, remediation
+from inspect_app.services.attach import attach_to_response
+from inspect_app.services.capture import LOCKED
+from inspect_app.services.errors import Refused
+from inspect_app.settings import Settings
+from inspect_app.web.capture import load_context
+from inspect_app.web.common import form_values, page_context, user_of
+
+MAX_FILES = 4
+
+
+async def scoped_items(db: Database, user: User, **filters) -> list[RemediationRow]:
+    """Admin: all; unit officer: their unit's; lead and inspector: their teams' visits'."""
+    if user.role == ADMIN:
+        return await q.list_items(db, **filters)
+    if user.role == "unit":
+        return await q.list_items(db, unit_code=user.unit_code, **filters)
+    return await q.list_items(db, member_user_id=user.id, **filters)
+
+
+async def item_for(db: Database, request: Request, item_id: int) -> tuple[RemediationRow, bool]:
+    """The item if the caller may see it (404 otherwise: a unit never learns another unit's ids)."""
+    user = user_of(request)
+    row = await q.get_item(db, item_id)
+    is_member = row is not None and await visits_q.is_team_member(db, row.visit_id, user.id)
+    if row is None or not remediation.can_see(user, row, is_member):
+        raise Refused(404, "unknown_item", "Không tìm thấy kiến nghị khắc phục này.")
+    return row, is_member
+
+
+async def store_answer_files(request: Request, db: Database, settings: Settings, row: RemediationRow,
+                             response_id: int, files: list[UploadFile], base_key: str) -> None:
+    for index, upload in enumerate(files):
+        await attach_to_response(db, root=settings.evidence_dir, user=user_of(request), visit_id=row.visit_id,
+                                 item_id=row.id, response_id=response_id, data=await upload.read(),
+                                 filename=upload.filename or "", idempotency_key=f"{base_key}:{index}")
+
+
+def upload_list(form) -> list[UploadFile]:
+    files = [f for f in form_values(form, "file") if isinstance(f, UploadFile) and f.filename]
+    if len(files) > MAX_FILES:
+        raise Refused(422, "too_many_files", f"Mỗi lần gửi tối đa {MAX_FILES} tệp.")
+    return files
+
+
+class RemediationController(Controller):
+    path = "/remediation"
+    include_in_schema = False
+
+    @get("/", name="remediation:list", opt=allow(*ALL_ROLES))
+    async def list_items(self, request: Request, db: NamedDependency[Database], status: FromQuery[str] = "",
+                         plan: FromQuery[int | None] = None, due: FromQuery[str] = "") -> Template:
+        """The caller's items with days left; figures for the same scope."""
+        user = user_of(request)
+        today = deadlines.today_in_vietnam()
+        rows = await scoped_items(db, user, plan_id=plan)
+        views = [remediation.view(r, today) for r in rows]
+        if status:
+            views = [v for v in views if v.row.status == status]
+        if due == "overdue":
+            views = [v for v in views if v.overdue]
+        elif due == "soon":
+            views = [v for v in views if v.due_soon]
+        return Template("remediation/list.html", context=page_context(
+            request, items=views, figures=remediation.figures(rows, today), status=status, due=due, plan=plan,
+            by_unit=remediation.figures_by(rows, today, lambda r: r.unit_name),
+            by_area=remediation.figures_by(rows, today, remediation.area_of)))
+
+    @get("/reminders", name="remediation:reminders", opt=allow(*ALL_ROLES))
+    async def reminders(self, request: Request, db: NamedDependency[Database]) -> Template:
+        """Due within 7 days and overdue, per unit and per plan (nhắc việc)."""
+        today = deadlines.today_in_vietnam()
+        views = [remediation.view(r, today) for r in await scoped_items(db, user_of(request))]
+        pressing = [v for v in views if v.overdue or v.due_soon]
+        by_unit: dict[str, list] = {}
+        by_plan: dict[str, list] = {}
+        for v in pressing:
+            by_unit.setdefault(v.row.unit_name, []).append(v)
+            by_plan.setdefault(v.row.plan_number, []).append(v)
+        return Template("remediation/reminders.html", context=page_context(
+            request, by_unit=by_unit, by_plan=by_plan, total=len(pressing), today=today))
+
+    @get("/{item_id:int}", name="remediation:detail", opt=allow(*ALL_ROLES))
+    async def detail(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Template:
+        return await self._detail(request, db, item_id)
+
+    async def _detail(self, request: Request, db: Database, item_id: int, error: str = "",
+                      status_code: int = 200) -> Template:
+        row, is_member = await item_for(db, request, item_id)
+        user = user_of(request)
+        ctx = await load_context(db, request, row.visit_id)
+        linked = set(await q.linked_findings(db, row.id))
+        visit_findings = [f for f in await findings_q.list_findings(db, row.visit_id) if f.id in linked]
+        photos = [e for e in await evidence_q.list_for_visit(db, row.visit_id) if e.finding_id in linked]
+        thread = await q.responses(db, row.id)
+        draft = next((r for r in thread if r.kind == "answer" and r.state == "draft"), None)
+        if draft and not (user.role == "unit" and user.unit_code == row.unit_code):
+            thread = [r for r in thread if r.id != draft.id]  # a draft is the unit's own business
+        return Template("remediation/detail.html", status_code=status_code, context=page_context(
+            request, item=remediation.view(row, deadlines.today_in_vietnam()), findings=visit_findings,
+            checklist=ctx.checklist, photos=photos, thread=thread, draft=draft,
+            files=await q.response_files(db, row.id), error=error,
+            can_answer=user.role == "unit" and user.unit_code == row.unit_code and row.status in ("open", "returned"),
+            can_review=remediation.can_manage(user, is_member) and row.status == "answered",
+            can_edit=remediation.can_manage(user, is_member) and row.status != "accepted",
+            new_key=secrets.token_urlsafe(16)))
+
+    @post("/{item_id:int}/answer", name="remediation:answer", opt=allow("unit"), status_code=303,
+          request_max_body_size=64_000_000)
+    async def answer(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
+                     item_id: FromPath[int]) -> Template | Redirect:
+        """Save the unit's answer as a draft, or submit it; files join the answer."""
+        row, _ = await item_for(db, request, item_id)
+        form = await request.form()
+        submit = form.get("action") == "submit"
+        try:
+            files = upload_list(form)
+            response_id = await remediation.save_answer(db, user_of(request), row, text=str(form.get("text") or ""),
+                                                        submit=False)
+            await store_answer_files(request, db, settings, row, response_id, files,
+                                     str(form.get("idempotency_key") or secrets.token_urlsafe(16)))
+            if submit:
+                await remediation.save_answer(db, user_of(request), row, text=str(form.get("text") or ""),
+                                              submit=True)
+        except Refused as exc:
+            return await self._detail(request, db, item_id, exc.message, exc.status)
+        return Redirect(f"/remediation/{item_id}", status_code=303)
+
+    @post("/{item_id:int}/review", name="remediation:review", opt=allow(ADMIN, LEAD), status_code=303)
+    async def review(self, request: Request, db: NamedDependency[Database],
+                     item_id: FromPath[int]) -> Template | Redirect:
+        row, is_member = await item_for(db, request, item_id)
+        if not remediation.can_manage(user_of(request), is_member):
+            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được xem xét.")
+        form = await request.form()
+        try:
+            await remediation.review(db, user_of(request), row, decision=str(form.get("decision") or ""),
+                                     comment=str(form.get("comment") or ""))
+        except Refused as exc:
+            return await self._detail(request, db, item_id, exc.message, exc.status)
+        return Redirect(f"/remediation/{item_id}", status_code=303)
+
+    @post("/{item_id:int}/edit", name="remediation:edit", opt=allow(ADMIN, LEAD), status_code=303)
+    async def edit(self, request: Request, db: NamedDependency[Database],
+                   item_id: FromPath[int]) -> Template | Redirect:
+        row, is_member = await item_for(db, request, item_id)
+        if not remediation.can_manage(user_of(request), is_member):
+            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được sửa kiến nghị.")
+        form = await request.form()
+        try:
+            await remediation.edit_item(db, user_of(request), row, text=str(form.get("text") or ""),
+                                        deadline=str(form.get("deadline") or ""))
+        except Refused as exc:
+            return await self._detail(request, db, item_id, exc.message, exc.status)
+        return Redirect(f"/remediation/{item_id}", status_code=303)
+
+
+class VisitRemediationController(Controller):
+    """Turning a signed-off visit's shortcomings into items: confirm, edit, merge, add."""
+
+    path = "/visits/{visit_id:int}/remediation"
+    include_in_schema = False
+
+    @get("/", name="remediation:visit", opt=allow(ADMIN, LEAD, "inspector"))
+    async def page(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Template:
+        return await self._page(request, db, visit_id)
+
+    async def _page(self, request: Request, db: Database, visit_id: int, error: str = "",
+                    status_code: int = 200) -> Template:
+        ctx = await load_context(db, request, visit_id)
+        items = await q.list_items(db, visit_id=visit_id)
+        covered = {f for item in items for f in await q.linked_findings(db, item.id)}
+        signed_off_at = await visits_q.signed_off_at(db, visit_id)
+        days = await plans_q.remediation_days(db, ctx.visit.plan_id)
+        default = deadlines.default_deadline(signed_off_at, days) if signed_off_at else ""
+        today = deadlines.today_in_vietnam()
+        return Template("remediation/visit.html", status_code=status_code, context=page_context(
+            request, visit=ctx.visit, error=error, items=[remediation.view(i, today) for i in items],
+            proposals=remediation.proposals(ctx.checklist, await findings_q.list_findings(db, visit_id), covered)
+            if ctx.visit.status in LOCKED else [],
+            default_deadline=max(default, today.isoformat()) if default else today.isoformat(),
+            can_manage=remediation.can_manage(ctx.user, ctx.is_member)))
+
+    @post("/", name="remediation:create", opt=allow(ADMIN, LEAD), status_code=303)
+    async def create(self, request: Request, db: NamedDependency[Database],
+                     visit_id: FromPath[int]) -> Template | Redirect:
+        """One form, three uses: confirm one proposal, merge the ticked ones, or add a new item."""
+        ctx = await load_context(db, request, visit_id)
+        if not remediation.can_manage(ctx.user, ctx.is_member):
+            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được lập kiến nghị.")
+        form = await request.form()
+        try:
+            finding_ids = [int(v) for v in form_values(form, "finding_id")]
+            await remediation.create_item(db, ctx.user, ctx.visit, finding_ids=finding_ids,
+                                          text=str(form.get("text") or ""), deadline=str(form.get("deadline") or ""))
+        except ValueError:
+            return await self._page(request, db, visit_id, "Lựa chọn không hợp lệ.", 422)
+        except Refused as exc:
+            return await self._page(request, db, visit_id, exc.message, exc.status)
+        return Redirect(f"/visits/{visit_id}/remediation", status_code=303)
