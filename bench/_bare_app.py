@@ -93,3 +93,7 @@ async def save(state: State, visit_id: int, item_code: str, data: FindingIn,
 
 
 app = Litestar(route_handlers=[healthz, save], lifespan=[lifespan])
+
+
+if __name__ == "__main__":  # `make bench` runs every bench/*.py; this one is only a helper
+    print("bench/_bare_app.py is the baseline server of bench/finding_save.py; nothing to run on its own.")

@@ -1,0 +1,54 @@
+"""Scores for reports: stored answers through the checklist scoring engine, nothing re-implemented."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import msgspec
+
+from inspect_app.checklists import Answer, AnswerError, Checklist, ChecklistScore, score_checklist
+from inspect_app.db import Database
+from inspect_app.services.checklist_store import checklist_version
+
+_answer = msgspec.json.Decoder(Answer)
+
+
+def decode(answer_json: str) -> Answer:
+    try:
+        return _answer.decode(answer_json)
+    except msgspec.DecodeError:
+        return Answer()  # an unreadable row is shown as unanswered, never as a crash
+
+
+def answers_by_visit(findings: Iterable) -> dict[int, dict[str, Answer]]:
+    """visit id → item code → answer, from rows with visit_id, item_code and answer_json."""
+    result: dict[int, dict[str, Answer]] = defaultdict(dict)
+    for finding in findings:
+        result[finding.visit_id][finding.item_code] = decode(finding.answer_json)
+    return result
+
+
+def score(checklist: Checklist, answers: dict[str, Answer]) -> ChecklistScore:
+    """`score_checklist`, tolerating a stored answer that no longer fits its item.
+
+    Findings are validated when saved, so this only serves rows written by hand: the answer is
+    left out (unanswered) rather than failing a whole report.
+    """
+    answers = dict(answers)
+    while True:
+        try:
+            return score_checklist(checklist, answers)
+        except AnswerError as exc:
+            answers.pop(exc.code, None)
+
+
+async def load_checklists(db: Database, visits: Iterable) -> dict[tuple[str, str], Checklist]:
+    """The pinned checklist of every (checklist_id, checklist_version) among the visits."""
+    wanted = {(v.checklist_id, v.checklist_version) for v in visits}
+    found = {}
+    for key in wanted:
+        checklist = await checklist_version(db, *key)
+        if checklist is not None:
+            found[key] = checklist
+    return found
