@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -64,8 +64,10 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
+            # Pages link assets with ?v=<content hash> (templating.asset), so a year-long cache is safe.
             create_static_files_router(path="/static", directories=[ROOT / "static"], opt=PUBLIC,
-                                       include_in_schema=False, send_as_attachment=False),
+                                       include_in_schema=False, send_as_attachment=False,
+                                       cache_control=CacheControlHeader(max_age=31_536_000, public=True, immutable=True)),
         ],
         lifespan=[lifespan],
         state=State({"throttle": LoginThrottle()}),

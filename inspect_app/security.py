@@ -76,15 +76,15 @@ class AuthMiddleware:
         elif cookie := connection.cookies.get(self.cookie_name):
             auth_kind = "session"
             digest = token_hash(cookie)
-            session = await users.get_session(db, digest)
+            session = await users.get_session_user(db, digest)  # one read: session and user together
             if session is None or session_expired(
-                session["created_at"], session["last_seen_at"],
+                session[1], session[2],
                 idle_minutes=self.settings.session_idle_minutes, max_hours=self.settings.session_max_hours,
             ):
                 problem = SESSION_EXPIRED
             else:
-                user = await users.get_user(db, session["user_id"])
-                if user is not None and needs_touch(session["last_seen_at"]):
+                user = session[0]
+                if needs_touch(session[2]):
                     async with db.transaction() as tx:
                         await users.touch_session(tx, digest)
         if user is not None and not user.active:
@@ -95,8 +95,11 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
 
-def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-wide guard: no user → 401 (login redirect for pages); wrong role → 403."""
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard: no user → 401 (login redirect for pages); wrong role → 403.
+
+    `async` on purpose: Litestar runs a plain `def` guard in a worker thread, a hop per request.
+    """
     if handler.opt.get("public"):
         return
     user = connection.scope.get("user")

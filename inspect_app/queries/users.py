@@ -69,11 +69,13 @@ async def insert_session(tx: Tx, token_hash: str, user_id: int, ip: str, user_ag
     )
 
 
-async def get_session(db: Database, token_hash: str):
-    """(user_id, created_at, last_seen_at) of a session, or None."""
-    return await db.fetch_one(
-        "SELECT user_id, created_at, last_seen_at FROM sessions WHERE token_hash = ?", (token_hash,)
-    )
+async def get_session_user(db: Database, token_hash: str) -> tuple[User, str, str] | None:
+    """(user, session created_at, last_seen_at) for a session token hash, in one query."""
+    columns = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
+    row = await db.fetch_one(
+        f"SELECT {columns}, s.created_at AS s_created, s.last_seen_at AS s_seen FROM sessions s"
+        " JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?", (token_hash,))
+    return (as_struct(User, row), row["s_created"], row["s_seen"]) if row else None
 
 
 async def touch_session(tx: Tx, token_hash: str) -> None:

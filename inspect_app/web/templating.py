@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from inspect_app import __version__
+from inspect_app.settings import ROOT
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.services.answers import answer_label
 from inspect_app.text import short_date, vn_number
@@ -30,6 +33,14 @@ def local_time(value: str | None) -> str:
     return f"{moment:%H:%M %d/%m/%Y}"
 
 
+@functools.cache
+def asset(path: str) -> str:
+    """URL of a static file with its content hash: browsers may keep it for a year, and a new
+    release changes the URL (tablets on 3G re-download only what changed)."""
+    digest = hashlib.sha256((ROOT / "static" / path.lstrip("/")).read_bytes()).hexdigest()[:12]
+    return f"/static/{path.lstrip('/')}?v={digest}"
+
+
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["short_date"] = short_date
@@ -44,6 +55,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         MEMBER_ROLE_LABELS=MEMBER_ROLE_LABELS,
         APP_VERSION=__version__,
         HTMX_FILE=HTMX_FILE,
+        asset=asset,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -1,0 +1,106 @@
+"""The sentences of the visit documents, written once and used by the DOCX and the HTML alike."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from inspect_app.reports import rules
+from inspect_app.reports.visit_doc import VisitDoc, member_role
+from inspect_app.text import official_date, short_date, vn_number
+
+COMMUNE_KINDS = ("xa", "phuong", "dac_khu")
+
+
+def subject(doc: VisitDoc) -> str:
+    """"UBND phường Thủy Nguyên" for a commune-level unit; a department keeps its own name."""
+    name = doc.visit.unit_name
+    if doc.visit.unit_kind in COMMUNE_KINDS:
+        return "UBND " + name[:1].lower() + name[1:]
+    return name
+
+
+def parent_body(issuer: str) -> str:
+    return rules.upper_vn(issuer)
+
+
+def place_date(doc: VisitDoc, day: date) -> str:
+    return official_date(day, doc.place)
+
+
+def minutes_summary(doc: VisitDoc) -> str:
+    return f"Kiểm tra công tác cải cách hành chính tại {subject(doc)}"
+
+
+def notice_summary(doc: VisitDoc) -> str:
+    return f"Kết luận kiểm tra công tác cải cách hành chính tại {subject(doc)}"
+
+
+def basis_lines(doc: VisitDoc, *, with_minutes: bool = False) -> list[str]:
+    plan = doc.plan
+    lines = [f"Căn cứ Kế hoạch số {plan.number} ngày {short_date(plan.issued_on)} của {plan.issuer} "
+             f"về {plan.title[:1].lower() + plan.title[1:]};"]
+    visit = doc.visit
+    if visit.team_decision_number and visit.team_decision_number not in plan.legal_basis:
+        when = f" ngày {short_date(visit.team_decision_date)}" if visit.team_decision_date else ""
+        lines.append(f"Căn cứ Quyết định số {visit.team_decision_number}{when} về việc thành lập {visit.team_name};")
+    if plan.legal_basis:
+        lines.append(f"Căn cứ {plan.legal_basis[:1].lower() + plan.legal_basis[1:]};".replace(";;", ";"))
+    if with_minutes:
+        lines.append(f"Căn cứ Biên bản kiểm tra ngày {short_date(doc.visit_day)} của {visit.team_name} "
+                     f"tại {subject(doc)},")
+    return lines
+
+
+def opening_line(doc: VisitDoc) -> str:
+    started = rules.vietnam_time(doc.visit.started_at) if doc.visit.started_at else \
+        official_date(date.fromisoformat(doc.visit.scheduled_on))
+    surprise = " đột xuất" if doc.visit.kind == "surprise" else ""
+    return (f"Hôm nay, vào hồi {started}, tại trụ sở {subject(doc)}, {doc.visit.team_name} tiến hành kiểm tra"
+            f"{surprise} công tác cải cách hành chính tại đơn vị theo {doc.checklist_title} "
+            f"(phiên bản {doc.checklist_version}).")
+
+
+def member_lines(doc: VisitDoc) -> list[str]:
+    return [f"{m.full_name}{', ' + m.title if m.title else ''} – {member_role(m.role)}" for m in doc.members]
+
+
+def result_line(doc: VisitDoc) -> str:
+    share = f" ({vn_number(doc.percent)}%)" if doc.percent is not None else ""
+    rating = f", xếp loại: {doc.rating}" if doc.rating else ""
+    return (f"Tổng điểm đạt: {vn_number(doc.points)}/{vn_number(doc.max_points)} điểm{share}{rating}. "
+            f"Số tồn tại, hạn chế: {len(doc.shortcomings)} tiêu chí thành phần chưa đạt điểm tối đa.")
+
+
+def strength_lines(doc: VisitDoc) -> list[str]:
+    """Per area, what reached full marks: facts, not praise."""
+    lines = []
+    for area in doc.areas:
+        if not area.scored_items:
+            continue
+        lines.append(f"Lĩnh vực {area.code} ({area.title}): đạt {vn_number(area.points)}/"
+                     f"{vn_number(area.max_points)} điểm; {area.full_items}/{area.scored_items} tiêu chí thành phần "
+                     "đạt điểm tối đa.")
+    return lines
+
+
+def shortcoming_line(line) -> str:
+    note = f" Đoàn ghi nhận: {line.note.strip().rstrip('.')}." if line.note.strip() else ""
+    return (f"Tiêu chí {line.code} – {line.text.rstrip('.')}: {line.answer} "
+            f"({vn_number(line.points)}/{vn_number(line.max_points)} điểm).{note}")
+
+
+def closing_line(doc: VisitDoc) -> str:
+    ended = f"vào hồi {rules.vietnam_time(doc.visit.signed_off_at)}" if doc.visit.signed_off_at else "vào hồi …… giờ …… phút"
+    return (f"Biên bản kết thúc {ended}, được lập thành 02 bản có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, "
+            "đơn vị được kiểm tra giữ 01 bản; đã được đọc lại cho những người tham dự cùng nghe, nhất trí và ký tên.")
+
+
+def report_duty(doc: VisitDoc) -> str:
+    deadline = max((a.deadline for a in doc.actions), default="")
+    when = f"trước ngày {short_date(deadline)}" if deadline else "theo thời hạn nêu tại Mục II"
+    return (f"{subject(doc)} tổ chức khắc phục, gửi Báo cáo kết quả khắc phục (kèm tài liệu kiểm chứng) "
+            f"về Sở Nội vụ {when} để tổng hợp, báo cáo UBND {rules.place_name(doc.plan.province_name)}.")
+
+
+def recipients(doc: VisitDoc) -> list[str]:
+    return [f"- {subject(doc)};", f"- {doc.plan.issuer} (để báo cáo);", "- Lưu: VT, CCHC."]
