@@ -57,12 +57,12 @@ class Tx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # Each aiosqlite call is a round trip to its thread (~65 µs plus context switches), so every
+    # helper here costs exactly one: execute_insert / execute_fetchall instead of cursor dances.
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted row id."""
-        cur = await self._conn.execute(sql, params)
-        row_id = cur.lastrowid
-        await cur.close()
-        return row_id or 0
+        row = await self._conn.execute_insert(sql, params)
+        return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return how many rows it changed."""
@@ -75,12 +75,11 @@ class Tx:
         await self._conn.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 class Database:
@@ -106,12 +105,11 @@ class Database:
         await self._writer.close()
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._reader.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
