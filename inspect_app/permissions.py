@@ -36,3 +36,8 @@ def can_see_visit(user: User, visit: Visit, is_member: bool) -> bool:
     if user.role == UNIT:
         return visit.unit_code == user.unit_code
     return is_member
+
+
+def can_read_findings(user: User, visit: Visit) -> bool:
+    """Inspectors' findings reach the inspected unit only once the lead has signed off."""
+    return user.role != UNIT or visit.status in ("signed_off", "amended")

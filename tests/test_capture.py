@@ -226,9 +226,9 @@ def test_photo_upload_is_upright_with_metadata_and_guarded(client, visit, tree, 
     assert shown.size == (900, 1200) and not shown.getexif()
     original = client.get(f"/evidence/{ev['id']}/file", params={"size": "original"})
     assert original.content == data and "attachment" in original.headers["content-disposition"]
-    # The inspected unit's officer may see it; another unit's officer may not know it exists.
+    # The inspected unit sees the inspectors' evidence only after sign-off; another unit never.
     login(client, "dv11560")
-    assert client.get(f"/api/v1/evidence/{ev['id']}").status_code == 200
+    assert client.get(f"/api/v1/evidence/{ev['id']}").status_code == 404
     login(client, "dv10525")
     assert client.get(f"/api/v1/evidence/{ev['id']}/file").status_code == 404
     client.cookies.clear()
@@ -331,3 +331,15 @@ def test_plain_upload_form_stores_a_pdf_and_returns_to_the_card(client, visit, t
     download = client.get(f"/evidence/{ev_id}/file", params={"size": "original"})
     assert download.content == pdf and "attachment" in download.headers["content-disposition"]
     assert "Kế hoạch CCHC 2026.pdf" in client.get(f"/visits/{visit['id']}").text
+
+
+def test_the_unit_sees_no_findings_before_sign_off(client, visit, tree):
+    code = first(tree, "yesno")["code"]
+    put(client, visit, code, {"answer": False, "note": "chưa đạt", "base_version": 0})
+    ev = client.post(f"/api/v1/visits/{visit['id']}/findings/{code}/evidence",
+                     files={"file": ("a.jpg", photo_bytes(), "image/jpeg")}, headers=h(client)).json()
+    login(client, "dv11560")
+    hidden = client.get(f"/api/v1/visits/{visit['id']}/findings")
+    assert hidden.status_code == 403 and "sau khi trưởng đoàn ký duyệt" in hidden.json()["message"]
+    assert client.get(f"/evidence/{ev['id']}/file").status_code == 404
+    assert "chưa đạt" not in client.get(f"/visits/{visit['id']}").text

@@ -37,11 +37,11 @@ def _findings_table(doc, vd: VisitDoc) -> None:
          before=6)
 
 
-def _numbered(doc, lines: list[str], empty: str) -> None:
+def _numbered(doc, lines: list[str], empty: str, bullet: bool = False) -> None:
     if not lines:
         para(doc, empty, italic=True)
     for index, line in enumerate(lines, start=1):
-        para(doc, f"{index}. {line}")
+        para(doc, f"- {line}" if bullet else f"{index}. {line}")
 
 
 def evidence_appendix(doc, vd: VisitDoc) -> None:
@@ -93,14 +93,14 @@ def minutes_docx(vd: VisitDoc) -> bytes:
     _findings_table(doc, vd)
     para(doc, "III. NHẬN XÉT", bold=True, indent=False, before=6)
     para(doc, "1. Ưu điểm", bold=True)
-    _numbered(doc, wording.strength_lines(vd), "Không có.")
+    _numbered(doc, wording.strength_lines(vd), "Không có.", bullet=True)
     para(doc, "2. Tồn tại, hạn chế", bold=True)
     _numbered(doc, [wording.shortcoming_line(s) for s in vd.shortcomings], "Không có tồn tại, hạn chế.")
     para(doc, "3. Nhận xét chung của Đoàn kiểm tra", bold=True)
     para(doc, vd.visit.remarks or "Không có.")
     para(doc, "IV. Ý KIẾN CỦA ĐƠN VỊ ĐƯỢC KIỂM TRA", bold=True, indent=False, before=6)
     for _ in range(2):
-        para(doc, "…" * 60, indent=False)
+        para(doc, "…" * 44, indent=False)
     para(doc, wording.closing_line(vd))
     blocks = [(["ĐẠI DIỆN ĐƠN VỊ", "ĐƯỢC KIỂM TRA"], vd.visit.unit_representative.split(",")[0]),
               (["TM. ĐOÀN KIỂM TRA", "TRƯỞNG ĐOÀN"], lead.full_name if lead else "")]
@@ -132,7 +132,7 @@ def notice_docx(vd: VisitDoc) -> bytes:
     nd30.data_table(doc, ["LV", "Lĩnh vực", "Điểm đạt", "Tối đa", "Tỷ lệ"], (1.0, 9.9, 1.9, 1.7, 2.0), rows,
                     aligns=["center", "left", "right", "right", "right"])
     para(doc, "1. Ưu điểm", bold=True, before=6)
-    _numbered(doc, wording.strength_lines(vd), "Không có.")
+    _numbered(doc, wording.strength_lines(vd), "Không có.", bullet=True)
     para(doc, "2. Tồn tại, hạn chế", bold=True)
     _numbered(doc, [wording.shortcoming_line(s) for s in vd.shortcomings], "Không có tồn tại, hạn chế.")
     if vd.visit.remarks:

@@ -59,13 +59,13 @@ def visit_progress(visits: list) -> Progress:
                     by_status=dict(counts))
 
 
-def _noop(done: int, total: int, step: str) -> None:
+def no_progress(done: int, total: int, step: str) -> None:
     return None
 
 
 async def build_plan_report(db: Database, plan_id: int, *, threshold: float = DEFAULT_THRESHOLD,
                             filters: Filters = Filters(), today: date | None = None,
-                            progress: ProgressFn = _noop) -> PlanReport | None:
+                            progress: ProgressFn = no_progress) -> PlanReport | None:
     """Assemble the report of a plan; None if the plan does not exist."""
     plan = await q.plan_record(db, plan_id)
     if plan is None:

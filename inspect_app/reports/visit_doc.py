@@ -125,6 +125,11 @@ def lines_for(checklist: Checklist, answers: dict, notes: dict[str, str], counts
 def _line(item: Item, answers: dict, notes: dict[str, str], counts: dict[str, int], item_score) -> Line:
     answer = answers.get(item.code)
     label = answer_label(answer, item) if answer is not None else "(chưa trả lời)"
+    if answer is not None and not answer.na and answer.number is not None:
+        if item.type == "deduction":  # a bare "3" reads as a score; say what was counted
+            label = f"{label} vi phạm"
+        elif item.type == "count" and item.count_label:
+            label = f"{item.count_label}: {label}"
     return Line(item.code, item.text, label, item_score.points, item_score.max_points, item_score.na,
                 rules.is_failed(item_score), notes.get(item.code, ""), counts.get(item.code, 0))
 

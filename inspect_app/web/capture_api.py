@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Mult
 from litestar.response import File
 
 from inspect_app.db import Database
-from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_read_findings
 from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
 from inspect_app.services.answers import answer_from_api
@@ -67,6 +67,8 @@ class CaptureApiController(Controller):
                             visit_id: FromPath[int]) -> VisitFindings:
         """Every saved finding of a visit with its version and computed score, plus the progress."""
         ctx = await load_context(db, request, visit_id)
+        if not can_read_findings(ctx.user, ctx.visit):
+            raise Refused(403, "not_published", "Kết quả kiểm tra chỉ được công bố cho đơn vị sau khi trưởng đoàn ký duyệt.")
         rows = await findings_q.list_findings(db, visit_id)
         items = {item.code: item for item in ctx.checklist.items()}
         return VisitFindings(
