@@ -152,14 +152,15 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     import smtplib
     from datetime import date
 
-    from inspect_app.queries import remediation, users
+    from inspect_app.queries import remediation, self_assessment, users
     from inspect_app.services import deadlines, reminders
 
     settings = Settings.from_env()
     today = date.fromisoformat(args.date) if args.date else deadlines.today_in_vietnam()
 
     async def work(db: Database):
-        digests = reminders.build_digests(await remediation.list_items(db), today)
+        digests = reminders.build_digests(await remediation.list_items(db), today,
+                                          await self_assessment.pending_with_deadline(db))
         officers = {d.unit_code: [u.email for u in await users.list_unit_officers(db, d.unit_code) if u.email]
                     for d in digests}
         return digests, officers
@@ -214,6 +215,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from inspect_app.checklists import cli as checklist_cli
+    from inspect_app.reports import cli as reports_cli
 
     parser = argparse.ArgumentParser(
         prog="inspect-app",
@@ -290,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reminders)
 
     checklist_cli.register(sub)
+    reports_cli.register(sub)
     return parser
 
 

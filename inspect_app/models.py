@@ -139,6 +139,7 @@ class Evidence(msgspec.Struct, frozen=True):
     id: int
     visit_id: int | None
     finding_id: int | None
+    self_answer_id: int | None
     item_code: str
     sha256: str
     media_type: str

@@ -36,11 +36,13 @@ GET_MATRIX = {
     "/visits/{visit_id:int}/items/{item_code:str}": STAFF,
     "/visits/{visit_id:int}/items/{item_code:str}/gallery": STAFF,
     "/visits/{visit_id:int}/sign-off": STAFF,
-    "/api/v1/visits/{visit_id:int}/findings": EVERYONE,
+    "/api/v1/visits/{visit_id:int}/findings": STAFF,  # the unit: only after sign-off (test_capture)
     "/remediation": EVERYONE,
     "/remediation/reminders": EVERYONE,
     "/api/v1/remediation": EVERYONE,
     "/visits/{visit_id:int}/remediation": STAFF,
+    "/visits/{visit_id:int}/self-assessment": {"unit"},
+    "/plans/{plan_id:int}/self-assessments": {"admin", "lead"},
 }
 POST_ONLY = {  # route → roles allowed
     "/login": "public",
@@ -65,13 +67,19 @@ POST_ONLY = {  # route → roles allowed
     "/remediation/{item_id:int}/edit": {"admin", "lead"},
     "/api/v1/remediation/{item_id:int}/answers": {"unit"},
     "/api/v1/remediation/{item_id:int}/review": {"admin", "lead"},
+    "/visits/{visit_id:int}/self-assessment/items/{item_code:str}": {"unit"},
+    "/visits/{visit_id:int}/self-assessment/items/{item_code:str}/evidence": {"unit"},
+    "/visits/{visit_id:int}/self-assessment/submit": {"unit"},
+    "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}/evidence": {"unit"},
+    "/api/v1/visits/{visit_id:int}/self-assessment/submit": {"unit"},
     "/evidence/{evidence_id:int}/delete": STAFF,
 }
 # Routes that need an evidence file or a remediation item of the persona's own unit: their access is
 # tested in test_capture.py and test_remediation.py (unit A against unit B included).
 EVIDENCE_GETS = {"/evidence/{evidence_id:int}/file", "/api/v1/evidence/{evidence_id:int}",
                  "/api/v1/evidence/{evidence_id:int}/file", "/remediation/{item_id:int}",
-                 "/api/v1/remediation/{item_id:int}"}
+                 "/api/v1/remediation/{item_id:int}", "/api/v1/visits/{visit_id:int}/self-assessment",
+                 "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}"}
 PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema"}
 
 

@@ -6,7 +6,7 @@ from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Evidence
 from inspect_app.queries import as_struct, as_structs
 
-COLUMNS = ("id, visit_id, finding_id, item_code, sha256, media_type, kind, original_name, size_bytes, width,"
+COLUMNS = ("id, visit_id, finding_id, self_answer_id, item_code, sha256, media_type, kind, original_name, size_bytes, width,"
            " height, captured_at, metadata_json, caption, uploaded_by, uploaded_at, deleted_at")
 
 
@@ -52,6 +52,20 @@ async def insert_response_evidence(
         " ?, ?, ?, ?)",
         (visit_id, response_id, sha256, media_type, kind, original_name, size_bytes, width, height, captured_at,
          metadata_json, user_id, utc_now()),
+    )
+
+
+async def insert_self_evidence(
+    tx: Tx, *, visit_id: int, self_answer_id: int, item_code: str, sha256: str, media_type: str, kind: str,
+    original_name: str, size_bytes: int, width: int | None, height: int | None, captured_at: str | None,
+    metadata_json: str, user_id: int,
+) -> int:
+    return await tx.execute(
+        "INSERT INTO evidence_files (visit_id, self_answer_id, item_code, sha256, media_type, kind, original_name,"
+        " size_bytes, width, height, captured_at, metadata_json, uploaded_by, uploaded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (visit_id, self_answer_id, item_code, sha256, media_type, kind, original_name, size_bytes, width, height,
+         captured_at, metadata_json, user_id, utc_now()),
     )
 
 

@@ -10,6 +10,7 @@ from inspect_app.reports.groups import Group
 from inspect_app.reports.nd30 import para
 from inspect_app.reports.periodic_data import PeriodicReport
 from inspect_app.reports.plan_data import PlanReport
+from inspect_app.reports.wording import doc_number
 from inspect_app.text import official_date, short_date, vn_number
 
 Step = Callable[[str], None]
@@ -22,7 +23,7 @@ def _table(doc, head: list[str], rows: list, widths: list[float], aligns: list[s
 
 
 def _opening(doc, issuer: str, province: str | None, today, summary: str) -> None:
-    nd30.header_block(doc, parent=rules.upper_vn(issuer), body="SỞ NỘI VỤ", number="Số:        /BC-SNV",
+    nd30.header_block(doc, parent=rules.upper_vn(issuer), body="SỞ NỘI VỤ", number=doc_number("BC-SNV"),
                       place_date=official_date(today, rules.place_name(province)))
     nd30.title_block(doc, "BÁO CÁO", summary)
 

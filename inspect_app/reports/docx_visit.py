@@ -30,7 +30,7 @@ def _findings_table(doc, vd: VisitDoc) -> None:
         for line in area.lines:
             number += 1
             rows.append([str(number), line.code, line.text, line.answer, _points(line.points),
-                         _points(line.max_points) if not line.na else "–"])
+                         "–" if line.na or line.points is None and not line.max_points else _points(line.max_points)])
     nd30.data_table(doc, ["STT", "Mã", "Tiêu chí thành phần", "Kết quả", "Điểm", "Tối đa"], FINDING_WIDTHS, rows,
                     aligns=["center", "center", "left", "left", "right", "right"])
     para(doc, f"Tổng cộng: {_points(vd.points)}/{_points(vd.max_points)} điểm.", bold=True, align=nd30.RIGHT,
@@ -73,7 +73,7 @@ def minutes_docx(vd: VisitDoc) -> bytes:
     """Biên bản kiểm tra: header, basis, members, findings by area, remarks, signatures, evidence."""
     doc = nd30.new_document(f"Biên bản kiểm tra – {vd.visit.unit_name}")
     nd30.header_block(doc, parent=wording.parent_body(vd.plan.issuer), body=vd.visit.team_name.upper(),
-                      number="Số:        /BB-ĐKT", place_date=wording.place_date(vd, vd.visit_day))
+                      number=wording.doc_number("BB-ĐKT"), place_date=wording.place_date(vd, vd.visit_day))
     _draft(doc, vd)
     nd30.title_block(doc, "BIÊN BẢN", wording.minutes_summary(vd))
     for line in wording.basis_lines(vd):
@@ -115,7 +115,7 @@ def notice_docx(vd: VisitDoc) -> bytes:
     """Thông báo kết luận kiểm tra: results, shortcomings, required fixes with deadlines, signature."""
     doc = nd30.new_document(f"Thông báo kết luận kiểm tra – {vd.visit.unit_name}")
     nd30.header_block(doc, parent=wording.parent_body(vd.plan.issuer), body="SỞ NỘI VỤ",
-                      number="Số:        /TB-SNV", place_date=wording.place_date(vd, vd.today))
+                      number=wording.doc_number("TB-SNV"), place_date=wording.place_date(vd, vd.today))
     _draft(doc, vd)
     nd30.title_block(doc, "THÔNG BÁO", wording.notice_summary(vd))
     for line in wording.basis_lines(vd, with_minutes=True):

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from inspect_app.reports import rules, svg, wording
+from inspect_app.reports import rules, svg, tables, wording
 from inspect_app.reports.visit_doc import VisitDoc, notice_signature
 from inspect_app.settings import ROOT
 from inspect_app.text import official_date, short_date, vn_number
@@ -54,9 +54,7 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
 
 
 def plan_context(report, area: str = "") -> dict[str, Any]:
-    from inspect_app.reports import tables
-
-    return {"r": report, "tables": tables,
+    return {"r": report, "tables": tables, "svg": svg,
             "charts": [svg.group_charts(g, report.threshold, area) for g in report.groups]}
 
 

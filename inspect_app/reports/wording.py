@@ -19,6 +19,11 @@ def subject(doc: VisitDoc) -> str:
     return name
 
 
+def doc_number(symbol: str) -> str:
+    """"Số:      /BB-ĐKT": the number is left blank for the văn thư, who assigns it at issuance."""
+    return "Số:" + "\u00a0" * 8 + "/" + symbol
+
+
 def parent_body(issuer: str) -> str:
     return rules.upper_vn(issuer)
 

@@ -100,6 +100,23 @@ async def attach_to_response(
                         filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
 
 
+async def attach_to_self_answer(
+    db: Database, *, root: Path, user: User, visit_id: int, self_answer_id: int, item_code: str, data: bytes,
+    filename: str, idempotency_key: str,
+) -> tuple[EvidenceOut, bool]:
+    """Store one file as the unit's own evidence for a self-assessed item."""
+
+    async def insert_row(tx: Tx, stored: StoredEvidence, meta_json: str) -> int:
+        return await evidence_q.insert_self_evidence(
+            tx, visit_id=visit_id, self_answer_id=self_answer_id, item_code=item_code, sha256=stored.sha256,
+            media_type=stored.media_type, kind=stored.kind, original_name=nfc(filename)[:200],
+            size_bytes=stored.size_bytes, width=stored.width, height=stored.height, captured_at=stored.captured_at,
+            metadata_json=meta_json, user_id=user.id)
+
+    return await _store(db, root=root, user=user, visit_id=visit_id, scope=f"self:{item_code}", data=data,
+                        filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
+
+
 async def _store(
     db: Database, *, root: Path, user: User, visit_id: int, scope: str, data: bytes, filename: str,
     idempotency_key: str, insert_row: Callable[[Tx, StoredEvidence, str], Awaitable[int]],

@@ -129,11 +129,19 @@ class SaveResult(msgspec.Struct):
 async def save_finding(
     db: Database, *, user: User, visit: Visit, checklist: Checklist, item: Item, answer: Answer, note: str,
     base_version: int, idempotency_key: str, payload_hash: str, amend_reason: str = "",
+    unit_answer: Answer | None = None,
 ) -> SaveResult:
-    """Save one answer, at most once per idempotency key, never over someone else's newer version."""
+    """Save one answer, at most once per idempotency key, never over someone else's newer version.
+
+    `unit_answer` is the unit's submitted self-assessment of the item: appraising it differently
+    needs a note saying why.
+    """
     if problem := validate_answer(item, answer):
         raise Refused(422, "invalid_answer", problem)
     note = nfc(note)
+    if unit_answer is not None and not is_blank(answer) and answer != unit_answer and not note:
+        raise Refused(422, "note_required", "Kết quả thẩm định khác kết quả tự đánh giá của đơn vị: "
+                      "hãy ghi chú lý do trước khi lưu.")
     if len(note) > MAX_NOTE:
         raise Refused(422, "note_too_long", f"Ghi chú dài quá {MAX_NOTE} ký tự.")
     amend_reason = nfc(amend_reason)

@@ -12,6 +12,10 @@ from inspect_app.web.ops import OpsController
 from inspect_app.web.plans import PlanController
 from inspect_app.web.remediation import RemediationController, VisitRemediationController
 from inspect_app.web.remediation_api import RemediationApiController
+from inspect_app.web.dashboard import DashboardController
+from inspect_app.web.reports import ReportController, VisitDocumentController
+from inspect_app.web.self_assessment import CampaignController, SelfAssessmentController
+from inspect_app.web.self_assessment_api import SelfAssessmentApiController
 from inspect_app.web.units import UnitController
 from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
@@ -19,5 +23,6 @@ from inspect_app.web.visits import VisitController
 ROUTE_HANDLERS = [
     ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OpsController, PlanController,
     RemediationApiController, RemediationController, VisitRemediationController,
-    UnitController, UserController, VisitController,
+    CampaignController, SelfAssessmentApiController, SelfAssessmentController, UnitController, UserController, VisitController,
+    DashboardController, ReportController, VisitDocumentController,
 ]

@@ -25,7 +25,10 @@ from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans, visits
 from inspect_app.queries import checklists as checklist_q
 from inspect_app.services import capture
+from inspect_app.queries import self_assessment as self_q
+from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
+from inspect_app.text import vn_number
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
 from inspect_app.web.common import dom_id, page_context, user_of, wants_fragment
@@ -49,6 +52,7 @@ class CardView(msgspec.Struct):
     error: str = ""
     conflict: dict[str, Any] | None = None
     idempotency_key: str = ""
+    unit: dict[str, Any] | None = None  # the unit's submitted self-assessment of this item
 
 
 class VisitContext(msgspec.Struct):
@@ -93,15 +97,53 @@ def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence
     return cards
 
 
+def answer_fields(answer: Answer) -> dict[str, str]:
+    """An Answer as the card form's fields, so "accept the unit's answer" is one plain POST."""
+    if answer.na:
+        return {"na": "1"}
+    fields = {"choice": answer.choice, "number": answer.number, "numerator": answer.numerator,
+              "denominator": answer.denominator, "text": answer.text}
+    return {k: (vn_number(v) if isinstance(v, float) else v) for k, v in fields.items() if v is not None}
+
+
+async def unit_views(db: Database, ctx: VisitContext) -> tuple[dict[str, dict[str, Any]], Any]:
+    """The unit's submitted self-assessment per item (nothing while it is still a draft)."""
+    assessment = await self_q.get_for_visit(db, ctx.visit.id)
+    if assessment is None or assessment.status != "submitted":
+        return {}, assessment
+    files: dict[str, list[Evidence]] = {}
+    for f in await self_q.evidence(db, assessment.id):
+        files.setdefault(f["item_code"], []).append(await evidence_q.get_evidence(db, f["id"]))
+    views = {}
+    for row in await self_q.answers(db, assessment.id):
+        item = capture.find_item(ctx.checklist, row.item_code)
+        answer = capture.decode_answer(row.answer_json)
+        views[row.item_code] = {"answer": answer, "label": answer_label(answer, item),
+                                "points": score_item(item, answer).points, "note": row.note,
+                                "evidence": files.get(row.item_code, []), "fields": answer_fields(answer)}
+    return views, assessment
+
+
 async def page_data(db: Database, ctx: VisitContext) -> dict[str, Any]:
     visit_findings = await findings_q.list_findings(db, ctx.visit.id)
     visit_evidence = await evidence_q.list_for_visit(db, ctx.visit.id)
     counts: dict[str, int] = {}
     for ev in visit_evidence:
         counts[ev.item_code] = counts.get(ev.item_code, 0) + 1
+    cards = build_cards(ctx, visit_findings, visit_evidence)
+    units, assessment = await unit_views(db, ctx)
+    for code, view in units.items():
+        card = cards[code]
+        view["differs"] = card.version > 0 and not is_blank(card.answer) and card.answer != view["answer"]
+        cards[code] = msgspec.structs.replace(card, unit=view)
+    appraisal = None
+    if assessment is not None and assessment.status == "submitted":
+        appraisal = self_assessment.appraisal(ctx.checklist, await self_q.answers(db, assessment.id), visit_findings)
     return {
-        "cards": build_cards(ctx, visit_findings, visit_evidence),
+        "cards": cards,
         "progress": capture.progress(ctx.checklist, visit_findings, counts),
+        "assessment": assessment,
+        "appraisal": appraisal,
     }
 
 
@@ -118,6 +160,10 @@ def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
+    if flt == "differs":
+        return bool(card.unit) and card.unit["differs"]
+    if flt == "no_unit_evidence":
+        return bool(card.unit) and not card.unit["evidence"]
     if flt == "unanswered":
         return card.version == 0 or is_blank(card.answer)
     if flt == "missing_evidence":
@@ -142,7 +188,7 @@ class CaptureController(Controller):
         if ctx.user.role == UNIT:
             return Template("visits/detail.html", context=context)
         data = await page_data(db, ctx)
-        flt = filter if filter in ("unanswered", "missing_evidence") else ""
+        flt = filter if filter in ("unanswered", "missing_evidence", "differs", "no_unit_evidence") else ""
         shown = {code for code, card in data["cards"].items()
                  if card_matches(card, flt, data["progress"].missing_evidence)}
         return Template("visits/capture.html", context=context | data | {
@@ -178,11 +224,12 @@ class CaptureController(Controller):
         item = capture.find_item(ctx.checklist, item_code)
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
+        units, _ = await unit_views(db, ctx)
         try:
             base_version = int(form.get("base_version", "0") or 0)
             answer = answer_from_form(item, form)
             result = await capture.save_finding(
-                db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
+                db, unit_answer=units[item_code]["answer"] if item_code in units else None, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
                 note=form.get("note", ""), base_version=base_version, idempotency_key=key,
                 payload_hash=capture.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
                                                   form.get("note", ""), base_version, form.get("amend_reason", "")),

@@ -1,0 +1,189 @@
+"""Self-assessment pages: the unit's own answers with evidence, and the Sở Nội vụ's campaign view."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from inspect_app.checklists import Answer, is_blank, score_item
+from inspect_app.db import Database
+from inspect_app.models import Evidence
+from inspect_app.permissions import ADMIN, LEAD, UNIT, allow
+from inspect_app.queries import evidence as evidence_q
+from inspect_app.queries import findings as findings_q
+from inspect_app.queries import plans, visits
+from inspect_app.queries import self_assessment as q
+from inspect_app.services import capture, deadlines, self_assessment
+from inspect_app.services.answers import answer_from_form
+from inspect_app.services.attach import attach_to_self_answer
+from inspect_app.services.errors import Refused
+from inspect_app.settings import Settings
+from inspect_app.web.capture import CardView, VisitContext, load_context, new_key
+from inspect_app.web.common import dom_id, form_values, page_context, user_of, wants_fragment
+
+
+async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None) -> dict[str, CardView]:
+    rows = {r.item_code: r for r in await q.answers(db, assessment_id)} if assessment_id else {}
+    files: dict[str, list[Evidence]] = {}
+    if assessment_id:
+        for f in await q.evidence(db, assessment_id):
+            ev = await evidence_q.get_evidence(db, f["id"])
+            files.setdefault(f["item_code"], []).append(ev)
+    cards = {}
+    for item in ctx.checklist.items():
+        row = rows.get(item.code)
+        answer = capture.decode_answer(row.answer_json) if row else Answer()
+        score = score_item(item, answer)
+        cards[item.code] = CardView(item=item, answer=answer, note=row.note if row else "",
+                                    version=row.version if row else 0, points=score.points,
+                                    max_points=score.max_points, updated_at=row.updated_at if row else None,
+                                    updated_by=row.updated_by_name if row else None,
+                                    evidence=files.get(item.code, []), idempotency_key=new_key())
+    return cards
+
+
+class SelfAssessmentController(Controller):
+    path = "/visits/{visit_id:int}/self-assessment"
+    include_in_schema = False
+
+    @get("/", name="self:page", opt=allow(UNIT))
+    async def page(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Template:
+        """The unit's self-assessment of this visit's checklist: draft, then submitted (read-only)."""
+        return await self._page(request, db, visit_id)
+
+    async def _page(self, request: Request, db: Database, visit_id: int, error: str = "",
+                    status_code: int = 200) -> Template:
+        ctx = await load_context(db, request, visit_id)
+        assessment = await q.get_for_visit(db, visit_id)
+        cards = await unit_cards(db, ctx, assessment.id if assessment else None)
+        editable = (assessment is None or assessment.status == "draft") and ctx.visit.status not in capture.LOCKED
+        answered = sum(1 for c in cards.values() if c.version and not is_blank(c.answer))
+        return Template("self_assessment/page.html", status_code=status_code, context=page_context(
+            request, visit=ctx.visit, checklist=ctx.checklist, cards=cards, assessment=assessment, error=error,
+            editable=editable, answered=answered, total=len(cards),
+            self_points=sum(c.points or 0 for c in cards.values())))
+
+    @post("/items/{item_code:str}", name="self:save", opt=allow(UNIT), status_code=200)
+    async def save(self, request: HTMXRequest, db: NamedDependency[Database], visit_id: FromPath[int],
+                   item_code: FromPath[str]) -> Template | Redirect:
+        ctx = await load_context(db, request, visit_id)
+        item = capture.find_item(ctx.checklist, item_code)
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
+        try:
+            answer = answer_from_form(item, form)
+            base = int(form.get("base_version", "0") or 0)
+            result, _ = await self_assessment.save_answer(
+                db, user=ctx.user, visit=ctx.visit, item=item, answer=answer, note=form.get("note", ""),
+                base_version=base, idempotency_key=key,
+                payload_hash=capture.request_hash("self-form", visit_id, item_code, msgspec.to_builtins(answer),
+                                                  form.get("note", ""), base))
+        except (Refused, ValueError) as exc:
+            refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")
+            if refused.status == 403:
+                raise refused
+            if wants_fragment(request):
+                return Template("self_assessment/_status.html", status_code=refused.status if refused.status in
+                                (409, 422) else 422, context={"code": item_code, "error": refused.message})
+            return await self._page(request, db, visit_id, f"{item_code}: {refused.message}", refused.status)
+        if not wants_fragment(request):
+            return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)
+        return Template("self_assessment/_status.html", context={"code": item_code, "result": result})
+
+    @post("/items/{item_code:str}/evidence", name="self:upload", opt=allow(UNIT), status_code=200,
+          request_max_body_size=64_000_000)
+    async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
+                     visit_id: FromPath[int], item_code: FromPath[str]) -> Template | Redirect:
+        """The unit's documents and photos for one item (the same validated pipeline as field evidence)."""
+        ctx = await load_context(db, request, visit_id)
+        item = capture.find_item(ctx.checklist, item_code)
+        assessment = await self_assessment.ensure(db, ctx.user, ctx.visit)
+        if assessment.status == "submitted":
+            raise Refused(409, "submitted", "Đơn vị đã nộp kết quả tự đánh giá; không thêm tài liệu được nữa.")
+        answer = await q.get_answer(db, assessment.id, item_code)
+        if answer is None:  # evidence before an answer: keep an empty answer to hang it on
+            await self_assessment.save_answer(
+                db, user=ctx.user, visit=ctx.visit, item=item, answer=Answer(), note="", base_version=0,
+                idempotency_key=secrets.token_urlsafe(16), payload_hash=secrets.token_hex(8))
+            answer = await q.get_answer(db, assessment.id, item_code)
+        form = await request.form()
+        files = [f for f in form_values(form, "file") if isinstance(f, UploadFile) and f.filename]
+        if not files:
+            raise Refused(422, "no_file", "Chưa chọn tệp nào để tải lên.")
+        base_key = request.headers.get("idempotency-key") or str(form.get("idempotency_key") or "") \
+            or secrets.token_urlsafe(16)
+        for index, upload in enumerate(files[:4]):
+            await attach_to_self_answer(
+                db, root=settings.evidence_dir, user=ctx.user, visit_id=visit_id, self_answer_id=answer.id,
+                item_code=item_code, data=await upload.read(), filename=upload.filename or "",
+                idempotency_key=base_key if len(files) == 1 else f"{base_key}:{index}")
+        if request.headers.get("x-requested-with") == "fetch":
+            cards = await unit_cards(db, ctx, assessment.id)
+            return Template("self_assessment/_gallery.html", context=page_context(
+                request, visit=ctx.visit, card=cards[item_code], editable=True))
+        return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)
+
+    @post("/submit", name="self:submit", opt=allow(UNIT), status_code=303)
+    async def submit(self, request: Request, db: NamedDependency[Database],
+                     visit_id: FromPath[int]) -> Template | Redirect:
+        ctx = await load_context(db, request, visit_id)
+        try:
+            await self_assessment.submit(db, ctx.user, ctx.visit, ctx.checklist)
+        except Refused as exc:
+            return await self._page(request, db, visit_id, exc.message, exc.status)
+        return Redirect(f"/visits/{visit_id}/self-assessment", status_code=303)
+
+
+class CampaignController(Controller):
+    """The Sở Nội vụ opens self-assessments for many units with a deadline and follows them."""
+
+    path = "/plans/{plan_id:int}/self-assessments"
+    include_in_schema = False
+
+    @get("/", name="self:campaign", opt=allow(ADMIN, LEAD))
+    async def progress(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int]) -> Template:
+        return await self._progress(request, db, plan_id)
+
+    async def _progress(self, request: Request, db: Database, plan_id: int, error: str = "",
+                        status_code: int = 200) -> Template:
+        plan = await plans.get_plan(db, plan_id)
+        if plan is None:
+            raise Refused(404, "not_found", "Không tìm thấy kế hoạch này.")
+        today = deadlines.today_in_vietnam()
+        rows: list[dict[str, Any]] = []
+        appraisals = []
+        for r in await q.list_for_plan(db, plan_id):
+            state = self_assessment.campaign_state(r["status"], r["deadline"], today)
+            row = dict(r) | {"state": state, "appraisal": None}
+            if state == "submitted" and r["visit_status"] != "planned":
+                ctx = await load_context(db, request, r["visit_id"])
+                found = await findings_q.list_findings(db, r["visit_id"])
+                row["appraisal"] = self_assessment.appraisal(ctx.checklist, await q.answers(db, r["assessment_id"]),
+                                                             found)
+                appraisals.append(row["appraisal"])
+            rows.append(row)
+        return Template("self_assessment/campaign.html", status_code=status_code, context=page_context(
+            request, plan=plan, rows=rows, error=error, over_claimed=self_assessment.most_over_claimed(appraisals),
+            counts={s: sum(1 for r in rows if r["state"] == s) for s in ("none", "draft", "late", "submitted")}))
+
+    @post("/", name="self:open", opt=allow(ADMIN), status_code=303)
+    async def open_campaign(self, request: Request, db: NamedDependency[Database],
+                            plan_id: FromPath[int]) -> Template | Redirect:
+        form = await request.form()
+        chosen = {int(v) for v in form_values(form, "visit_id") if str(v).isdigit()}
+        targets = [v for v in await visits.list_visits(db, plan_id=plan_id) if v.id in chosen]
+        try:
+            if not targets:
+                raise Refused(422, "no_units", "Chọn ít nhất một đơn vị.")
+            await self_assessment.open_for(db, user_of(request), targets, str(form.get("deadline") or "") or None)
+        except Refused as exc:
+            return await self._progress(request, db, plan_id, exc.message, exc.status)
+        return Redirect(f"/plans/{plan_id}/self-assessments", status_code=303)
