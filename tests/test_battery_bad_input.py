@@ -134,6 +134,7 @@ class Env:
     visit: int  # in progress, editable by the inspector
     signed: int  # signed off
     tree: dict
+    item: int = 0  # a remediation item, chosen by a case's preparation
 
 
 @pytest.fixture
@@ -178,7 +179,19 @@ class Case:
     send: Callable[[Env], object]
     status: int
     says: str  # a fragment of the Vietnamese message the person reads
-    prepare: Callable[[Env], None] | None = None
+    prepare: Callable[[Env], None] | None = None  # runs before the "before" dump (logins write the audit log)
+
+
+def as_user(username: str, item_status: tuple[str, ...] = ()) -> Callable[[Env], None]:
+    """Preparation: log in as someone else, and pick one of their remediation items in this state."""
+
+    def prepare(env: Env) -> None:
+        login(env.client, username)
+        if item_status:
+            env.item = next(i["id"] for i in env.client.get("/api/v1/remediation").json()
+                            if i["status"] in item_status)
+
+    return prepare
 
 
 def _reuse_key_prepare(env: Env) -> None:
@@ -208,7 +221,6 @@ def _bad_utf8_form(env: Env):
 
 
 def _bad_utf8_user_form(env: Env):
-    login(env.client, "sonoivu")
     body = (b"username=nguoimoi&full_name=Nguy%E1%BB%85n+V%FFn+A&role=inspector&password=mat-khau-2026-du-dai"
             + b"&_csrf_token=" + csrf_token(env.client).encode())
     return env.client.post("/users", content=body, follow_redirects=False,
@@ -229,41 +241,32 @@ def _bad_utf8_page_upload(env: Env):
 
 
 def _remediation_answer_bad_file(env: Env):
-    login(env.client, f"dv{SIGNED_UNIT}")
-    item = next(i for i in env.client.get("/api/v1/remediation").json() if i["status"] in ("open", "returned"))
-    return env.client.post(f"/api/v1/remediation/{item['id']}/answers", headers=api_headers(env.client),
+    return env.client.post(f"/api/v1/remediation/{env.item}/answers", headers=api_headers(env.client),
                            data={"text": "Đơn vị đã niêm yết lại đầy đủ thủ tục hành chính."},
                            files={"file": ("niem-yet.jpg", "Đây là văn bản, không phải ảnh".encode(), "image/jpeg")})
 
 
 def _remediation_answer_too_long(env: Env):
-    login(env.client, f"dv{SIGNED_UNIT}")
-    item = next(i for i in env.client.get("/api/v1/remediation").json() if i["status"] in ("open", "returned"))
-    return env.client.post(f"/api/v1/remediation/{item['id']}/answers", headers=api_headers(env.client),
+    return env.client.post(f"/api/v1/remediation/{env.item}/answers", headers=api_headers(env.client),
                            data={"text": "Đã khắc phục. " * 400}, files={"file": ("a.jpg", jpeg(), "image/jpeg")})
 
 
 def _review_bad_decision(env: Env):
-    login(env.client, "sonoivu")
-    item = next(i for i in env.client.get("/api/v1/remediation").json() if i["status"] == "answered")
-    return env.client.post(f"/api/v1/remediation/{item['id']}/review", json={"decision": "có lẽ"},
+    return env.client.post(f"/api/v1/remediation/{env.item}/review", json={"decision": "có lẽ"},
                            headers=api_headers(env.client))
 
 
 def _plan_without_title(env: Env):
-    login(env.client, "sonoivu")
     return post_form(env.client, "/plans", {"number": "12/KH-UBND", "issued_on": "2026-02-01", "issuer": "UBND",
                                             "title": "", "period_start": "2026-02-01", "period_end": "2026-12-31"})
 
 
 def _user_bad_username(env: Env):
-    login(env.client, "sonoivu")
     return post_form(env.client, "/users", {"username": "Nguyễn Văn A", "full_name": "Nguyễn Văn A",
                                             "role": "inspector", "password": "mat-khau-2026-du-dai"})
 
 
 def _sign_off_incomplete(env: Env):
-    login(env.client, "truongdoan")
     return env.client.post(f"/api/v1/visits/{env.visit}/sign-off", json={"unit_representative": "Ông Vũ Văn Long"},
                            headers=api_headers(env.client))
 
@@ -356,14 +359,16 @@ CASES = [
         follow_redirects=False), 403, "mã bảo mật"),
     Case("form-expired-session", lambda e: form_save(e, YESNO, {"choice": "yes"}), 303, "Phiên đăng nhập đã hết hạn",
          _expire_session),
-    Case("user-form-invalid-utf8", _bad_utf8_user_form, 400, "không hợp lệ"),
-    Case("user-form-bad-username", _user_bad_username, 422, "Tên đăng nhập gồm"),
-    Case("plan-form-without-title", _plan_without_title, 422, "Nhập trích yếu"),
+    Case("user-form-invalid-utf8", _bad_utf8_user_form, 400, "không hợp lệ", as_user("sonoivu")),
+    Case("user-form-bad-username", _user_bad_username, 422, "Tên đăng nhập gồm", as_user("sonoivu")),
+    Case("plan-form-without-title", _plan_without_title, 422, "Nhập trích yếu", as_user("sonoivu")),
     # -- remediation and sign-off
-    Case("remediation-answer-with-a-non-image", _remediation_answer_bad_file, 422, "không phải ảnh"),
-    Case("remediation-answer-over-4000-chars", _remediation_answer_too_long, 422, "dài quá"),
-    Case("review-unknown-decision", _review_bad_decision, 400, "không hợp lệ"),
-    Case("sign-off-incomplete", _sign_off_incomplete, 409, "chưa trả lời"),
+    Case("remediation-answer-with-a-non-image", _remediation_answer_bad_file, 422, "không phải ảnh",
+         as_user(f"dv{SIGNED_UNIT}", ("open", "returned"))),
+    Case("remediation-answer-over-4000-chars", _remediation_answer_too_long, 422, "dài quá",
+         as_user(f"dv{SIGNED_UNIT}", ("open", "returned"))),
+    Case("review-unknown-decision", _review_bad_decision, 400, "không hợp lệ", as_user("sonoivu", ("answered",))),
+    Case("sign-off-incomplete", _sign_off_incomplete, 409, "chưa trả lời", as_user("truongdoan")),
 ]
 
 
