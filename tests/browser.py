@@ -72,3 +72,34 @@ def start_server(tmp_path: Path, seeded_db: Path, **env: str) -> LiveServer:
     shutil.copytree(seeded_db.parent / "evidence", data_dir / "evidence")
     (data_dir / "secret_key").write_text("browser-test-secret")
     return LiveServer(data_dir, env)
+
+
+def log_in(page, server: LiveServer, username: str, password: str | None = None) -> None:
+    """Log in through the login page, as a person would."""
+    from conftest import DEMO_PASSWORD
+
+    page.goto(server.url + "/")
+    assert "/login" in page.url  # sent to the login page first
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(server.url + "/")
+
+
+def dom(code: str) -> str:
+    """An item code as the page's DOM ids spell it (dots → underscores)."""
+    return code.replace(".", "_")
+
+
+def wait_saved(page, code: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"[id='status-{dom(code)}']")).to_contain_text("Đã lưu", timeout=10000)
+
+
+def api_headers(context) -> dict:
+    """Headers of a page-made API write: the CSRF token from the context's cookie and a fresh key."""
+    import uuid
+
+    token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    return {"x-csrftoken": token, "Idempotency-Key": str(uuid.uuid4())}

@@ -104,3 +104,27 @@ def as_role(client):
 def text_of(html: str) -> str:
     """Visible text, roughly: tags dropped, whitespace collapsed (for 'the user sees X' checks)."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (skipped on a machine without it, never under CI=true)."""
+    from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(tmp_path, seeded_db):
+    """`inspect-app serve` on loopback, on its own copy of the demo data."""
+    from browser import start_server
+
+    live = start_server(tmp_path, seeded_db)
+    yield live
+    live.stop()

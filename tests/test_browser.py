@@ -3,28 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, start_server
-from conftest import DEMO_PASSWORD
+from browser import ARTIFACTS, log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def server(tmp_path, seeded_db):
-    live = start_server(tmp_path, seeded_db)
-    yield live
-    live.stop()
 
 
 @pytest.fixture
@@ -33,15 +14,6 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-def log_in(page, server, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(server.url + "/")
-    assert "/login" in page.url  # sent to the login page first
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(server.url + "/")
 
 
 @pytest.mark.parametrize("username, expected", [

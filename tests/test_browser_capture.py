@@ -5,33 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, start_server
+from browser import ARTIFACTS, dom, log_in, wait_saved
 from PIL import Image
-from test_browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def server(tmp_path, seeded_db):
-    live = start_server(tmp_path, seeded_db)
-    yield live
-    live.stop()
-
-
-def dom(code: str) -> str:
-    return code.replace(".", "_")
 
 
 def sideways_photo(path) -> None:
@@ -52,12 +29,6 @@ def first_of_each_type(page, server, visit):
     for item in items:
         chosen.setdefault(item["type"], item)
     return chosen
-
-
-def wait_saved(page, code):
-    from playwright.sync_api import expect
-
-    expect(page.locator(f"[id='status-{dom(code)}']")).to_contain_text("Đã lưu", timeout=10000)
 
 
 @pytest.mark.parametrize("viewport", [{"width": 768, "height": 1024}, {"width": 1280, "height": 800}],

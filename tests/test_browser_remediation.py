@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import io
-import uuid
 
 import pytest
-from browser import ARTIFACTS
+from browser import ARTIFACTS, api_headers, log_in
 from PIL import Image
-from test_browser import log_in
-from test_browser_capture import browser, server  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
-
-
-def api_headers(context) -> dict:
-    token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
-    return {"x-csrftoken": token, "Idempotency-Key": str(uuid.uuid4())}
 
 
 def answer_all(page, context, server, visit) -> None:
@@ -35,7 +27,7 @@ def figure(page, label: str) -> int:
     return int(next(line.split()[0] for line in text.split("\n") if label in line))
 
 
-def test_from_sign_off_to_a_closed_item(browser, server, tmp_path):  # noqa: F811
+def test_from_sign_off_to_a_closed_item(browser, server, tmp_path):
     from playwright.sync_api import expect
 
     photo = tmp_path / "khac-phuc.jpg"

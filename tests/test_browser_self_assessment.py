@@ -5,11 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from browser import ARTIFACTS
+from browser import ARTIFACTS, api_headers, dom, log_in, wait_saved
 from PIL import Image
-from test_browser import log_in
-from test_browser_capture import browser, dom, server, wait_saved  # noqa: F401 - shared fixtures
-from test_browser_remediation import api_headers
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +18,7 @@ def best(item):
             "ratio": [10, 10], "count": 99, "deduction": 0, "text": "Đã thực hiện", "date": "2026-01-10"}[item["type"]]
 
 
-def test_unit_submits_and_the_inspector_appraises(browser, server, tmp_path):  # noqa: F811
+def test_unit_submits_and_the_inspector_appraises(browser, server, tmp_path):
     from playwright.sync_api import expect
 
     photo, document = tmp_path / "niem-yet.jpg", tmp_path / "ke-hoach.pdf"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import pytest
 from conftest import login, post_form
@@ -127,6 +128,7 @@ def test_long_render_shows_progress_then_the_download(rclient, meta, monkeypatch
         poll = rclient.get(f"/reports/jobs/{job_id}", headers={"HX-Request": "true"})
         if "hx-trigger" not in poll.text:
             break
+        time.sleep(0.1)
     assert f"/reports/jobs/{job_id}/file" in poll.text and "<html" not in poll.text  # the fragment, not a page
     assert rclient.get(f"/reports/jobs/{job_id}/file").content[:2] == b"PK"
     # A double click while it runs does not start a second render.
@@ -155,6 +157,7 @@ def test_slow_plan_page_polls_then_reloads(rclient, meta, monkeypatch):
         poll = rclient.get(f"/reports/jobs/{job_id}", headers={"HX-Request": "true"})
         if poll.headers.get("hx-refresh") == "true":
             break
+        time.sleep(0.1)
     assert poll.headers.get("hx-refresh") == "true"
     ready = rclient.get(f"/reports/plans/{plan_id}")
     assert "Phường Hải Dương" in ready.text and "<svg" in ready.text

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from inspect_app import __version__
 from inspect_app.db import Database
 from inspect_app.permissions import PUBLIC
+from inspect_app.queries import ops
 
 
 class OpsController(Controller):
@@ -15,7 +16,6 @@ class OpsController(Controller):
     async def health(self, db: NamedDependency[Database]) -> Response:
         """Checks that the database answers; 503 if it does not."""
         try:
-            row = await db.fetch_one("SELECT count(*) FROM schema_migrations")
-            return Response({"status": "ok", "version": __version__, "migrations": row[0]})
+            return Response({"status": "ok", "version": __version__, "migrations": await ops.migration_count(db)})
         except Exception as exc:  # any database failure means "not healthy", never a 500
             return Response({"status": "error", "message": f"Cơ sở dữ liệu không phản hồi: {exc}"}, status_code=503)
