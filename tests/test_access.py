@@ -43,6 +43,9 @@ GET_MATRIX = {
     "/visits/{visit_id:int}/remediation": STAFF,
     "/visits/{visit_id:int}/self-assessment": {"unit"},
     "/plans/{plan_id:int}/self-assessments": {"admin", "lead"},
+    "/reports": ADMIN_ONLY,
+    "/reports/periodic": ADMIN_ONLY,
+    "/reports/plans/{plan_id:int}": {"admin", "lead"},  # a lead: plans they have a team in
 }
 POST_ONLY = {  # route → roles allowed
     "/login": "public",
@@ -73,6 +76,8 @@ POST_ONLY = {  # route → roles allowed
     "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}/evidence": {"unit"},
     "/api/v1/visits/{visit_id:int}/self-assessment/submit": {"unit"},
     "/evidence/{evidence_id:int}/delete": STAFF,
+    "/reports/plans/{plan_id:int}/export": {"admin", "lead"},
+    "/reports/periodic/export": ADMIN_ONLY,
 }
 # Routes that need an evidence file or a remediation item of the persona's own unit: their access is
 # tested in test_capture.py and test_remediation.py (unit A against unit B included).
@@ -80,7 +85,12 @@ EVIDENCE_GETS = {"/evidence/{evidence_id:int}/file", "/api/v1/evidence/{evidence
                  "/api/v1/evidence/{evidence_id:int}/file", "/remediation/{item_id:int}",
                  "/api/v1/remediation/{item_id:int}", "/api/v1/visits/{visit_id:int}/self-assessment",
                  "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}"}
-PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema"}
+# Visit documents (the unit's officer: only after sign-off) and report jobs (only whoever started them):
+# their access is tested in test_reports_access.py.
+EVIDENCE_GETS |= {"/visits/{visit_id:int}/minutes", "/visits/{visit_id:int}/minutes.docx",
+                  "/visits/{visit_id:int}/notice", "/visits/{visit_id:int}/notice.docx",
+                  "/reports/jobs/{job_id:str}", "/reports/jobs/{job_id:str}/file"}
+PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema", "/sw.js"}
 
 
 def test_every_route_declares_who_may_use_it(settings):

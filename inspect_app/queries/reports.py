@@ -88,6 +88,11 @@ class FindingFact(msgspec.Struct, frozen=True, array_like=True):
     note: str
 
 
+class VisitAnswers(msgspec.Struct, frozen=True, array_like=True):
+    visit_id: int
+    answers_json: str  # {item code: answer}
+
+
 class RemediationFact(msgspec.Struct, frozen=True, array_like=True):
     id: int
     visit_id: int
@@ -181,13 +186,17 @@ async def plan_visits(db: Database, plan_id: int, *, province: str = "", kind: s
         VISIT_FACT_SELECT + " WHERE v.plan_id = ?" + where + " ORDER BY u.name, v.id", [plan_id, *params]))
 
 
-async def plan_findings(db: Database, plan_id: int, *, province: str = "", kind: str = "") -> list[FindingFact]:
-    """The findings of the plan's signed-off visits: the only ones a report scores."""
+# Answers come grouped per visit as one JSON object {item code: answer}: 3,321 rows instead of 200,000,
+# decoded one visit at a time by the scorer, so a whole-country report never holds every answer at once.
+_ANSWERS = "SELECT f.visit_id, json_group_object(f.item_code, json(f.answer_json)) FROM findings f"
+
+
+async def plan_answers(db: Database, plan_id: int, *, province: str = "", kind: str = "") -> list[VisitAnswers]:
+    """The answers of the plan's signed-off visits: the only ones a report scores."""
     where, params = _unit_filters(province, kind)
-    return _facts(FindingFact, await db.fetch_all(
-        "SELECT f.visit_id, f.item_code, f.answer_json, f.note FROM findings f JOIN visits v ON v.id = f.visit_id"
-        f" JOIN units u ON u.code = v.unit_code WHERE v.plan_id = ? AND v.status IN {_SIGNED_SQL}" + where,
-        [plan_id, *params]))
+    return _facts(VisitAnswers, await db.fetch_all(
+        _ANSWERS + " JOIN visits v ON v.id = f.visit_id JOIN units u ON u.code = v.unit_code"
+        f" WHERE v.plan_id = ? AND v.status IN {_SIGNED_SQL}" + where + " GROUP BY f.visit_id", [plan_id, *params]))
 
 
 _EARLIER = (
@@ -210,11 +219,11 @@ async def earlier_visits(db: Database, plan_id: int) -> list[VisitFact]:
         " JOIN plans p ON p.id = e.plan_id WHERE e.rn = 1", (plan_id,)))
 
 
-async def earlier_findings(db: Database, plan_id: int) -> list[FindingFact]:
-    """The findings of the visits `earlier_visits` returns, in one statement."""
-    return _facts(FindingFact, await db.fetch_all(
-        "SELECT f.visit_id, f.item_code, f.answer_json, f.note FROM findings f"
-        " JOIN (SELECT e.id" + _EARLIER + " WHERE e.rn = 1) x ON x.id = f.visit_id", (plan_id,)))
+async def earlier_answers(db: Database, plan_id: int) -> list[VisitAnswers]:
+    """The answers of the visits `earlier_visits` returns, in one statement."""
+    return _facts(VisitAnswers, await db.fetch_all(
+        _ANSWERS + " JOIN (SELECT e.id" + _EARLIER + " WHERE e.rn = 1) x ON x.id = f.visit_id GROUP BY f.visit_id",
+        (plan_id,)))
 
 
 async def plan_remediation(db: Database, plan_ids: list[int]) -> list[RemediationFact]:
@@ -246,10 +255,9 @@ async def history_visits(db: Database, start: str, end: str) -> list[VisitFact]:
         VISIT_FACT_SELECT + _HISTORY + " ORDER BY v.unit_code, v.scheduled_on, v.id", (start, end)))
 
 
-async def history_findings(db: Database, start: str, end: str) -> list[FindingFact]:
-    return _facts(FindingFact, await db.fetch_all(
-        "SELECT f.visit_id, f.item_code, f.answer_json, f.note FROM findings f JOIN visits v ON v.id = f.visit_id"
-        + _HISTORY, (start, end)))
+async def history_answers(db: Database, start: str, end: str) -> list[VisitAnswers]:
+    return _facts(VisitAnswers, await db.fetch_all(
+        _ANSWERS + " JOIN visits v ON v.id = f.visit_id" + _HISTORY + " GROUP BY f.visit_id", (start, end)))
 
 
 async def plan_progress(db: Database, *, province: str = "", kind: str = "") -> list[PlanProgressRow]:

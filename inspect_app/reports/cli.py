@@ -19,9 +19,9 @@ from inspect_app.settings import Settings
 class Bar:
     """A one-line progress bar on stderr (redrawn in place on a terminal, one line per step otherwise)."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
-        self.stream, self.width = stream, width
-        self.tty = stream.isatty()
+    def __init__(self, stream=None, width: int = 30) -> None:
+        self.stream, self.width = stream or sys.stderr, width
+        self.tty = self.stream.isatty()
         self.last = ""
         self.started = time.monotonic()
 

@@ -55,8 +55,10 @@ async def plan_progress(db: Database, province: str = "", kind: str = "") -> lis
 
 
 def matches(words: list[str], text: str) -> bool:
-    key = fold(text)
-    return all(word in key for word in words)
+    """Every query word starts a word of the text: "tan an" finds "Xã Tân An" but not "Phường Tân Hưng"
+    (a plain substring test would, through the "an" of "Tân")."""
+    key = fold(text).replace(",", " ").replace(".", " ").replace("(", " ").split()
+    return all(any(part.startswith(word) for part in key) for word in words)
 
 
 async def search(db: Database, report: PlanReport, query: str) -> tuple[list[UnitHit], list[FindingHit]]:

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from inspect_app.checklists import Answer, Checklist, ChecklistScore
+from inspect_app.checklists import Checklist, ChecklistScore
 from inspect_app.reports import rules
-from inspect_app.reports.scoring import score
+from inspect_app.reports.scoring import decode_all, score
 
 COMMON_LIMIT = 15
 
@@ -28,6 +28,27 @@ class Earlier(msgspec.Struct, frozen=True):
     scheduled_on: str
     percent: float | None
     delta: float | None  # percentage points, now minus then
+
+
+class VisitScore(msgspec.Struct, frozen=True):
+    """What a report keeps of a visit's ChecklistScore: totals, area sums and the failed item codes.
+
+    Keeping the engine's per-item scores of 3,321 visits would cost ~200,000 objects; the report only
+    needs these, taken from the engine's result as is.
+    """
+
+    points: float
+    max_points: float
+    percent: float | None
+    rating: str | None
+    areas: dict[str, tuple[float, float]]  # area code → (points, max points)
+    failed: list[str]
+
+    @classmethod
+    def of(cls, result: ChecklistScore) -> VisitScore:
+        return cls(result.points, result.max_points, result.percent, result.rating,
+                   {a.code: (a.points, a.max_points) for a in result.areas},
+                   [code for code, item in result.items.items() if rules.is_failed(item)])
 
 
 class UnitRow(msgspec.Struct):
@@ -86,33 +107,32 @@ class Group(msgspec.Struct):
     item_text: dict[str, str]
 
 
-def score_visits(visits: Iterable, answers: dict[int, dict[str, Answer]],
+def score_visits(visits: Iterable, answers: dict[int, str],
                  checklists: dict[tuple[str, str], Checklist],
-                 progress: Callable[[int], None] | None = None) -> dict[int, ChecklistScore]:
+                 progress: Callable[[int], None] | None = None) -> dict[int, VisitScore]:
     """Score every signed-off visit with its pinned checklist (progress called every 50 visits)."""
-    scores: dict[int, ChecklistScore] = {}
+    scores: dict[int, VisitScore] = {}
     for index, visit in enumerate(visits, start=1):
         checklist = checklists.get((visit.checklist_id, visit.checklist_version))
         if visit.status in rules.SIGNED and checklist is not None:
-            scores[visit.id] = score(checklist, answers.get(visit.id, {}))
+            scores[visit.id] = VisitScore.of(score(checklist, decode_all(answers.get(visit.id, "{}"))))
         if progress and index % 50 == 0:
             progress(index)
     return scores
 
 
-def unit_row(visit, result: ChecklistScore, areas: list[AreaHead]) -> UnitRow:
-    by_code = {a.code: a for a in result.areas}
+def unit_row(visit, result: VisitScore, areas: list[AreaHead]) -> UnitRow:
     return UnitRow(
         visit_id=visit.id, plan_id=visit.plan_id, plan_number=visit.plan_number, unit_code=visit.unit_code,
         unit_name=visit.unit_name, unit_kind=visit.unit_kind, province_name=visit.province_name,
         scheduled_on=visit.scheduled_on, points=result.points, max_points=result.max_points,
         percent=result.percent, rating=result.rating,
-        area_points=[by_code[a.code].points if a.code in by_code else None for a in areas],
-        area_max=[by_code[a.code].max_points if a.code in by_code else None for a in areas],
-        failed=[code for code, item in result.items.items() if rules.is_failed(item)])
+        area_points=[result.areas[a.code][0] if a.code in result.areas else None for a in areas],
+        area_max=[result.areas[a.code][1] if a.code in result.areas else None for a in areas],
+        failed=result.failed)
 
 
-def build_groups(visits: list, scores: dict[int, ChecklistScore], checklists: dict[tuple[str, str], Checklist],
+def build_groups(visits: list, scores: dict[int, VisitScore], checklists: dict[tuple[str, str], Checklist],
                  threshold: float, earlier: dict[str, Earlier] | None = None) -> list[Group]:
     """One group per checklist id among the scored visits, newest version's areas as columns."""
     by_checklist: dict[str, list] = defaultdict(list)
@@ -164,7 +184,7 @@ def common_shortcomings(rows: list[UnitRow], item_text: dict[str, str],
                               sorted(names[code])) for code, n in ordered[:limit]]
 
 
-def earlier_results(visits: list, scores: dict[int, ChecklistScore]) -> dict[str, Earlier]:
+def earlier_results(visits: list, scores: dict[int, VisitScore]) -> dict[str, Earlier]:
     """unit code → its earlier result, from the earlier visits and their scores."""
     return {v.unit_code: Earlier(v.plan_number, v.scheduled_on, scores[v.id].percent, None)
             for v in visits if v.id in scores}

@@ -28,6 +28,7 @@ QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 CENTER, LEFT, RIGHT, JUSTIFY = (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.RIGHT,
                                 WD_ALIGN_PARAGRAPH.JUSTIFY)
+TIEU_NGU_CM = 6.4  # "Độc lập - Tự do - Hạnh phúc" in 14 pt bold Times New Roman
 _PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc")
 
 
@@ -168,6 +169,11 @@ def cell_line(cell, text: str, *, bold: bool = False, italic: bool = False, size
     return p
 
 
+def _caps_width_cm(text: str, size: float) -> float:
+    """Rough width of bold capitals in Times New Roman: 0.7 em per letter (good enough for a rule)."""
+    return len(text) * size * 0.7 * 0.03528  # 1 pt = 0.03528 cm
+
+
 def header_block(doc: DocumentType, *, parent: str, body: str, number: str, place_date: str) -> None:
     """The top of page 1: issuing body and số/ký hiệu on the left, quốc hiệu, tiêu ngữ and the
     place-date line on the right (NĐ 30 "sơ đồ thể thức")."""
@@ -182,10 +188,11 @@ def header_block(doc: DocumentType, *, parent: str, body: str, number: str, plac
     if parent:
         cell_line(left, parent, size=13)
     body_p = cell_line(left, body, bold=True, size=13, after=2)
-    rule_below(body_p, indent_cm=max(0.8, (left_w - 0.25 * len(body) * 0.85) / 2))
+    # NĐ 30: the line under the issuing body is a third to a half of the name's length, centred.
+    rule_below(body_p, indent_cm=max(0.8, (left_w - 0.4 * _caps_width_cm(body, 13)) / 2))
     cell_line(right, QUOC_HIEU, bold=True, size=13)
     tieu_ngu = cell_line(right, TIEU_NGU, bold=True, size=14, after=2)
-    rule_below(tieu_ngu, indent_cm=max(0.5, (width - left_w - 6.4) / 2))
+    rule_below(tieu_ngu, indent_cm=max(0.5, (width - left_w - TIEU_NGU_CM) / 2))
     number_cell, date_cell = table.rows[1].cells
     cell_line(number_cell, number, size=13, after=6)
     cell_line(date_cell, place_date, italic=True, size=14, after=6)
@@ -314,6 +321,7 @@ def data_table(doc: DocumentType, headers: Sequence[str], widths: Sequence[float
 
 
 def picture_cell(table: Table, row_index: int, col: int, path: str, width_cm: float) -> None:
-    cell = table.rows[row_index].cells[col]
-    p = cell.paragraphs[0]
-    p.runs[0].add_picture(path, width=Cm(width_cm)) if p.runs else p.add_run().add_picture(path, width=Cm(width_cm))
+    """Put an image in a cell written by `data_table` (its one run, emptied of text)."""
+    paragraph = table.rows[row_index].cells[col].paragraphs[0]
+    target = paragraph.runs[0] if paragraph.runs else paragraph.add_run()
+    target.add_picture(path, width=Cm(width_cm))

@@ -9,11 +9,10 @@ from datetime import date
 
 import msgspec
 
-from inspect_app.checklists import ChecklistScore
 from inspect_app.db import Database
 from inspect_app.queries import reports as q
 from inspect_app.reports import rules
-from inspect_app.reports.groups import Group, build_groups, score_visits
+from inspect_app.reports.groups import Group, VisitScore, build_groups, score_visits
 from inspect_app.reports.plan_data import DEFAULT_THRESHOLD, Progress, ProgressFn, no_progress, visit_progress
 from inspect_app.reports.scoring import answers_by_visit, load_checklists
 
@@ -51,7 +50,7 @@ class PeriodicReport(msgspec.Struct):
     remediation: rules.RemediationSummary
 
 
-def recurring_shortcomings(history: list, scores: dict[int, ChecklistScore], start: str, end: str,
+def recurring_shortcomings(history: list, scores: dict[int, VisitScore], start: str, end: str,
                            item_text: dict[tuple[str, str], str]) -> list[Recurring]:
     """Items failed in the period by a unit that had failed the same item (same checklist) before."""
     by_unit: dict[str, list] = defaultdict(list)
@@ -62,7 +61,7 @@ def recurring_shortcomings(history: list, scores: dict[int, ChecklistScore], sta
     for visits in by_unit.values():
         failed_before: dict[tuple[str, str], object] = {}
         for visit in visits:
-            failed = sorted(code for code, s in scores[visit.id].items.items() if rules.is_failed(s))
+            failed = sorted(scores[visit.id].failed)
             if start <= visit.scheduled_on <= end:
                 for code in failed:
                     earlier = failed_before.get((visit.checklist_id, code))
@@ -87,7 +86,7 @@ async def build_periodic(db: Database, year: int, quarter: int | None, *, thresh
         if record:
             plans.append(record)
     history = await q.history_visits(db, start, end)
-    findings = await q.history_findings(db, start, end)
+    findings = await q.history_answers(db, start, end)
     remediation_rows = await q.plan_remediation(db, [p.id for p in plans])
     checklists = await load_checklists(db, [*history, *visits])
     day = today or rules.today_in_vietnam()

@@ -74,9 +74,9 @@ async def build_plan_report(db: Database, plan_id: int, *, threshold: float = DE
     visits = await q.plan_visits(db, plan_id, province=filters.province, kind=filters.kind)
     if filters.status:
         visits = [v for v in visits if v.status == filters.status]
-    findings = await q.plan_findings(db, plan_id, province=filters.province, kind=filters.kind)
+    findings = await q.plan_answers(db, plan_id, province=filters.province, kind=filters.kind)
     before = await q.earlier_visits(db, plan_id)
-    before_findings = await q.earlier_findings(db, plan_id) if before else []
+    before_findings = await q.earlier_answers(db, plan_id) if before else []
     remediation_rows = await q.plan_remediation(db, [plan_id])
     checklists = await load_checklists(db, [*visits, *before])
     total = len(visits) + len(before)
@@ -99,7 +99,3 @@ async def build_plan_report(db: Database, plan_id: int, *, threshold: float = DE
     progress(total, total, "Đã tổng hợp số liệu")
     return report
 
-
-def group_for_area(report: PlanReport, area: str) -> list[tuple[Group, int]]:
-    """(group, area index) pairs for an area code chosen in the dashboard filters."""
-    return [(g, i) for g in report.groups for i, a in enumerate(g.areas) if a.code == area]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import msgspec
@@ -12,6 +11,7 @@ from inspect_app.db import Database
 from inspect_app.services.checklist_store import checklist_version
 
 _answer = msgspec.json.Decoder(Answer)
+_answers = msgspec.json.Decoder(dict[str, Answer])
 
 
 def decode(answer_json: str) -> Answer:
@@ -21,12 +21,18 @@ def decode(answer_json: str) -> Answer:
         return Answer()  # an unreadable row is shown as unanswered, never as a crash
 
 
-def answers_by_visit(findings: Iterable) -> dict[int, dict[str, Answer]]:
-    """visit id → item code → answer, from rows with visit_id, item_code and answer_json."""
-    result: dict[int, dict[str, Answer]] = defaultdict(dict)
-    for finding in findings:
-        result[finding.visit_id][finding.item_code] = decode(finding.answer_json)
-    return result
+def decode_all(answers_json: str) -> dict[str, Answer]:
+    """{item code: answer} as one JSON object (queries.reports groups a visit's answers so)."""
+    try:
+        return _answers.decode(answers_json)
+    except msgspec.DecodeError:  # one bad row: decode item by item, leaving the bad one unanswered
+        raw = msgspec.json.decode(answers_json)
+        return {code: decode(msgspec.json.encode(value)) for code, value in raw.items()}
+
+
+def answers_by_visit(rows: Iterable) -> dict[int, str]:
+    """visit id → its answers as JSON, from `queries.reports` rows (decoded later, one visit at a time)."""
+    return {row.visit_id: row.answers_json for row in rows}
 
 
 def score(checklist: Checklist, answers: dict[str, Answer]) -> ChecklistScore:

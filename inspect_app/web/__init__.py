@@ -8,6 +8,7 @@ from inspect_app.web.capture_api import CaptureApiController
 from inspect_app.web.evidence import EvidenceController
 from inspect_app.web.checklists import ChecklistApiController, ChecklistController
 from inspect_app.web.home import HomeController
+from inspect_app.web.offline import OfflineController
 from inspect_app.web.ops import OpsController
 from inspect_app.web.plans import PlanController
 from inspect_app.web.remediation import RemediationController, VisitRemediationController
@@ -21,7 +22,7 @@ from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
 
 ROUTE_HANDLERS = [
-    ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OpsController, PlanController,
+    ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OfflineController, OpsController, PlanController,
     RemediationApiController, RemediationController, VisitRemediationController,
     CampaignController, SelfAssessmentApiController, SelfAssessmentController, UnitController, UserController, VisitController,
     DashboardController, ReportController, VisitDocumentController,
