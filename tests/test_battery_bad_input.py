@@ -46,7 +46,7 @@ def dump(db_path: Path) -> dict[str, list]:
     with sqlite3.connect(db_path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                                              " AND name NOT IN ('sessions', 'sqlite_sequence')")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
 
 
 def listing(folder: Path) -> list[tuple[str, int]]:

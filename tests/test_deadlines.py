@@ -33,8 +33,8 @@ def test_an_accepted_item_is_never_overdue():
     assert deadlines.deadline_label("accepted", "2020-01-01", date(2026, 11, 23)) == "đã hoàn thành"
 
 
-def test_on_time_is_judged_by_the_vietnamese_day_of_the_answer():
-    # Submitted 16:30 UTC on the deadline day = 23:30 in Vietnam, still that day: on time.
+def test_on_time_is_judged_by_the_vietnamese_day_it_was_closed():
+    # Accepted 16:30 UTC on the deadline day = 23:30 in Vietnam, still that day: on time.
     assert deadlines.closed_on_time("2026-11-23", "2026-11-23T16:30:00Z")
     # 17:30 UTC = 00:30 the next day in Vietnam: late.
     assert not deadlines.closed_on_time("2026-11-23", "2026-11-23T17:30:00Z")

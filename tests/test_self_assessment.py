@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import time
 import uuid
 
 import pytest
@@ -131,3 +132,43 @@ def test_late_self_assessments_join_the_reminder_digest(client, settings, monkey
     assert cli(["reminders"]) == 0
     out = capsys.readouterr().out
     assert "Phường Thành Đông" in out and "TỰ ĐÁNH GIÁ: chưa nộp" in out and "quá hạn" in out
+
+
+def test_minutes_and_plan_xlsx_show_both_scores_and_the_difference(client, visit):
+    import openpyxl
+
+    items = items_of(client, visit)
+    fill_all(client, visit, items)
+    assert client.post(f"/api/v1/visits/{visit['id']}/self-assessment/submit", headers=h(client)).status_code == 200
+    login(client, "truongdoan")
+    for n, item in enumerate(items):  # the team appraises lower on every third item, with a reason
+        answer = best(item)
+        if n % 3 == 0 and item["type"] == "yesno":
+            answer = False
+        r = client.put(f"/api/v1/visits/{visit['id']}/findings/{item['code']}", headers=h(client),
+                       json={"answer": answer, "note": "Không có văn bản" if answer is False else "",
+                             "base_version": 0})
+        assert r.status_code == 200, r.text
+    assert client.post(f"/api/v1/visits/{visit['id']}/sign-off", headers=h(client),
+                       json={"unit_representative": "Ông Vũ Văn Long, Chủ tịch UBND phường"}).status_code == 200
+    appraisal = client.get(f"/visits/{visit['id']}")
+    summary = text_of(appraisal.text)
+    assert "Tự đánh giá 100" in summary
+    minutes = text_of(client.get(f"/visits/{visit['id']}/minutes").text)
+    assert "đơn vị tự đánh giá 100 điểm" in minutes and "chênh lệch -" in minutes
+    login(client, "sonoivu")
+    job = client.post(f"/reports/plans/{visit['plan_id']}/export", follow_redirects=False,
+                      data={"format": "xlsx", "_csrf_token": csrf_token(client)})
+    assert job.status_code == 303
+    job_url = job.headers["location"]
+    for _ in range(200):
+        if f"{job_url}/file" in client.get(job_url, headers={"HX-Request": "true"}).text:
+            break
+        time.sleep(0.05)
+    file_url = f"{job_url}/file"
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(file_url).content))
+    sheet = workbook["Tự đánh giá"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:4] == ["Đơn vị", "Tự đánh giá", "Thẩm định", "Chênh lệch"]
+    mine = next(r for r in rows if r[0] == "Phường Thủy Nguyên")
+    assert mine[1] == 100 and mine[2] < 100 and mine[3] == round(mine[2] - mine[1], 2)

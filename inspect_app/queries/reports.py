@@ -199,6 +199,24 @@ async def plan_answers(db: Database, plan_id: int, *, province: str = "", kind: 
         f" WHERE v.plan_id = ? AND v.status IN {_SIGNED_SQL}" + where + " GROUP BY f.visit_id", [plan_id, *params]))
 
 
+async def plan_self_answers(db: Database, plan_id: int) -> list[VisitAnswers]:
+    """The units' submitted self-assessments of the plan's signed-off visits, one JSON object per visit."""
+    return _facts(VisitAnswers, await db.fetch_all(
+        "SELECT s.visit_id, json_group_object(a.item_code, json(a.answer_json)) FROM self_answers a"
+        " JOIN self_assessments s ON s.id = a.assessment_id JOIN visits v ON v.id = s.visit_id"
+        f" WHERE s.status = 'submitted' AND v.plan_id = ? AND v.status IN {_SIGNED_SQL} GROUP BY s.visit_id",
+        (plan_id,)))
+
+
+async def visit_self_answers(db: Database, visit_id: int) -> str | None:
+    """A visit's submitted self-assessment as one JSON object, or None."""
+    row = await db.fetch_one(
+        "SELECT json_group_object(a.item_code, json(a.answer_json)) FROM self_answers a"
+        " JOIN self_assessments s ON s.id = a.assessment_id WHERE s.visit_id = ? AND s.status = 'submitted'"
+        " GROUP BY s.visit_id", (visit_id,))
+    return row[0] if row else None
+
+
 _EARLIER = (
     # For each unit of plan ?1, its latest signed-off visit under another plan issued before ?1.
     " FROM (SELECT v.*, row_number() OVER (PARTITION BY v.unit_code ORDER BY p.issued_on DESC,"

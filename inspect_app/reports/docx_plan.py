@@ -97,6 +97,12 @@ def plan_docx(report: PlanReport, step: Step = lambda _: None) -> bytes:
                    ["left", "center", "center", "right", "right", "right"])
     if not report.groups:
         para(doc, "Chưa có cuộc kiểm tra nào được ký duyệt.")
+    if report.appraisals:
+        para(doc, "Kết quả tự đánh giá của đơn vị và kết quả thẩm định", italic=True)
+        _table(doc, tables.APPRAISAL_HEAD, tables.appraisal_rows(report.appraisals), [6.0, 2.4, 2.4, 2.4, 3.0],
+               ["left", "right", "right", "right", "right"])
+        if report.over_claimed:
+            _table(doc, tables.OVER_CLAIMED_HEAD, report.over_claimed, [4.0, 8.0], ["center", "right"])
     para(doc, "III. KẾT QUẢ KHẮC PHỤC SAU KIỂM TRA", bold=True, indent=False)
     _remediation(doc, report.remediation)
     para(doc, "IV. KIẾN NGHỊ, ĐỀ XUẤT", bold=True, indent=False)

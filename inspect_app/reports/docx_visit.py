@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from inspect_app.reports import nd30, rules, wording
+from inspect_app.reports import nd30, rules, tables, wording
 from inspect_app.reports.nd30 import CENTER, para
 from inspect_app.reports.visit_doc import VisitDoc, notice_signature
 from inspect_app.text import short_date, vn_number
@@ -91,6 +91,14 @@ def minutes_docx(vd: VisitDoc) -> bytes:
     para(doc, "II. NỘI DUNG VÀ KẾT QUẢ KIỂM TRA", bold=True, indent=False, before=6)
     para(doc, wording.result_line(vd))
     _findings_table(doc, vd)
+    if vd.appraisal is not None:
+        a = vd.appraisal
+        para(doc, f"Kết quả tự đánh giá của đơn vị và kết quả thẩm định: đơn vị tự đánh giá {_points(a.self_points)} "
+                  f"điểm; Đoàn thẩm định {_points(a.appraised_points)} điểm; chênh lệch {_points(a.difference)} điểm.")
+        widths = [w * (nd30.text_width(doc) - 0.1) / 16.0 for w in (7.0, 2.0, 2.4, 2.4, 2.2)]
+        nd30.data_table(doc, tables.APPRAISAL_AREA_HEAD, widths,
+                        [tables.text(r) for r in tables.appraisal_area_rows(a)],
+                        aligns=["left", "right", "right", "right", "right"])
     para(doc, "III. NHẬN XÉT", bold=True, indent=False, before=6)
     para(doc, "1. Ưu điểm", bold=True)
     _numbered(doc, wording.strength_lines(vd), "Không có.", bullet=True)

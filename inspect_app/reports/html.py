@@ -23,7 +23,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(points=vn_number, short_date=short_date, vn_time=rules.vietnam_time)
-    env.globals.update(w=wording, svg=svg, official_date=official_date, notice_signature=notice_signature)
+    env.globals.update(w=wording, svg=svg, tables=tables, official_date=official_date,
+                       notice_signature=notice_signature)
     return env
 
 

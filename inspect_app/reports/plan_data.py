@@ -18,7 +18,8 @@ from inspect_app.db import Database
 from inspect_app.queries import reports as q
 from inspect_app.reports import rules
 from inspect_app.reports.groups import Group, build_groups, earlier_results, score_visits
-from inspect_app.reports.scoring import answers_by_visit, load_checklists
+from inspect_app.reports.scoring import answers_by_visit, decode_all, load_checklists
+from inspect_app.services import self_assessment
 
 DEFAULT_THRESHOLD = 65.0  # percent: below it a unit is listed for follow-up (the usual "Yếu" band)
 
@@ -50,6 +51,8 @@ class PlanReport(msgspec.Struct):
     remediation: rules.RemediationSummary
     visits: list[q.VisitFact]  # every visit in scope, any status
     earlier_count: int
+    appraisals: list = []        # (unit name, Appraisal) of signed-off visits with a submitted self-assessment
+    over_claimed: list = []      # (item code, number of units) most often scored higher by the units
 
 
 def visit_progress(visits: list) -> Progress:
@@ -78,6 +81,7 @@ async def build_plan_report(db: Database, plan_id: int, *, threshold: float = DE
     before = await q.earlier_visits(db, plan_id)
     before_findings = await q.earlier_answers(db, plan_id) if before else []
     remediation_rows = await q.plan_remediation(db, [plan_id])
+    self_rows = await q.plan_self_answers(db, plan_id)
     checklists = await load_checklists(db, [*visits, *before])
     total = len(visits) + len(before)
 
@@ -88,7 +92,15 @@ async def build_plan_report(db: Database, plan_id: int, *, threshold: float = DE
         earlier_scores = score_visits(before, answers_by_visit(before_findings), checklists)
         groups = build_groups(visits, scores, checklists, threshold, earlier_results(before, earlier_scores))
         shown = {v.unit_code for v in visits}
+        appraisals = []
+        unit_answers = answers_by_visit(self_rows)
+        for visit in visits:
+            checklist = checklists.get((visit.checklist_id, visit.checklist_version))
+            if visit.id in unit_answers and visit.id in answers and checklist is not None:
+                appraisals.append((visit.unit_name, self_assessment.appraisal_of_answers(
+                    checklist, decode_all(unit_answers[visit.id]), decode_all(answers[visit.id]))))
         return PlanReport(
+            appraisals=appraisals, over_claimed=self_assessment.most_over_claimed([a for _, a in appraisals]),
             plan=plan, today=today or rules.today_in_vietnam(), threshold=threshold, filters=filters,
             progress=visit_progress(visits), groups=groups,
             remediation=rules.remediation_figures((r for r in remediation_rows if r.unit_code in shown),

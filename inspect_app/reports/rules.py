@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta
 
 import msgspec
 
 from inspect_app.checklists import ItemScore
 
-try:
-    from zoneinfo import ZoneInfo
-
-    VIETNAM: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
-except Exception:  # noqa: BLE001 - a machine without tzdata: Vietnam has kept UTC+7 since 1975
-    VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+from inspect_app.services import deadlines
+from inspect_app.services.deadlines import VIETNAM
 
 DONE = ("submitted", "signed_off", "amended")
 SIGNED = ("signed_off", "amended")
@@ -68,16 +64,9 @@ def percent(points: float, maximum: float) -> float | None:
 # ---------------------------------------------------------------- time and deadlines
 
 
-def today_in_vietnam(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(VIETNAM).date()
-
-
-def vietnam_day(moment_utc: str) -> date:
-    """The Vietnamese calendar day of a stored UTC time: 17:30Z on the 23rd is the 24th in Hà Nội."""
-    moment = datetime.fromisoformat(moment_utc.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VIETNAM).date()
+# One clock for the whole app: the remediation pages and the reports count the same way.
+today_in_vietnam = deadlines.today_in_vietnam
+vietnam_day = deadlines.vietnam_date
 
 
 def vietnam_time(moment_utc: str | None) -> str:
@@ -104,12 +93,9 @@ def classify(status: str, deadline: str, closed_at: str | None, today: date) -> 
     closing time cannot be shown late and counts as on time. Open, answered and returned items are
     overdue once today in Vietnam is after the deadline.
     """
-    due = date.fromisoformat(deadline)
     if status == "accepted":
-        if closed_at and vietnam_day(closed_at) > due:
-            return "closed_late"
-        return "closed_on_time"
-    return "overdue" if today > due else "pending"
+        return "closed_on_time" if deadlines.closed_on_time(deadline, closed_at) else "closed_late"
+    return "overdue" if deadlines.is_overdue(status, deadline, today) else "pending"
 
 
 class UnitRemediation(msgspec.Struct):

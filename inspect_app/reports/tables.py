@@ -109,3 +109,22 @@ RECURRING_HEAD = ["Đơn vị", "Mã", "Tiêu chí thành phần", "Lần trư�
 def recurring_rows(recurring: list) -> list[Row]:
     return [[r.unit_name, r.item_code, r.item_text, f"{r.earlier_plan}, {short_date(r.earlier_date)}",
              f"{r.current_plan}, {short_date(r.current_date)}"] for r in recurring]
+
+
+APPRAISAL_HEAD = ["Đơn vị", "Tự đánh giá", "Thẩm định", "Chênh lệch", "Số tiêu chí tự chấm cao hơn"]
+
+
+def appraisal_rows(appraisals: list) -> list[Row]:
+    """(unit name, Appraisal) pairs → rows; the difference is appraised minus self-assessed."""
+    return [[name, a.self_points, a.appraised_points, a.difference, len(a.over_claimed)] for name, a in appraisals]
+
+
+APPRAISAL_AREA_HEAD = ["Lĩnh vực", "Tối đa", "Tự đánh giá", "Thẩm định", "Chênh lệch"]
+
+
+def appraisal_area_rows(appraisal) -> list[Row]:
+    return [[f"{a.code}. {a.title}", a.max_points, a.self_points, a.appraised_points, a.difference]
+            for a in appraisal.areas]
+
+
+OVER_CLAIMED_HEAD = ["Mã tiêu chí", "Số đơn vị tự chấm cao hơn kết quả thẩm định"]

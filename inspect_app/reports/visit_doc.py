@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -15,7 +16,8 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import reports as q
 from inspect_app.reports import rules
-from inspect_app.reports.scoring import decode, score
+from inspect_app.reports.scoring import decode, decode_all, score
+from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_label
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
@@ -85,6 +87,7 @@ class VisitDoc(msgspec.Struct):
     actions: list[ActionLine]
     today: date
     signed: bool
+    appraisal: Any = None  # services.self_assessment.Appraisal when the unit submitted a self-assessment
 
     @property
     def lead(self) -> q.MemberRecord | None:
@@ -167,8 +170,10 @@ async def build_visit_doc(db: Database, visit_id: int, evidence_root: Path, toda
     result, areas = lines_for(checklist, answers, {f.item_code: f.note for f in rows}, counts)
     actions = [ActionLine(r.item_code, r.text, r.deadline, REMEDIATION_STATUS.get(r.status, r.status))
                for r in await q.visit_remediation(db, visit_id)]
+    unit_json = await q.visit_self_answers(db, visit_id)
+    appraisal = self_assessment.appraisal_of_answers(checklist, decode_all(unit_json), answers) if unit_json else None
     return VisitDoc(
-        plan=plan, visit=visit, members=await q.team_members(db, visit.team_id), checklist_title=checklist.title,
+        appraisal=appraisal, plan=plan, visit=visit, members=await q.team_members(db, visit.team_id), checklist_title=checklist.title,
         checklist_version=checklist.version, points=result.points, max_points=result.max_points,
         percent=result.percent, rating=result.rating, areas=areas,
         shortcomings=[ln for a in areas for ln in a.lines if ln.failed],

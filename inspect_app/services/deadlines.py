@@ -3,8 +3,8 @@
 Rules (plain functions, unit-tested):
 - overdue: not accepted and today (in Vietnam) is after the deadline;
 - due soon: not accepted, not overdue, and the deadline is within `window` days;
-- closed on time / late: accepted, judged by when the accepted answer was submitted — the unit
-  is not penalised for the reviewer's delay.
+- closed on time / late: accepted, judged by the Vietnamese day it was closed (accepted) against
+  the deadline. Reports and the remediation pages use these same functions.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ def today_in_vietnam(now: datetime | None = None) -> date:
 
 def vietnam_date(moment_utc: str) -> date:
     """The Vietnamese calendar day of a stored UTC time ("2026-11-23T17:30:00Z" → 24/11/2026)."""
-    return datetime.fromisoformat(moment_utc.replace("Z", "+00:00")).astimezone(VIETNAM).date()
+    moment = datetime.fromisoformat(moment_utc.replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # stored times are UTC even when written without the Z
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VIETNAM).date()
 
 
 def days_left(deadline: str, today: date) -> int:
@@ -37,9 +40,10 @@ def is_due_soon(status: str, deadline: str, today: date, window: int = DUE_SOON_
     return status != "accepted" and 0 <= days_left(deadline, today) <= window
 
 
-def closed_on_time(deadline: str, answered_at: str) -> bool:
-    """An accepted item is on time when its accepted answer was submitted by the deadline (VN day)."""
-    return vietnam_date(answered_at) <= date.fromisoformat(deadline)
+def closed_on_time(deadline: str, closed_at: str | None) -> bool:
+    """An accepted item is on time when it was closed on or before the deadline (Vietnamese day).
+    An accepted item without a closing time cannot be shown late."""
+    return closed_at is None or vietnam_date(closed_at) <= date.fromisoformat(deadline)
 
 
 def default_deadline(signed_off_at: str, days: int) -> str:

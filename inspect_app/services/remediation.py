@@ -98,7 +98,7 @@ def figures(rows: list[RemediationRow], today: date) -> Figures:
     fig.returned, fig.accepted = counts["returned"], counts["accepted"]
     for row in rows:
         if row.status == "accepted":
-            if row.answered_at and deadlines.closed_on_time(row.deadline, row.answered_at):
+            if deadlines.closed_on_time(row.deadline, row.closed_at):
                 fig.closed_on_time += 1
             else:
                 fig.closed_late += 1

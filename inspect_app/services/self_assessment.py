@@ -72,7 +72,11 @@ def answers_of(rows: list[SelfAnswer] | list[Finding]) -> dict[str, Answer]:
 
 def appraisal(checklist: Checklist, self_rows: list[SelfAnswer], findings: list[Finding]) -> Appraisal:
     """Self-score against appraised score, overall and by area (the scoring engine does the sums)."""
-    mine, theirs = answers_of(self_rows), answers_of(findings)
+    return appraisal_of_answers(checklist, answers_of(self_rows), answers_of(findings))
+
+
+def appraisal_of_answers(checklist: Checklist, mine: dict[str, Answer], theirs: dict[str, Answer]) -> Appraisal:
+    """The same comparison from {item code: answer} maps (the reports read answers so)."""
     own, team = score_checklist(checklist, mine), score_checklist(checklist, theirs)
     areas = [AreaAppraisal(a.code, area.title, a.points, b.points, b.max_points)
              for area, a, b in zip(checklist.areas, own.areas, team.areas, strict=True)]

@@ -34,6 +34,8 @@
   document.addEventListener("htmx:configRequest", function (evt) {
     var form = evt.detail.elt;
     if (!form.classList || !form.classList.contains("item-form")) return;
+    // Offline, or older changes still waiting: the change goes to the tablet's queue (offline.js).
+    if (window.SKEOffline && SKEOffline.takeSave(form, evt)) { evt.preventDefault(); return; }
     if (!form.dataset.retrying) form.dataset.key = newKey();
     evt.detail.headers["Idempotency-Key"] = form.dataset.key;
     evt.detail.parameters["idempotency_key"] = form.dataset.key;
@@ -52,6 +54,12 @@
     }
     // Network error, timeout or server error: keep the key and try again with backoff.
     var attempt = Number(form.dataset.attempt || 0);
+    // No answer at all while offline (or again): queue it on the tablet, same key, instead of looping.
+    if (!status && window.SKEOffline && SKEOffline.queueFailedSave(form, attempt)) {
+      delete form.dataset.retrying;
+      form.dataset.attempt = "0";
+      return;
+    }
     var delay = RETRY_DELAYS[Math.min(attempt, RETRY_DELAYS.length - 1)];
     form.dataset.retrying = "1";
     form.dataset.attempt = String(attempt + 1);
@@ -133,6 +141,11 @@
     var bar = form.querySelector(".upload-progress");
     var note = form.querySelector(".upload-status");
     var key = newKey();
+    function offline() {  // hand the photo (and its key) to the tablet's queue
+      var err = new Error("offline");
+      err.queue = { key: key };
+      return err;
+    }
     function attempt(n) {
       return new Promise(function (resolve, reject) {
         var data = new FormData();
@@ -158,6 +171,7 @@
         };
         xhr.onerror = xhr.ontimeout = retry;
         function retry() {
+          if (window.SKEOffline && (navigator.onLine === false || n >= RETRY_DELAYS.length)) { reject(offline()); return; }
           if (n >= RETRY_DELAYS.length) { reject(new Error("Mất kết nối: chưa tải được " + file.name + ".")); return; }
           note.textContent = "Mất kết nối, thử lại sau " + RETRY_DELAYS[n] / 1000 + " giây…";
           window.setTimeout(function () { attempt(n + 1).then(resolve, reject); }, RETRY_DELAYS[n]);
@@ -179,18 +193,28 @@
     var bar = form.querySelector(".upload-progress");
     var gallery = form.dataset.gallery;
     var html = null;
+    var queued = 0;
     var chain = Promise.resolve();
     files.forEach(function (file, i) {
       chain = chain.then(function () {
         note.textContent = "Đang xử lý " + (i + 1) + "/" + files.length + "…";
         return scalePhoto(file);
       }).then(function (ready) {
+        var toQueue = function (key) {
+          return SKEOffline.queueUpload(form, ready, key).then(function () { queued++; });
+        };
+        if (window.SKEOffline && SKEOffline.takeUpload(form)) return toQueue(null);
         note.textContent = "Đang tải lên " + (i + 1) + "/" + files.length + " (" + Math.round(ready.size / 1024) + " KB)…";
-        return upload(form, ready);
-      }).then(function (response) { html = response; });
+        return upload(form, ready).then(function (response) { html = response; }, function (err) {
+          if (err.queue) return toQueue(err.queue.key);
+          throw err;
+        });
+      });
     });
     chain.then(function () {
-      note.textContent = "Đã tải lên " + files.length + " tệp.";
+      note.textContent = queued ? "Đã lưu " + queued + " tệp trên máy — sẽ gửi khi có mạng." +
+        (files.length > queued ? " Đã tải lên " + (files.length - queued) + " tệp." : "")
+        : "Đã tải lên " + files.length + " tệp.";
     }).catch(function (err) {
       note.textContent = err.message;
       note.classList.add("error");
@@ -198,6 +222,7 @@
       bar.hidden = true;
       input.value = "";
       if (html) htmx.swap(document.querySelector(gallery), html, { swapStyle: "outerHTML" });
+      if (html && queued) SKEOffline.showQueued();  // the swap replaced the queued photos' thumbnails
     });
   });
 })();

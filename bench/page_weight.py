@@ -1,0 +1,213 @@
+"""Page weight: the visit page (the demo visit with the 66-item checklist) in Debian's Chromium, bytes on the
+wire on a first load (empty cache) and a repeat load, and the load time under emulated 3G.
+
+Run by hand from the project root:  .venv/bin/python bench/page_weight.py [--runs 3]
+(also run by `make bench`). It prints figures beside the targets and asserts nothing.
+
+How: the demo is seeded in a temporary folder and served by `inspect-app serve` on loopback; Playwright
+drives /usr/bin/chromium (or $INSPECT_CHROMIUM). The inspector logs in through the form, then the browser
+cache is emptied (CDP `Network.clearBrowserCache`), the network is throttled (CDP
+`Network.emulateNetworkConditions`: latency 150 ms, download 200,000 B/s, upload 93,750 B/s) and the visit
+page is opened: every response's `encodedDataLength` from CDP `Network.loadingFinished` is summed
+(headers + body as transferred), and the load time is the navigation's `loadEventEnd` (Navigation Timing).
+The repeat load opens the same page again in the same tab (the cache is warm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faults import Server, seed_demo  # noqa: E402
+
+CHROMIUM = os.environ.get("INSPECT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+THREE_G = {"offline": False, "latency": 150, "downloadThroughput": 200_000, "uploadThroughput": 93_750}
+TARGET_FIRST_KB, TARGET_REPEAT_KB, TARGET_SECONDS = 60, 10, 1.5
+
+
+class Wire:
+    """Bytes per response of the current navigation, from CDP Network events (page, and service worker)."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+        self.bytes: dict[str, int] = {}
+        self.cached: set[str] = set()
+
+    def listen(self, cdp) -> None:
+        for method in ("Network.responseReceived", "Network.loadingFinished", "Network.requestServedFromCache"):
+            cdp.on(method, lambda params, method=method: self.event(params, method))
+
+    def event(self, params: dict, method: str, prefix: str = "") -> None:
+        rid = prefix + params["requestId"]
+        if method == "Network.responseReceived":
+            self.urls[rid] = params["response"]["url"]
+            if params["response"].get("fromDiskCache") or params["response"].get("fromServiceWorker"):
+                self.cached.add(rid)
+        elif method == "Network.loadingFinished":
+            self.bytes[rid] = int(params["encodedDataLength"])
+        elif method == "Network.requestServedFromCache":
+            self.cached.add(rid)
+
+    def reset(self) -> None:
+        self.urls.clear()
+        self.bytes.clear()
+        self.cached.clear()
+
+    def rows(self) -> list[tuple[str, int, bool, bool]]:
+        """(url, bytes, served from a cache, fetched by the service worker)"""
+        return [(self.urls.get(rid, rid), n, rid in self.cached or n == 0, rid.startswith("sw:"))
+                for rid, n in self.bytes.items()]
+
+    def total(self) -> int:
+        return sum(n for _, n, cached, _ in self.rows() if not cached)
+
+
+def _attach_service_worker(browser, wire: Wire, base_url: str) -> bool:
+    """Follow the offline service worker's own fetches (a page-level CDP session does not see them)."""
+    cdp = browser.new_browser_cdp_session()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        workers = [t for t in cdp.send("Target.getTargets")["targetInfos"]
+                   if t["type"] == "service_worker" and t["url"].startswith(base_url)]
+        if workers:
+            break
+        time.sleep(0.1)
+    else:
+        return False
+    session = cdp.send("Target.attachToTarget", {"targetId": workers[0]["targetId"], "flatten": False})["sessionId"]
+
+    def received(event) -> None:
+        message = json.loads(event["message"])
+        if message.get("method", "").startswith("Network."):
+            wire.event(message["params"], message["method"], prefix="sw:")
+
+    cdp.on("Target.receivedMessageFromTarget", received)
+    cdp.send("Target.sendMessageToTarget", {"sessionId": session,
+                                            "message": json.dumps({"id": 1, "method": "Network.enable"})})
+    return True
+
+
+def measure(base_url: str, visit_id: int, password: str, runs: int, service_worker: bool) -> dict:
+    """First and repeat load of the visit page in a fresh context per run."""
+    from playwright.sync_api import sync_playwright
+
+    out = {"first_bytes": [], "repeat_bytes": [], "first_ms": [], "repeat_ms": [], "detail_first": [],
+           "detail_repeat": [], "cards": 0, "worker": False}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="vi-VN",
+                                              service_workers="allow" if service_worker else "block")
+                page = context.new_page()
+                page.goto(base_url + "/login")
+                page.get_by_label("Tên đăng nhập").fill("kiemtravien")
+                page.get_by_label("Mật khẩu").fill(password)
+                page.get_by_role("button", name="Đăng nhập").click()
+                page.wait_for_url(base_url + "/")
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                wire = Wire()
+                wire.listen(cdp)
+                cdp.send("Network.clearBrowserCache")
+                cdp.send("Network.emulateNetworkConditions", THREE_G)
+                url = f"{base_url}/visits/{visit_id}"
+                for label in ("first", "repeat"):
+                    if label == "repeat" and service_worker:
+                        out["worker"] = _attach_service_worker(browser, wire, base_url)
+                    wire.reset()
+                    page.goto(url, wait_until="load")
+                    page.wait_for_load_state("networkidle")
+                    load_ms = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+                    out[f"{label}_ms"].append(load_ms)
+                    out[f"{label}_bytes"].append(wire.total())
+                    out[f"detail_{label}"] = wire.rows()
+                out["cards"] = page.locator(".item-card").count()
+                context.close()
+        finally:
+            browser.close()
+    return out
+
+
+def _print(figures: dict, runs: int, base_url: str, heading: str, detail: bool) -> None:
+    first_kb = statistics.median(figures["first_bytes"]) / 1000
+    repeat_kb = statistics.median(figures["repeat_bytes"]) / 1000
+    first_s = statistics.median(figures["first_ms"]) / 1000
+    repeat_s = statistics.median(figures["repeat_ms"]) / 1000
+    print(heading)
+    print(f"  {'':<26} {'figure':>10} {'target':>10}")
+    print(f"  {'first load, transferred':<26} {first_kb:>7.1f} KB {'≤ ' + str(TARGET_FIRST_KB) + ' KB':>10}  "
+          f"{'met' if first_kb <= TARGET_FIRST_KB else 'NOT met'}")
+    print(f"  {'repeat load, transferred':<26} {repeat_kb:>7.1f} KB {'≤ ' + str(TARGET_REPEAT_KB) + ' KB':>10}  "
+          f"{'met' if repeat_kb <= TARGET_REPEAT_KB else 'NOT met'}")
+    print(f"  {'first load, 3G':<26} {first_s:>8.2f} s {'≤ ' + str(TARGET_SECONDS) + ' s':>10}  "
+          f"{'met' if first_s <= TARGET_SECONDS else 'NOT met'}")
+    print(f"  {'repeat load, 3G':<26} {repeat_s:>8.2f} s")
+    print("  runs: first " + ", ".join(f"{b / 1000:.1f} KB/{t / 1000:.2f} s" for b, t in
+                                       zip(figures["first_bytes"], figures["first_ms"]))
+          + "; repeat " + ", ".join(f"{b / 1000:.1f} KB/{t / 1000:.2f} s" for b, t in
+                                   zip(figures["repeat_bytes"], figures["repeat_ms"])))
+    if not detail:
+        return
+    for label in ("first", "repeat"):
+        print(f"  {label} load, per response (bytes on the wire incl. headers; 'cache' = not fetched; "
+              f"'sw:' = fetched by the service worker):")
+        for url, n, cached, worker in sorted(figures[f"detail_{label}"], key=lambda r: -r[1]):
+            if url.startswith("data:"):
+                continue
+            where = "sw: " if worker else ""
+            print(f"    {n:>8,} B  {'cache' if cached else '     '}  {where}{url.replace(base_url, '')}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} not found (apt-get install chromium); nothing measured")
+        return 0
+    tmp = Path(tempfile.mkdtemp(prefix="bench-page-weight-"))
+    server = None
+    try:
+        data_dir = tmp / "data"
+        seed_demo(data_dir)
+        server = Server(data_dir)
+        import httpx
+
+        from faults import make_token
+
+        token = make_token(data_dir, "kiemtravien")
+        visits = httpx.get(server.url + "/api/v1/visits", headers={"Authorization": f"Bearer {token}"}).json()
+        visit = next(v for v in visits if v["unit_code"] == "11560")
+        password = os.environ.get("INSPECT_DEMO_PASSWORD", "kiemtra2025")
+        blocked = measure(server.url, visit["id"], password, args.runs, service_worker=False)
+        _print(blocked, args.runs, server.url,
+               f"Visit page weight: /visits/{visit['id']} ({visit['unit_name']}, {blocked['cards']} item cards), "
+               f"Chromium via CDP, 3G: latency 150 ms, 200,000 B/s down, 93,750 B/s up; median of {args.runs}\n"
+               "  A. offline service worker blocked (every request seen and throttled by CDP on the page):", True)
+        with_worker = measure(server.url, visit["id"], password, args.runs, service_worker=True)
+        _print(with_worker, args.runs, server.url,
+               "  B. offline service worker installed, as on a tablet after the first visit (its own network-first\n"
+               "     fetch of the page is counted through CDP on the worker, but page-level emulation does not\n"
+               "     throttle it: B's repeat time is optimistic, A's is the 3G figure):", True)
+        if not with_worker["worker"]:
+            print("  (the service worker did not start: B's repeat figures miss its fetches)")
+        return 0
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
