@@ -125,9 +125,6 @@ def periodic_xlsx(report: PeriodicReport, step: Step = lambda _: None) -> bytes:
             for pl in report.plans], {2: 70})
     _groups(wb, report.groups, step)
     _sheet(wb, "Tồn tại lặp lại", tables.RECURRING_HEAD, tables.recurring_rows(report.recurring), {1: 28, 3: 70})
-    _sheet(wb, "Tự đánh giá", tables.APPRAISAL_HEAD, tables.appraisal_rows(report.appraisals), {1: 30})
-    if report.over_claimed:
-        _sheet(wb, "Tự chấm cao hơn", tables.OVER_CLAIMED_HEAD, report.over_claimed, {2: 40})
     _sheet(wb, "Khắc phục", tables.REMEDIATION_HEAD, tables.remediation_rows(report.remediation), {1: 30})
     step("Đang lưu tệp")
     return _save(wb)
