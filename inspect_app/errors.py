@@ -48,6 +48,7 @@ MESSAGES = {
     "invalid_input": "Dữ liệu gửi lên không hợp lệ.",
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "method_not_allowed": "Phương thức không được hỗ trợ cho địa chỉ này.",
+    "bad_encoding": "Dữ liệu gửi lên có ký tự không hợp lệ (không phải UTF-8); hãy kiểm tra bộ gõ hoặc tệp rồi gửi lại.",
     "server_error": "Đã xảy ra lỗi ngoài dự kiến. Dữ liệu của bạn chưa bị thay đổi; vui lòng thử lại.",
 }
 
@@ -114,6 +115,11 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
     return error_response(request, status, code, MESSAGES[code])
 
 
+def handle_bad_encoding(request: Request, exc: UnicodeDecodeError) -> Response:
+    """Bytes that are not UTF-8 are an error, never silently replaced (reliability.md)."""
+    return error_response(request, 400, "bad_encoding", MESSAGES["bad_encoding"])
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "server_error", MESSAGES["server_error"])
@@ -127,5 +133,6 @@ EXCEPTION_HANDLERS = {
     NotFoundException: handle_not_found,
     ValidationException: handle_validation,
     HTTPException: handle_http,
+    UnicodeDecodeError: handle_bad_encoding,
     Exception: handle_unexpected,
 }

@@ -45,3 +45,15 @@ def vn_number(value: float | None) -> str:
         return "–"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",")
+
+
+def display_filename(name: str, limit: int = 200) -> str:
+    """A received file name made safe to show and to offer back in Content-Disposition: the last
+    path component only, no control characters (NUL, tab, ESC…), NFC, at most `limit` characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = unicodedata.normalize("NFC", base).strip().lstrip(".")
+    if len(base) > limit:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: limit - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else base[:limit]
+    return base or "tep-minh-chung"

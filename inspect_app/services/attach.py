@@ -19,7 +19,7 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.services.capture import LOCKED, request_hash
 from inspect_app.services.errors import Refused
 from inspect_app.services.evidence import EvidenceError, StoredEvidence, evidence_path, ingest
-from inspect_app.text import nfc
+from inspect_app.text import display_filename, nfc
 
 # Decoding a 12 MP photo costs ~0.1 s of CPU: at most two at a time on two cores, so saves and
 # page loads keep flowing while photos arrive.
@@ -76,7 +76,7 @@ async def attach(
             tx, visit_id=visit.id, item_code=item.code, answer_json="{}", points=None, note="", user_id=user.id)
         return await evidence_q.insert_evidence(
             tx, visit_id=visit.id, finding_id=finding_id, item_code=item.code, sha256=stored.sha256,
-            media_type=stored.media_type, kind=stored.kind, original_name=nfc(filename)[:200],
+            media_type=stored.media_type, kind=stored.kind, original_name=display_filename(filename),
             size_bytes=stored.size_bytes, width=stored.width, height=stored.height, captured_at=stored.captured_at,
             metadata_json=meta_json, caption=nfc(caption)[:200], user_id=user.id)
 
@@ -93,7 +93,7 @@ async def attach_to_response(
     async def insert_row(tx: Tx, stored: StoredEvidence, meta_json: str) -> int:
         return await evidence_q.insert_response_evidence(
             tx, visit_id=visit_id, response_id=response_id, sha256=stored.sha256, media_type=stored.media_type,
-            kind=stored.kind, original_name=nfc(filename)[:200], size_bytes=stored.size_bytes, width=stored.width,
+            kind=stored.kind, original_name=display_filename(filename), size_bytes=stored.size_bytes, width=stored.width,
             height=stored.height, captured_at=stored.captured_at, metadata_json=meta_json, user_id=user.id)
 
     return await _store(db, root=root, user=user, visit_id=visit_id, scope=f"remediation:{item_id}", data=data,
@@ -109,12 +109,28 @@ async def attach_to_self_answer(
     async def insert_row(tx: Tx, stored: StoredEvidence, meta_json: str) -> int:
         return await evidence_q.insert_self_evidence(
             tx, visit_id=visit_id, self_answer_id=self_answer_id, item_code=item_code, sha256=stored.sha256,
-            media_type=stored.media_type, kind=stored.kind, original_name=nfc(filename)[:200],
+            media_type=stored.media_type, kind=stored.kind, original_name=display_filename(filename),
             size_bytes=stored.size_bytes, width=stored.width, height=stored.height, captured_at=stored.captured_at,
             metadata_json=meta_json, user_id=user.id)
 
     return await _store(db, root=root, user=user, visit_id=visit_id, scope=f"self:{item_code}", data=data,
                         filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
+
+
+async def ingest_upload(root: Path, data: bytes, filename: str) -> StoredEvidence:
+    """Validate and store the file's bytes (content-addressed, so doing it twice writes nothing new).
+
+    Callers that must refuse a whole request when one file is bad run this first, before any row.
+    """
+    try:
+        async with _image_slots:
+            return await anyio.to_thread.run_sync(
+                lambda: ingest(data, root, declared_name=filename, max_bytes=MAX_UPLOAD_BYTES))
+    except EvidenceError as exc:
+        raise Refused(exc.http_status, exc.code, exc.message) from None
+    except OSError as exc:  # disk full, permissions: say so rather than a bare 500
+        raise Refused(507, "storage_failed", "Máy chủ không ghi được tệp minh chứng (có thể hết dung lượng). "
+                      "Ảnh vẫn còn trên máy tính bảng; hãy báo quản trị viên rồi thử lại.") from exc
 
 
 async def _store(
@@ -128,15 +144,7 @@ async def _store(
     prior = await _replay(db, user, idempotency_key, payload)
     if prior is not None:
         return prior, True
-    try:
-        async with _image_slots:
-            stored: StoredEvidence = await anyio.to_thread.run_sync(
-                lambda: ingest(data, root, declared_name=filename, max_bytes=MAX_UPLOAD_BYTES))
-    except EvidenceError as exc:
-        raise Refused(exc.http_status, exc.code, exc.message) from None
-    except OSError as exc:  # disk full, permissions: say so rather than a bare 500
-        raise Refused(507, "storage_failed", "Máy chủ không ghi được tệp minh chứng (có thể hết dung lượng). "
-                      "Ảnh vẫn còn trên máy tính bảng; hãy báo quản trị viên rồi thử lại.") from exc
+    stored = await ingest_upload(root, data, filename)
     meta: dict[str, Any] = {"camera": stored.camera, "gps": stored.gps, "original_path": stored.original_path,
                             "display_path": stored.display_path, "thumb_path": stored.thumb_path, **stored.meta}
     async with db.transaction() as tx:

@@ -120,6 +120,27 @@ async def start_visit(db: Database, user: User, visit: Visit, current_version: s
     return True
 
 
+def check_input(item: Item, answer: Answer, note: str) -> str:
+    """Refuse a bad answer or note before anything is written (nor a planned visit started);
+    return the note normalised to NFC."""
+    if problem := validate_answer(item, answer):
+        raise Refused(422, "invalid_answer", problem)
+    note = nfc(note)
+    if len(note) > MAX_NOTE:
+        raise Refused(422, "note_too_long", f"Ghi chú dài quá {MAX_NOTE} ký tự.")
+    return note
+
+
+async def checklist_for_next_save(db: Database, visit: Visit, pinned: Checklist, loaded: dict) -> Checklist:
+    """The checklist a save is checked against: a planned visit will pin the current version."""
+    if visit.status != "planned":
+        return pinned
+    from inspect_app.services.checklist_store import checklist_version
+
+    current = await current_version_of(db, visit.checklist_id, loaded)
+    return (await checklist_version(db, visit.checklist_id, current)) if current else pinned
+
+
 class SaveResult(msgspec.Struct):
     status_code: int
     finding: FindingOut
@@ -136,14 +157,10 @@ async def save_finding(
     `unit_answer` is the unit's submitted self-assessment of the item: appraising it differently
     needs a note saying why.
     """
-    if problem := validate_answer(item, answer):
-        raise Refused(422, "invalid_answer", problem)
-    note = nfc(note)
+    note = check_input(item, answer, note)
     if unit_answer is not None and not is_blank(answer) and answer != unit_answer and not note:
         raise Refused(422, "note_required", "Kết quả thẩm định khác kết quả tự đánh giá của đơn vị: "
                       "hãy ghi chú lý do trước khi lưu.")
-    if len(note) > MAX_NOTE:
-        raise Refused(422, "note_too_long", f"Ghi chú dài quá {MAX_NOTE} ký tự.")
     amend_reason = nfc(amend_reason)
     if not idempotency_key or len(idempotency_key) > 100:
         raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key (tối đa 100 ký tự) cho lần lưu này.")

@@ -191,17 +191,26 @@ async def edit_item(db: Database, user: User, row: RemediationRow, *, text: str,
                            before={"text": row.text, "deadline": row.deadline}, after={"text": text, "deadline": deadline})
 
 
-async def save_answer(db: Database, user: User, row: RemediationRow, *, text: str, submit: bool) -> int:
-    """The unit's answer: kept as a draft until submitted; submitting makes the item 'answered'."""
+def check_can_answer(user: User, row: RemediationRow) -> None:
     if user.role != UNIT or user.unit_code != row.unit_code:
         raise Refused(403, "forbidden", "Chỉ cán bộ của đơn vị được kiểm tra mới trả lời kiến nghị này.")
     if row.status not in ("open", "returned"):
         raise Refused(409, "bad_status", "Kiến nghị đang chờ xem xét hoặc đã đóng: chưa trả lời thêm được.")
+
+
+def check_answer_text(text: str, submit: bool) -> str:
     text = nfc(text)
     if submit and len(text) < 10:
         raise Refused(422, "text_required", "Nêu kết quả khắc phục (ít nhất một câu) trước khi gửi.")
     if len(text) > MAX_TEXT:
         raise Refused(422, "text_too_long", f"Nội dung dài quá {MAX_TEXT} ký tự.")
+    return text
+
+
+async def save_answer(db: Database, user: User, row: RemediationRow, *, text: str, submit: bool) -> int:
+    """The unit's answer: kept as a draft until submitted; submitting makes the item 'answered'."""
+    check_can_answer(user, row)
+    text = check_answer_text(text, submit)
     async with db.transaction() as tx:
         draft = await q.draft_of(tx, row.id)
         if draft is None:

@@ -217,17 +217,21 @@ class CaptureController(Controller):
         """Autosave one answer: htmx gets the status and header fragments, a plain form a 303."""
         ctx = await load_context(db, request, visit_id)
         require_editor(ctx)
-        if ctx.visit.status == "planned":
-            current = await capture.current_version_of(db, ctx.visit.checklist_id, request.app.state.checklists)
-            await capture.start_visit(db, ctx.user, ctx.visit, current)
-            ctx = await load_context(db, request, visit_id)
-        item = capture.find_item(ctx.checklist, item_code)
+        checklist = await capture.checklist_for_next_save(db, ctx.visit, ctx.checklist, request.app.state.checklists)
+        item = capture.find_item(checklist, item_code)
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
         units, _ = await unit_views(db, ctx)
         try:
             base_version = int(form.get("base_version", "0") or 0)
             answer = answer_from_form(item, form)
+            capture.check_input(item, answer, form.get("note", ""))
+            if not key:
+                raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key cho lần lưu này.")
+            if ctx.visit.status == "planned":  # only a save that will be accepted starts the visit
+                await capture.start_visit(db, ctx.user, ctx.visit, await capture.current_version_of(
+                    db, ctx.visit.checklist_id, request.app.state.checklists))
+                ctx = await load_context(db, request, visit_id)
             result = await capture.save_finding(
                 db, unit_answer=units[item_code]["answer"] if item_code in units else None, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
                 note=form.get("note", ""), base_version=base_version, idempotency_key=key,

@@ -24,7 +24,9 @@ from inspect_app.web.capture import load_context, require_editor, unit_views
 from inspect_app.web.evidence import evidence_for, file_response
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
-IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", description="A client-made UUID per change")]
+# Optional at the HTTP layer so that a missing key gets our own clear message, not a generic 400.
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False,
+                                                       description="A client-made UUID per change")]
 
 
 class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,17 +81,22 @@ class CaptureApiController(Controller):
 
     @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES), operation_id="SaveFinding")
     async def save_finding(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
-                           item_code: FromPath[str], data: JSONBody[FindingIn], idempotency_key: IdempotencyKey) -> Response:
+                           item_code: FromPath[str], data: JSONBody[FindingIn],
+                           idempotency_key: IdempotencyKey = None) -> Response:
         """Save one answer. Same key + same body → the original result; same key + other body → 409;
         a stale `base_version` → 409 with `current`, the finding as saved by someone else."""
         ctx = await load_context(db, request, visit_id)
         require_editor(ctx)
-        if ctx.visit.status == "planned":
-            current = await capture.current_version_of(db, ctx.visit.checklist_id, request.app.state.checklists)
-            await capture.start_visit(db, ctx.user, ctx.visit, current)
-            ctx = await load_context(db, request, visit_id)
-        item = capture.find_item(ctx.checklist, item_code)
+        checklist = await capture.checklist_for_next_save(db, ctx.visit, ctx.checklist, request.app.state.checklists)
+        item = capture.find_item(checklist, item_code)
         answer = answer_from_api(item, data.answer, data.na)
+        capture.check_input(item, answer, data.note)
+        if not idempotency_key:
+            raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key (tối đa 100 ký tự) cho lần lưu này.")
+        if ctx.visit.status == "planned":  # only a save that will be accepted starts the visit
+            await capture.start_visit(db, ctx.user, ctx.visit, await capture.current_version_of(
+                db, ctx.visit.checklist_id, request.app.state.checklists))
+            ctx = await load_context(db, request, visit_id)
         units, _ = await unit_views(db, ctx)
         result = await capture.save_finding(
             db, unit_answer=units[item_code]["answer"] if item_code in units else None, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer, note=data.note,
@@ -102,15 +109,15 @@ class CaptureApiController(Controller):
     @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES),
           operation_id="UploadEvidence", request_max_body_size=16_000_000, status_code=201)
     async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                     visit_id: FromPath[int], item_code: FromPath[str], idempotency_key: IdempotencyKey,
-                     data: MultipartBody[EvidenceUpload]) -> Response:
+                     visit_id: FromPath[int], item_code: FromPath[str], data: MultipartBody[EvidenceUpload],
+                     idempotency_key: IdempotencyKey = None) -> Response:
         """One photo (JPEG/PNG/WebP) or PDF per request, multipart field `file`."""
         ctx = await load_context(db, request, visit_id)
         require_editor(ctx)
         item = capture.find_item(ctx.checklist, item_code)
         out, replayed = await attach.attach(
             db, root=settings.evidence_dir, user=ctx.user, visit=ctx.visit, item=item, data=await data.file.read(),
-            filename=data.file.filename or "", caption=data.caption, idempotency_key=idempotency_key)
+            filename=data.file.filename or "", caption=data.caption, idempotency_key=idempotency_key or "")
         return Response(out, status_code=200 if replayed else 201,
                         headers={"Idempotent-Replayed": "true"} if replayed else {})
 

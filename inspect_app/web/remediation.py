@@ -20,7 +20,7 @@ from inspect_app.queries import remediation as q
 from inspect_app.queries import visits as visits_q
 from inspect_app.queries.remediation import RemediationRow
 from inspect_app.services import deadlines, remediation
-from inspect_app.services.attach import attach_to_response
+from inspect_app.services.attach import attach_to_response, ingest_upload
 from inspect_app.services.capture import LOCKED
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
@@ -55,6 +55,13 @@ async def store_answer_files(request: Request, db: Database, settings: Settings,
         await attach_to_response(db, root=settings.evidence_dir, user=user_of(request), visit_id=row.visit_id,
                                  item_id=row.id, response_id=response_id, data=await upload.read(),
                                  filename=upload.filename or "", idempotency_key=f"{base_key}:{index}")
+
+
+async def prevalidate(settings: Settings, files: list[UploadFile]) -> None:
+    """Run every file through the evidence pipeline before any row is written."""
+    for upload in files:
+        await ingest_upload(settings.evidence_dir, await upload.read(), upload.filename or "")
+        await upload.seek(0)
 
 
 def upload_list(form) -> list[UploadFile]:
@@ -136,6 +143,9 @@ class RemediationController(Controller):
         submit = form.get("action") == "submit"
         try:
             files = upload_list(form)
+            remediation.check_can_answer(user_of(request), row)
+            remediation.check_answer_text(str(form.get("text") or ""), submit)
+            await prevalidate(settings, files)  # a bad file refuses the whole answer: no half-saved draft
             response_id = await remediation.save_answer(db, user_of(request), row, text=str(form.get("text") or ""),
                                                         submit=False)
             await store_answer_files(request, db, settings, row, response_id, files,

@@ -17,7 +17,7 @@ from inspect_app.services import deadlines, remediation
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.common import user_of
-from inspect_app.web.remediation import item_for, scoped_items, store_answer_files
+from inspect_app.web.remediation import item_for, prevalidate, scoped_items, store_answer_files
 
 OptionalKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 
@@ -111,6 +111,9 @@ class RemediationApiController(Controller):
         files = [f for f in data.file if f.filename]
         if len(files) > 4:
             raise Refused(422, "too_many_files", "Mỗi lần gửi tối đa 4 tệp.")
+        remediation.check_can_answer(user_of(request), row)
+        remediation.check_answer_text(data.text, True)
+        await prevalidate(settings, files)  # a bad file refuses the whole answer: no half-saved draft
         response_id = await remediation.save_answer(db, user_of(request), row, text=data.text, submit=False)
         await store_answer_files(request, db, settings, row, response_id, files, idempotency_key or f"a{response_id}")
         await remediation.save_answer(db, user_of(request), row, text=data.text, submit=True)

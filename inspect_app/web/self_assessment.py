@@ -27,7 +27,9 @@ from inspect_app.services.attach import attach_to_self_answer
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import CardView, VisitContext, load_context, new_key
+from inspect_app.services.checklist_store import checklist_version
 from inspect_app.web.common import dom_id, form_values, page_context, user_of, wants_fragment
+from inspect_app.web.plans import visible_plans
 
 
 async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None) -> dict[str, CardView]:
@@ -154,20 +156,26 @@ class CampaignController(Controller):
 
     async def _progress(self, request: Request, db: Database, plan_id: int, error: str = "",
                         status_code: int = 200) -> Template:
-        plan = await plans.get_plan(db, plan_id)
-        if plan is None:
+        user = user_of(request)
+        if plan_id not in {p.id for p in await visible_plans(db, request)}:
             raise Refused(404, "not_found", "Không tìm thấy kế hoạch này.")
+        plan = await plans.get_plan(db, plan_id)
+        # A lead follows the units of their own team; the Sở Nội vụ follows every unit.
+        mine = None if user.role == ADMIN else {
+            v.id for v in await visits.list_visits(db, plan_id=plan_id, member_user_id=user.id)}
         today = deadlines.today_in_vietnam()
         rows: list[dict[str, Any]] = []
         appraisals = []
         for r in await q.list_for_plan(db, plan_id):
+            if mine is not None and r["visit_id"] not in mine:
+                continue
             state = self_assessment.campaign_state(r["status"], r["deadline"], today)
             row = dict(r) | {"state": state, "appraisal": None}
             if state == "submitted" and r["visit_status"] != "planned":
-                ctx = await load_context(db, request, r["visit_id"])
+                visit = await visits.get_visit(db, r["visit_id"])
+                checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
                 found = await findings_q.list_findings(db, r["visit_id"])
-                row["appraisal"] = self_assessment.appraisal(ctx.checklist, await q.answers(db, r["assessment_id"]),
-                                                             found)
+                row["appraisal"] = self_assessment.appraisal(checklist, await q.answers(db, r["assessment_id"]), found)
                 appraisals.append(row["appraisal"])
             rows.append(row)
         return Template("self_assessment/campaign.html", status_code=status_code, context=page_context(

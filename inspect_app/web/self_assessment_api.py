@@ -61,21 +61,22 @@ class SelfAssessmentApiController(Controller):
 
     @put("/{item_code:str}", opt=allow(UNIT), operation_id="SaveSelfAnswer")
     async def save(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
-                   item_code: FromPath[str], data: JSONBody[FindingIn], idempotency_key: IdempotencyKey) -> Response:
+                   item_code: FromPath[str], data: JSONBody[FindingIn],
+                   idempotency_key: IdempotencyKey = None) -> Response:
         """The unit's answer: same body as findings (`answer`, `na`, `note` = explanation, `base_version`)."""
         ctx = await load_context(db, request, visit_id)
         item = capture.find_item(ctx.checklist, item_code)
         result, replayed = await self_assessment.save_answer(
             db, user=ctx.user, visit=ctx.visit, item=item, answer=answer_from_api(item, data.answer, data.na),
-            note=data.note, base_version=data.base_version, idempotency_key=idempotency_key,
+            note=data.note, base_version=data.base_version, idempotency_key=idempotency_key or "",
             payload_hash=capture.request_hash("self-api", visit_id, item_code, msgspec.to_builtins(data)))
         return Response(result, headers={"Idempotent-Replayed": "true"} if replayed else {})
 
     @post("/{item_code:str}/evidence", opt=allow(UNIT), operation_id="UploadSelfEvidence", status_code=201,
           request_max_body_size=16_000_000)
     async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                     visit_id: FromPath[int], item_code: FromPath[str], idempotency_key: IdempotencyKey,
-                     data: MultipartBody[EvidenceUpload]) -> Response:
+                     visit_id: FromPath[int], item_code: FromPath[str], data: MultipartBody[EvidenceUpload],
+                     idempotency_key: IdempotencyKey = None) -> Response:
         ctx = await load_context(db, request, visit_id)
         item = capture.find_item(ctx.checklist, item_code)
         assessment = await self_assessment.ensure(db, ctx.user, ctx.visit)
@@ -87,7 +88,7 @@ class SelfAssessmentApiController(Controller):
         out, replayed = await attach_to_self_answer(
             db, root=settings.evidence_dir, user=ctx.user, visit_id=visit_id, self_answer_id=row.id,
             item_code=item_code, data=await data.file.read(), filename=data.file.filename or "",
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key or "")
         return Response(out, status_code=200 if replayed else 201)
 
     @post("/submit", opt=allow(UNIT), operation_id="SubmitSelfAssessment", status_code=200)
