@@ -25,6 +25,7 @@ from inspect_app.permissions import PUBLIC
 from inspect_app.security import (
     AppCSRFMiddleware,
     AuthMiddleware,
+    ConditionalPageMiddleware,
     StrictFormEncodingMiddleware,
     csrf_config,
     role_guard,
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> Litestar:
         guards=[role_guard],
         before_send=[security_headers_hook(settings)],
         middleware=[
+            ConditionalPageMiddleware,
             StrictFormEncodingMiddleware,
             DefineMiddleware(AppCSRFMiddleware, config=csrf_config(settings),
                              session_cookie=session_cookie_name(settings)),

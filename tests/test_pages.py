@@ -112,3 +112,20 @@ def test_static_htmx_is_vendored_and_compressed(client):
     response = client.get("/static/js/htmx-2.0.11.min.js", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers.get("content-encoding") == "gzip"
+
+
+def test_an_unchanged_page_is_revalidated_with_a_304(as_role):
+    client = as_role("inspector")
+    visit = next(v for v in client.get("/api/v1/visits").json() if v["unit_code"] == "11560")
+    first = client.get(f"/visits/{visit['id']}")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = client.get(f"/visits/{visit['id']}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    # A change on the page gives a new ETag: the tablet never shows a stale page.
+    code = "1.7.1"
+    saved = client.put(f"/api/v1/visits/{visit['id']}/findings/{code}", json={"answer": True, "base_version": 0},
+                       headers={"x-csrftoken": client.cookies["csrftoken"], "Idempotency-Key": "etag-test-1"})
+    assert saved.status_code == 200
+    changed = client.get(f"/visits/{visit['id']}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag

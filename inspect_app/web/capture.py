@@ -6,6 +6,7 @@ Every form works as a plain POST (JavaScript off: a 303 back to the card) and as
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -74,9 +75,16 @@ def require_editor(ctx: VisitContext) -> None:
         raise Refused(403, "forbidden", "Chỉ thành viên đoàn kiểm tra được ghi kết quả cuộc kiểm tra này.")
 
 
-def new_key() -> str:
-    """A fresh idempotency key rendered into a form (the script replaces it per change)."""
-    return secrets.token_urlsafe(16)
+def new_key(*seed: object) -> str:
+    """An idempotency key rendered into a form (the script replaces it per change).
+
+    Seeded by (user, visit, item, version) it is the same on every render of an unchanged card:
+    a re-submitted plain form repeats its key (no double save), and the page stays byte-identical
+    so a reload can be answered with 304. Unseeded, it is random (pages shown after a refusal).
+    """
+    if not seed:
+        return secrets.token_urlsafe(16)
+    return hashlib.sha256(repr(seed).encode()).hexdigest()[:24]
 
 
 def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence]) -> dict[str, CardView]:
@@ -93,7 +101,7 @@ def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence
             item=item, answer=answer, note=finding.note if finding else "", version=finding.version if finding else 0,
             points=score.points, max_points=score.max_points, updated_at=finding.updated_at if finding else None,
             updated_by=finding.updated_by_name if finding else None, evidence=files.get(item.code, []),
-            idempotency_key=new_key())
+            idempotency_key=new_key("finding", ctx.user.id, ctx.visit.id, item.code, finding.version if finding else 0))
     return cards
 
 

@@ -48,7 +48,9 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None)
                                     version=row.version if row else 0, points=score.points,
                                     max_points=score.max_points, updated_at=row.updated_at if row else None,
                                     updated_by=row.updated_by_name if row else None,
-                                    evidence=files.get(item.code, []), idempotency_key=new_key())
+                                    evidence=files.get(item.code, []),
+                                    idempotency_key=new_key("self", ctx.user.id, ctx.visit.id, item.code,
+                                                            row.version if row else 0))
     return cards
 
 
