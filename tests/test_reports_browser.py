@@ -8,23 +8,11 @@ import shutil
 import unicodedata
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium
+from browser import ARTIFACTS, LiveServer, log_in
 from pypdf import PdfReader
 from reports_fixtures import meta, reports_seed  # noqa: F401 (fixtures)
-from test_browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

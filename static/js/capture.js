@@ -19,6 +19,9 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  window.SKE = window.SKE || {};
+  window.SKE.newKey = newKey;
+
   function statusOf(form) {
     return document.getElementById("status-" + form.id.replace(/^form-/, ""));
   }

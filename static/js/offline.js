@@ -125,15 +125,9 @@
   }
 
   // ---------------------------------------------------------------- helpers
-  function newKey() {
-    if (window.crypto && crypto.randomUUID && window.isSecureContext) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
+  // One key maker for the page: capture.js defines it (deferred scripts have all run before any
+  // of these functions is called).
+  function newKey() { return window.SKE.newKey(); }
 
   function domId(code) { return code.replace(/\./g, "_"); }
   function isItemForm(el) { return !!(el && el.classList && el.classList.contains("item-form")); }
