@@ -65,13 +65,18 @@ class LiveServer:
         self.log.close()
 
 
-def start_server(tmp_path: Path, seeded_db: Path, **env: str) -> LiveServer:
+def live_data_dir(tmp_path: Path, seeded_db: Path) -> Path:
+    """A copy of the demo data folder (database, photos, a fixed secret) for a real server."""
     data_dir = tmp_path / "live"
     data_dir.mkdir()
     shutil.copy(seeded_db, data_dir / "inspect.sqlite3")
     shutil.copytree(seeded_db.parent / "evidence", data_dir / "evidence")
-    (data_dir / "secret_key").write_text("browser-test-secret")
-    return LiveServer(data_dir, env)
+    (data_dir / "secret_key").write_text("live-test-secret")
+    return data_dir
+
+
+def start_server(tmp_path: Path, seeded_db: Path, **env: str) -> LiveServer:
+    return LiveServer(live_data_dir(tmp_path, seeded_db), env)
 
 
 def log_in(page, server: LiveServer, username: str, password: str | None = None) -> None:

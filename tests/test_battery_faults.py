@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import live_data_dir
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -31,12 +32,7 @@ from faults import Server, crash_cycle, editable_pairs, integrity, make_token, s
 @pytest.fixture
 def data_dir(tmp_path, seeded_db) -> Path:
     """A copy of the demo data folder for a real server."""
-    folder = tmp_path / "live"
-    folder.mkdir()
-    shutil.copy(seeded_db, folder / "inspect.sqlite3")
-    shutil.copytree(seeded_db.parent / "evidence", folder / "evidence")
-    (folder / "secret_key").write_text("faults-test-secret")
-    return folder
+    return live_data_dir(tmp_path, seeded_db)
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ think time); the bench runs it for 60 s and prints figures.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from browser import live_data_dir
 from conftest import DEMO_PASSWORD
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -24,12 +24,8 @@ SECONDS = 10.0
 
 @pytest.fixture
 def data_dir(tmp_path, seeded_db) -> Path:
-    folder = tmp_path / "live"
-    folder.mkdir()
-    shutil.copy(seeded_db, folder / "inspect.sqlite3")
-    shutil.copytree(seeded_db.parent / "evidence", folder / "evidence")
-    (folder / "secret_key").write_text("load-test-secret")
-    return folder
+    """A copy of the demo data folder for a real server."""
+    return live_data_dir(tmp_path, seeded_db)
 
 
 def test_50_inspectors_for_10_seconds_no_5xx_no_lost_saves(data_dir):
