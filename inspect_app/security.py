@@ -11,6 +11,8 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
+import brotli
+
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -186,6 +188,10 @@ def security_headers_hook(settings: Settings):
                     present.add(name.decode(), value.decode())
 
     return add_headers
+DECODERS = {"": bytes, "gzip": gzip.decompress, "br": brotli.decompress}
+"""The content codings the app's compression produces, and how to read them back."""
+
+
 
 
 class ConditionalPageMiddleware:
@@ -210,7 +216,7 @@ class ConditionalPageMiddleware:
                 headers = MutableScopeHeaders.from_message(message)
                 cacheable = (message["status"] == 200 and headers.get("content-type", "").startswith("text/html")
                              and "set-cookie" not in headers
-                             and headers.get("content-encoding", "gzip") == "gzip")
+                             and headers.get("content-encoding", "") in DECODERS)
                 if not cacheable:
                     passthrough = True
                     await send(message)
@@ -225,8 +231,9 @@ class ConditionalPageMiddleware:
                 return
             body = b"".join(chunks)
             headers = MutableScopeHeaders.from_message(start)
-            # Hash what the page says, not its gzip bytes (they carry a timestamp).
-            plain = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+            # Hash what the page says, not its compressed bytes (gzip's carry a timestamp, and the
+            # same page may go out as gzip or brotli).
+            plain = DECODERS[headers.get("content-encoding", "")](body)
             etag = 'W/"' + hashlib.sha256(plain).hexdigest()[:20] + '"'
             headers["etag"] = etag
             headers["cache-control"] = "private, no-cache"  # always revalidate, never stale

@@ -17,6 +17,7 @@ from inspect_app.web.dashboard import DashboardController
 from inspect_app.web.reports import ReportController, VisitDocumentController
 from inspect_app.web.self_assessment import CampaignController, SelfAssessmentController
 from inspect_app.web.self_assessment_api import SelfAssessmentApiController
+from inspect_app.web.static import StaticController
 from inspect_app.web.units import UnitController
 from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
@@ -24,6 +25,6 @@ from inspect_app.web.visits import VisitController
 ROUTE_HANDLERS = [
     ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OfflineController, OpsController, PlanController,
     RemediationApiController, RemediationController, VisitRemediationController,
-    CampaignController, SelfAssessmentApiController, SelfAssessmentController, UnitController, UserController, VisitController,
+    CampaignController, SelfAssessmentApiController, SelfAssessmentController, StaticController, UnitController, UserController, VisitController,
     DashboardController, ReportController, VisitDocumentController,
 ]

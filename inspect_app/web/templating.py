@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from datetime import datetime, timedelta, timezone
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from inspect_app import __version__
-from inspect_app.settings import ROOT
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.services.answers import answer_label
 from inspect_app.text import short_date, vn_number
 from inspect_app.web.common import dom_id
+from inspect_app.web.static import static_file
 
 HTMX_FILE = "js/htmx-2.0.11.min.js"
 
@@ -33,12 +31,13 @@ def local_time(value: str | None) -> str:
     return f"{moment:%H:%M %d/%m/%Y}"
 
 
-@functools.cache
 def asset(path: str) -> str:
     """URL of a static file with its content hash: browsers may keep it for a year, and a new
     release changes the URL (tablets on 3G re-download only what changed)."""
-    digest = hashlib.sha256((ROOT / "static" / path.lstrip("/")).read_bytes()).hexdigest()[:12]
-    return f"/static/{path.lstrip('/')}?v={digest}"
+    found = static_file(path)
+    if found is None:
+        raise FileNotFoundError(f"static/{path}")
+    return f"/static/{path.lstrip('/')}?v={found.digest}"
 
 
 def configure_environment(engine: JinjaTemplateEngine) -> None:

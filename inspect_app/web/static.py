@@ -1,0 +1,118 @@
+"""Static files (`/static/…`), served from memory and compressed once, at the best level.
+
+Pages link them with their content hash (`asset()` in templating.py: `/static/js/capture.js?v=<hash>`);
+such a URL never changes content, so browsers keep it for a year. A tablet on 3G downloads each file
+once per release, so the bytes are worth squeezing: brotli at quality 11 (Chromium asks for `br`)
+and gzip at level 9 are computed on the first request for a file and kept, which is far too slow to
+do per response (the app-wide compression of pages uses cheap levels instead).
+
+Files are read once per process, so the bytes served and the hash in the URL always match; a changed
+file is served after a restart (the URL changes then too).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import mimetypes
+from pathlib import Path
+
+import brotli
+from litestar import Controller, Request, Response, route
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from inspect_app.permissions import PUBLIC
+from inspect_app.settings import ROOT
+
+STATIC_DIR = ROOT / "static"
+PRECOMPRESSED = {"precompressed": True}
+"""Route `opt` that keeps the app-wide compression middleware off a response that is already encoded."""
+
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".txt": "text/plain"}
+"""Litestar adds `; charset=utf-8` to the text/ ones."""
+COMPRESSIBLE = {".js", ".css", ".svg", ".txt"}  # images other than SVG are compressed already
+YEAR = "public, max-age=31536000, immutable"
+
+
+class StaticFile:
+    """One file's bytes, content hash and (on first use) compressed forms."""
+
+    def __init__(self, path: Path) -> None:
+        self.data = path.read_bytes()
+        self.digest = hashlib.sha256(self.data).hexdigest()[:12]
+        self.media_type = MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] \
+            or "application/octet-stream"
+        self.compressible = path.suffix in COMPRESSIBLE
+
+    @functools.cached_property
+    def compressed(self) -> dict[str, bytes]:
+        """The file in each content coding we offer, best first."""
+        return {"br": brotli.compress(self.data, quality=11, mode=brotli.MODE_TEXT),
+                "gzip": gzip.compress(self.data, compresslevel=9, mtime=0)}  # mtime=0: same bytes every start
+
+    def encoded(self, accept_encoding: str) -> tuple[str, bytes]:
+        """The smallest form the client accepts: ("br" | "gzip" | "", bytes)."""
+        if self.compressible:
+            accepted = accepted_codings(accept_encoding)
+            for coding, body in self.compressed.items():
+                if coding in accepted and len(body) < len(self.data):
+                    return coding, body
+        return "", self.data
+
+
+def accepted_codings(header: str) -> set[str]:
+    """The content codings an `Accept-Encoding` header allows (`q=0` refuses one)."""
+    codings = set()
+    for part in header.lower().split(","):
+        name, _, params = part.partition(";")
+        weight = params.strip().removeprefix("q=")
+        try:
+            if params and float(weight) == 0:
+                continue
+        except ValueError:
+            continue
+        codings.add(name.strip())
+    return codings
+
+
+@functools.cache
+def _index() -> dict[str, Path]:
+    """Every file under static/, by its path in the URL: nothing else can be served."""
+    return {p.relative_to(STATIC_DIR).as_posix(): p for p in STATIC_DIR.rglob("*") if p.is_file()}
+
+
+@functools.cache
+def _load(name: str) -> StaticFile:
+    return StaticFile(_index()[name])
+
+
+def static_file(name: str) -> StaticFile | None:
+    name = name.lstrip("/")
+    return _load(name) if name in _index() else None
+
+
+class StaticController(Controller):
+    path = "/static"
+    include_in_schema = False
+
+    @route("/{name:path}", http_method=["GET", "HEAD"], name="static", opt=PUBLIC | PRECOMPRESSED)
+    async def file(self, request: Request, name: FromPath[str]) -> Response[bytes]:
+        """A static file. With the current `?v=` hash it is cached for a year; without it (or with an
+        old one, from a page rendered before a release) the browser revalidates it every time."""
+        found = static_file(name)
+        if found is None:
+            raise NotFoundException()
+        coding, body = found.encoded(request.headers.get("accept-encoding", ""))
+        headers = {
+            "Cache-Control": YEAR if request.query_params.get("v") == found.digest else "no-cache",
+            "ETag": f'"{found.digest}{"-" + coding if coding else ""}"',
+        }
+        if found.compressible:
+            headers["Vary"] = "Accept-Encoding"
+        if coding:
+            headers["Content-Encoding"] = coding
+        if headers["ETag"] in request.headers.get("if-none-match", ""):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(body, media_type=found.media_type, headers=headers)
