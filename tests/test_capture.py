@@ -166,6 +166,24 @@ def test_plain_form_post_works_without_javascript(client, visit, tree, settings)
     assert "tỷ lệ 70%" in page and "Lấy mẫu 10 hồ sơ" in client.get(f"/visits/{visit['id']}").text
 
 
+def test_a_plain_form_saves_once_without_a_key_in_the_page(client, visit, tree, settings):
+    """JavaScript off: the page carries no idempotency keys; the card version the form is based on
+    stands for one, so the browser sending the same form twice saves once."""
+    assert 'name="idempotency_key"' not in client.get(f"/visits/{visit['id']}").text
+    item = first(tree, "yesno")
+    url = f"/visits/{visit['id']}/items/{item['code']}"
+    form = {"choice": "yes", "note": "Có kế hoạch", "base_version": "0"}
+    assert post_form(client, url, form).status_code == 303
+    assert post_form(client, url, form).status_code == 303
+    assert rows(settings, "SELECT version FROM findings WHERE visit_id = ? AND item_code = ?",
+                visit["id"], item["code"]) == [(1,)]
+    stale = post_form(client, url, {**form, "choice": "no"})  # the old page, another answer: never saved over
+    assert stale.status_code == 409
+    assert post_form(client, url, {**form, "choice": "no", "base_version": "1"}).status_code == 303
+    assert rows(settings, "SELECT version FROM findings WHERE visit_id = ? AND item_code = ?",
+                visit["id"], item["code"]) == [(2,)]
+
+
 def test_htmx_save_returns_status_points_and_progress_fragments(client, visit, tree):
     item = first(tree, "yesno")
     response = client.post(f"/visits/{visit['id']}/items/{item['code']}",

@@ -87,10 +87,9 @@ def test_team_sees_the_units_answer_accepts_or_differs_with_a_note(client, visit
     assert page.count("Đơn vị tự đánh giá:") == len(items)
     assert "Chấp nhận kết quả của đơn vị" in page
     yesno = next(i for i in items if i["type"] == "yesno")
-    # One tap: accept the unit's answer (a plain form with the unit's values).
+    # One tap: accept the unit's answer (a plain form with the unit's values, as the page has it: no key).
     accepted = post_form(client, f"/visits/{visit['id']}/items/{yesno['code']}", {
-        "choice": "yes", "note": "Chấp nhận kết quả tự đánh giá của đơn vị.", "base_version": "0",
-        "idempotency_key": str(uuid.uuid4())})
+        "choice": "yes", "note": "Chấp nhận kết quả tự đánh giá của đơn vị.", "base_version": "0", "accept": "1"})
     assert accepted.status_code == 303
     ratio = next(i for i in items if i["type"] == "ratio")
     no_note = client.put(f"/api/v1/visits/{visit['id']}/findings/{ratio['code']}", headers=h(client),

@@ -26,7 +26,7 @@ from inspect_app.services.answers import answer_from_form
 from inspect_app.services.attach import attach_to_self_answer
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
-from inspect_app.web.capture import CardView, VisitContext, load_context, new_key
+from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.web.common import dom_id, form_values, page_context, user_of, wants_fragment
 from inspect_app.web.plans import visible_plans
@@ -48,9 +48,7 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None)
                                     version=row.version if row else 0, points=score.points,
                                     max_points=score.max_points, updated_at=row.updated_at if row else None,
                                     updated_by=row.updated_by_name if row else None,
-                                    evidence=files.get(item.code, []),
-                                    idempotency_key=new_key("self", ctx.user.id, ctx.visit.id, item.code,
-                                                            row.version if row else 0))
+                                    evidence=files.get(item.code, []))
     return cards
 
 
@@ -87,7 +85,7 @@ class SelfAssessmentController(Controller):
             base = int(form.get("base_version", "0") or 0)
             result, _ = await self_assessment.save_answer(
                 db, user=ctx.user, visit=ctx.visit, item=item, answer=answer, note=form.get("note", ""),
-                base_version=base, idempotency_key=key,
+                base_version=base, idempotency_key=key or plain_form_key("self", ctx, item_code, base, form),
                 payload_hash=capture.request_hash("self-form", visit_id, item_code, msgspec.to_builtins(answer),
                                                   form.get("note", ""), base))
         except (Refused, ValueError) as exc:
