@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 import brotli
-
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -188,10 +187,10 @@ def security_headers_hook(settings: Settings):
                     present.add(name.decode(), value.decode())
 
     return add_headers
+
+
 DECODERS = {"": bytes, "gzip": gzip.decompress, "br": brotli.decompress}
 """The content codings the app's compression produces, and how to read them back."""
-
-
 
 
 class ConditionalPageMiddleware:

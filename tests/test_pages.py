@@ -130,7 +130,7 @@ def test_static_files_are_served_in_the_best_coding_the_browser_accepts(client):
         assert response.headers["vary"] == "Accept-Encoding"
         assert response.headers["content-type"] == "text/javascript; charset=utf-8"
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
-    # Level 9 / quality 11, computed once: smaller than the pages' on-the-fly levels would make.
+    # Brotli at quality 11, computed once: smaller than the best gzip.
     raw = client.get(url, headers={"Accept-Encoding": "br"}).headers["content-length"]
     assert int(raw) == len(brotli.compress(plain, quality=11, mode=brotli.MODE_TEXT)) < len(gzip.compress(plain, 9))
 
