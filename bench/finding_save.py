@@ -1,7 +1,7 @@
 """Finding-save benchmark: the app's `PUT /api/v1/visits/{id}/findings/{item}` against a bare baseline.
 
 Run by hand from the project root:  .venv/bin/python bench/finding_save.py [--rounds 3] [--seconds 8]
-(also run by `make bench`). It prints figures and asserts nothing; about two minutes.
+(also run by `make bench`). It prints figures and asserts nothing; about three minutes.
 
 What it does, all in a temporary folder deleted at the end:
 - seeds the demo (`inspect-app demo`), makes a Bearer token for `kiemtravien`, and serves the app with
@@ -15,6 +15,12 @@ What it does, all in a temporary folder deleted at the end:
   exclusively: yes/no items first, then `levels` items once the 6 visits × yes/no items run out. It sends
   a fresh Idempotency-Key per request, alternates its answer (true/false, or two level keys) so every
   save is a real new version, and carries the `version` of each 200 into the next `base_version`;
+- then an open-loop point per `--paces` value: the 50 inspectors save at random moments (Poisson
+  arrivals, on average every 2 s = 25 req/s, and every 0.2 s = 250 req/s: 5x and 50x the field pace of
+  one save per inspector per ~10 s), latency counted from the moment each save was due. The closed loop
+  shows the ceiling; the open loop shows what an inspector waits at a given demand. (In a closed loop
+  without think time, mean latency = users / throughput: p95 ≤ 25 ms for 50 users needs > 2,000 req/s,
+  about twice what the bare endpoint itself does on a 2-core machine; wrk agrees with this generator.)
 - rounds are interleaved (app and bare alternate) so drift on this shared machine hits both alike.
 
 Figures per point are medians over the rounds; errors are summed over all rounds. The generator's own
@@ -28,6 +34,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -74,6 +81,7 @@ class Inspector:
 class RoundResult:
     target: str
     users: int
+    pace: float  # mean seconds between one inspector's saves; 0 = back to back (closed loop)
     seconds: float
     latencies: list[float]  # ms, every completed response
     statuses: Counter
@@ -140,17 +148,28 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
 
 
 async def _inspector_loop(insp: Inspector, port: int, prefix: bytes, key_tag: str, deadline: float,
-                          conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None, out: Counters) -> None:
+                          conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None, out: Counters,
+                          pace: float = 0.0) -> None:
+    """Save back to back (pace 0: closed loop), or on average every `pace` seconds at random moments
+    (open loop, Poisson arrivals). Open-loop latency counts from the moment the save was due, so a
+    server that falls behind is charged for the queue too (no coordinated omission)."""
     clock = time.perf_counter
     path = f"/api/v1/visits/{insp.visit_id}/findings/{insp.item_code}".encode()
     note = NOTE.encode()
     reader, writer = conn if conn else await asyncio.open_connection(HOST, port)
+    due = clock() + (random.uniform(0, pace) if pace else 0.0)
     try:
         while clock() < deadline:
+            if pace:
+                if (wait := due - clock()) > 0:
+                    await asyncio.sleep(wait)
+                if due >= deadline:
+                    break
             body = b'{"answer":%s,"note":"%s","base_version":%d}' % (insp.values[insp.flip], note, insp.version)
             request = (b"PUT %s HTTP/1.1\r\n%sIdempotency-Key: %s\r\nContent-Length: %d\r\n\r\n%s"
                        % (path, prefix, _next_key(key_tag), len(body), body))
-            t0 = clock()
+            t0 = due if pace else clock()
+            due += random.expovariate(1.0 / pace) if pace else 0.0
             try:
                 writer.write(request)
                 status, payload, close = await _read_response(reader)
@@ -192,20 +211,20 @@ def _machine_cpu() -> tuple[int, int]:
 
 
 async def _run_round(target: Target, inspectors: list[Inspector], token: str, seconds: float,
-                     key_tag: str) -> RoundResult:
+                     key_tag: str, pace: float = 0.0) -> RoundResult:
     prefix = (f"Host: {HOST}:{target.port}\r\nAuthorization: Bearer {token}\r\n"
               "Content-Type: application/json\r\n").encode()
     conns = await asyncio.gather(*(asyncio.open_connection(HOST, target.port) for _ in inspectors))
     out = Counters()
     gen0, srv0, (busy0, total0) = time.process_time(), _proc_cpu(target.proc.pid), _machine_cpu()
     t0 = time.perf_counter()
-    await asyncio.gather(*(_inspector_loop(insp, target.port, prefix, key_tag, t0 + seconds, conn, out)
+    await asyncio.gather(*(_inspector_loop(insp, target.port, prefix, key_tag, t0 + seconds, conn, out, pace)
                            for insp, conn in zip(inspectors, conns)))
     elapsed = time.perf_counter() - t0
     gen1, srv1, (busy1, total1) = time.process_time(), _proc_cpu(target.proc.pid), _machine_cpu()
     target.oks += out.statuses[200]
     target.statuses.update(out.statuses)
-    return RoundResult(target.name, len(inspectors), elapsed, out.latencies, out.statuses, out.io_errors,
+    return RoundResult(target.name, len(inspectors), pace, elapsed, out.latencies, out.statuses, out.io_errors,
                        gen1 - gen0, srv1 - srv0, (busy1 - busy0) / max(1, total1 - total0))
 
 
@@ -338,8 +357,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--users", default="10,50", help="comma-separated numbers of simulated inspectors")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per server before the first round")
+    parser.add_argument("--paces", default="2,0.2",
+                        help="open-loop points: comma-separated mean seconds between one inspector's saves, "
+                             "at the largest number of users (real field pace: about one save per 10 s)")
     args = parser.parse_args()
     user_counts = [int(u) for u in args.users.split(",")]
+    paces = [float(p) for p in args.paces.split(",") if p.strip()]
 
     # Ctrl-C and SIGTERM both unwind through the finally below.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -391,7 +414,8 @@ def main() -> int:
               f"uvloop {'yes' if _installed('uvloop') else 'no'}, httptools {'yes' if _installed('httptools') else 'no'}")
         print(f"  data: {pairs_desc}; at {most} users: {used['yesno']} yes/no + {used['levels']} levels owners")
         print(f"  load: closed loop, no think time, 1 keep-alive connection per inspector, raw asyncio streams "
-              f"in this process; {args.rounds} rounds x {args.seconds:g} s per point, app/bare interleaved")
+              f"in this process; {args.rounds} rounds x {args.seconds:g} s per point, app/bare interleaved; "
+              f"then open loop at {most} users, one save every {', '.join(f'{p:g}' for p in paces)} s on average")
         sys.stdout.flush()
 
         probe_before = _cpu_probe()
@@ -406,6 +430,10 @@ def main() -> int:
                     order = (app, bare) if (r + users) % 2 == 0 else (bare, app)
                     for target in order:
                         results.append(await _run_round(target, crowd[target.name][:users], token, args.seconds, tag))
+                for pace in paces:
+                    order = (app, bare) if r % 2 == 0 else (bare, app)
+                    for target in order:
+                        results.append(await _run_round(target, crowd[target.name], token, args.seconds, tag, pace))
 
         asyncio.run(campaign())
         probe_after = _cpu_probe()
@@ -418,7 +446,7 @@ def main() -> int:
         summary: dict[tuple[int, str], dict[str, float]] = {}
         for users in user_counts:
             for name in ("app", "bare"):
-                rs = [x for x in results if x.users == users and x.target == name]
+                rs = [x for x in results if x.users == users and x.target == name and not x.pace]
                 s = {
                     "rps": _med([x.rps for x in rs]), "p50": _med([x.pct(0.50) for x in rs]),
                     "p95": _med([x.pct(0.95) for x in rs]), "p99": _med([x.pct(0.99) for x in rs]),
@@ -442,7 +470,8 @@ def main() -> int:
                     print(f"        non-2xx by status: {dict(sorted(bad.items()))}; connection errors: {io}")
             per_round = "  ".join(
                 f"{name}: " + ", ".join(f"{x.rps:,.0f}/s p95 {x.pct(0.95):.1f}" for x in results
-                                        if x.users == users and x.target == name) for name in ("app", "bare"))
+                                        if x.users == users and x.target == name and not x.pace)
+                for name in ("app", "bare"))
             print(f"        rounds  {per_round}")
         print("  server CPU / gen CPU: share of one core used by the server process (all threads) / by this load")
         print("  generator; ms/req, µs/req: their CPU per response; others: cores busy outside server + generator")
@@ -469,6 +498,23 @@ def main() -> int:
                 print(f"             so p95 ≤ {TARGET_P95_MS_AT_50:g} ms with {users} saving back to back needs more than "
                       f"{users / (TARGET_P95_MS_AT_50 / 1000):,.0f} req/s")
         print("    real demand for scale: 50 inspectors saving every ~10 s = 5 req/s")
+        if paces:
+            print()
+            print(f"  open loop: {most} inspectors, each saving at random moments (Poisson), latency from the moment "
+                  f"the save was due (queueing included)")
+            print(f"  {'every':>7} {'offered':>8} {'server':<6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+                  f"{'max ms':>8} {'errors':>7}  {'server CPU':>10}")
+            for pace in paces:
+                for name in ("app", "bare"):
+                    rs = [x for x in results if x.pace == pace and x.target == name]
+                    p95 = _med([x.pct(0.95) for x in rs])
+                    verdict = ""
+                    if name == "app":
+                        verdict = f"  p95 target ≤ {TARGET_P95_MS_AT_50:g} ms: {'met' if p95 <= TARGET_P95_MS_AT_50 else 'NOT met'}"
+                    print(f"  {pace:>6g}s {most / pace:>6,.0f}/s {name:<6} {_med([x.rps for x in rs]):>8,.0f} "
+                          f"{_med([x.pct(0.50) for x in rs]):>8.1f} {p95:>8.1f} {_med([x.pct(0.99) for x in rs]):>8.1f} "
+                          f"{max(max(x.latencies, default=0.0) for x in rs):>8.1f} {sum(x.errors for x in rs):>7}  "
+                          f"{_med([x.server_cpu / x.seconds for x in rs]):>10.0%}{verdict}")
         print(f"  CPU speed probe (a fixed pure-Python loop, best of 3; ~100-125 ms seen on a quiet machine, "
               f"up to 2-3x that when the host is busy): "
               f"{probe_before:.0f} ms before the rounds, {probe_after:.0f} ms after")

@@ -71,12 +71,10 @@ class AuthMiddleware:
         problem = None
         authorization = connection.headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
-            user_id = await users.get_token_user_id(db, token_hash(authorization[7:].strip()))
+            user = await users.get_token_user(db, token_hash(authorization[7:].strip()))
             auth_kind = "token"
-            if user_id is None:
+            if user is None:
                 problem = "invalid_token"
-            else:
-                user = await users.get_user(db, user_id)
         elif cookie := connection.cookies.get(self.cookie_name):
             auth_kind = "session"
             digest = token_hash(cookie)

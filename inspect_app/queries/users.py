@@ -100,8 +100,10 @@ async def insert_token(tx: Tx, user_id: int, token_hash: str, label: str) -> int
     )
 
 
-async def get_token_user_id(db: Database, token_hash: str) -> int | None:
+async def get_token_user(db: Database, token_hash: str) -> User | None:
+    """The owner of a live (not revoked) personal token, in one query."""
+    columns = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
     row = await db.fetch_one(
-        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
-    )
-    return row["user_id"] if row else None
+        f"SELECT {columns} FROM api_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ? AND t.revoked_at IS NULL", (token_hash,))
+    return as_struct(User, row) if row else None

@@ -6,14 +6,17 @@ from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Visit
 from inspect_app.queries import as_struct, as_structs
 
-VISIT_SELECT = (
-    "SELECT v.id, v.plan_id, p.number AS plan_number, v.unit_code, u.name AS unit_name,"
+VISIT_COLUMNS = (
+    "v.id, v.plan_id, p.number AS plan_number, v.unit_code, u.name AS unit_name,"
     " u.kind AS unit_kind, v.team_id, t.name AS team_name, v.scheduled_on, v.kind, v.checklist_id,"
     " v.checklist_version, c.title AS checklist_title, v.status"
+)
+VISIT_FROM = (
     " FROM visits v JOIN plans p ON p.id = v.plan_id JOIN units u ON u.code = v.unit_code"
     " JOIN teams t ON t.id = v.team_id"
     " JOIN checklist_versions c ON c.checklist_id = v.checklist_id AND c.version_hash = v.checklist_version"
 )
+VISIT_SELECT = "SELECT " + VISIT_COLUMNS + VISIT_FROM
 
 
 async def list_visits(
@@ -46,6 +49,15 @@ async def list_visits(
 async def get_visit(db: Database | Tx, visit_id: int) -> Visit | None:
     row = await db.fetch_one(VISIT_SELECT + " WHERE v.id = ?", (visit_id,))
     return as_struct(Visit, row) if row else None
+
+
+async def get_visit_for_member(db: Database | Tx, visit_id: int, user_id: int) -> tuple[Visit, bool] | None:
+    """The visit and whether `user_id` is on its team, in one query."""
+    row = await db.fetch_one(
+        "SELECT " + VISIT_COLUMNS + ", EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = v.team_id"
+        " AND m.user_id = ?) AS is_member" + VISIT_FROM + " WHERE v.id = ?",
+        (user_id, visit_id))
+    return (as_struct(Visit, row), bool(row["is_member"])) if row else None
 
 
 async def find_visit(db: Database | Tx, plan_id: int, unit_code: str) -> int | None:

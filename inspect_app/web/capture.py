@@ -18,7 +18,7 @@ from litestar.response import Redirect, Response, Template
 
 from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_item
 from inspect_app.db import Database
-from inspect_app.models import Evidence, User, Visit
+from inspect_app.models import Evidence, Finding, User, Visit
 from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
@@ -32,7 +32,7 @@ from inspect_app.text import vn_number
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
 from inspect_app.web.common import dom_id, page_context, user_of, wants_fragment
-from inspect_app.web.visits import visit_for
+from inspect_app.web.visits import visit_and_membership, visit_for
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
 
@@ -62,10 +62,9 @@ class VisitContext(msgspec.Struct):
 
 
 async def load_context(db: Database, request: Request, visit_id: int) -> VisitContext:
-    visit = await visit_for(db, request, visit_id)
-    user = user_of(request)
+    visit, is_member = await visit_and_membership(db, request, visit_id)
     checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
-    return VisitContext(user, visit, checklist, await visits.is_team_member(db, visit_id, user.id))
+    return VisitContext(user_of(request), visit, checklist, is_member)
 
 
 def require_editor(ctx: VisitContext) -> None:
@@ -90,16 +89,17 @@ def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence
     files: dict[str, list[Evidence]] = {}
     for ev in visit_evidence:
         files.setdefault(ev.item_code, []).append(ev)
-    cards = {}
-    for item in ctx.checklist.items():
-        finding = by_code.get(item.code)
-        answer = capture.decode_answer(finding.answer_json) if finding else Answer()
-        score = score_item(item, answer)
-        cards[item.code] = CardView(
-            item=item, answer=answer, note=finding.note if finding else "", version=finding.version if finding else 0,
-            points=score.points, max_points=score.max_points, updated_at=finding.updated_at if finding else None,
-            updated_by=finding.updated_by_name if finding else None, evidence=files.get(item.code, []))
-    return cards
+    return {item.code: build_card(ctx, item, by_code.get(item.code), files.get(item.code, []))
+            for item in ctx.checklist.items()}
+
+
+def build_card(ctx: VisitContext, item: Item, finding: Finding | None, evidence: list[Evidence]) -> CardView:
+    answer = capture.decode_answer(finding.answer_json) if finding else Answer()
+    score = score_item(item, answer)
+    return CardView(
+        item=item, answer=answer, note=finding.note if finding else "", version=finding.version if finding else 0,
+        points=score.points, max_points=score.max_points, updated_at=finding.updated_at if finding else None,
+        updated_by=finding.updated_by_name if finding else None, evidence=evidence)
 
 
 def answer_fields(answer: Answer) -> dict[str, str]:
@@ -226,7 +226,6 @@ class CaptureController(Controller):
         item = capture.find_item(checklist, item_code)
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
-        units, _ = await unit_views(db, ctx)
         try:
             base_version = int(form.get("base_version", "0") or 0)
             answer = answer_from_form(item, form)
@@ -237,8 +236,9 @@ class CaptureController(Controller):
                     db, ctx.visit.checklist_id, request.app.state.checklists))
                 ctx = await load_context(db, request, visit_id)
             result = await capture.save_finding(
-                db, unit_answer=units[item_code]["answer"] if item_code in units else None, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
-                note=form.get("note", ""), base_version=base_version, idempotency_key=key,
+                db, user=ctx.user, visit=ctx.visit,
+                checklist=ctx.checklist, item=item, answer=answer, note=form.get("note", ""),
+                base_version=base_version, idempotency_key=key,
                 payload_hash=capture.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
                                                   form.get("note", ""), base_version, form.get("amend_reason", "")),
                 amend_reason=form.get("amend_reason", ""))
@@ -247,9 +247,13 @@ class CaptureController(Controller):
             return await self._refused(request, db, ctx, item, form, refused)
         if not wants_fragment(request):
             return Redirect(f"/visits/{visit_id}#item-{dom_id(item_code)}", status_code=303)
-        data = await page_data(db, ctx)
+        # The answer to an autosave: this card's status, version and points and the progress header,
+        # not the whole page (two reads).
+        visit_findings = await findings_q.list_findings(db, visit_id)
+        saved = next((f for f in visit_findings if f.item_code == item_code), None)
+        progress = capture.progress(ctx.checklist, visit_findings, await capture.evidence_counts(db, visit_id))
         return Template("visits/_saved.html", context=page_context(
-            request, visit=ctx.visit, card=data["cards"][item_code], progress=data["progress"]))
+            request, visit=ctx.visit, card=build_card(ctx, item, saved, []), progress=progress))
 
     async def _refused(self, request: HTMXRequest, db: Database, ctx: VisitContext, item: Item,
                        form: dict[str, str], refused: Refused) -> Template:

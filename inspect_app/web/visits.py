@@ -32,13 +32,19 @@ async def visit_for(db: Database, request: Request, visit_id: int) -> Visit:
     A unit officer asking for another unit's visit gets 404, so existence does not leak outside
     the Sở Nội vụ; an inspector of another team gets 403 (staff know the plan's visits exist).
     """
+    return (await visit_and_membership(db, request, visit_id))[0]
+
+
+async def visit_and_membership(db: Database, request: Request, visit_id: int) -> tuple[Visit, bool]:
+    """`visit_for`, plus whether the caller is on the visit's team (read once, used twice)."""
     user = user_of(request)
-    visit = await visits.get_visit(db, visit_id)
-    if visit is None or (user.role == UNIT and visit.unit_code != user.unit_code):
+    found = await visits.get_visit_for_member(db, visit_id, user.id)
+    if found is None or (user.role == UNIT and found[0].unit_code != user.unit_code):
         raise AppError(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
-    if not can_see_visit(user, visit, await visits.is_team_member(db, visit_id, user.id)):
+    visit, is_member = found
+    if not can_see_visit(user, visit, is_member):
         raise AppError(403, "not_team_member", "Bạn không thuộc đoàn kiểm tra của cuộc kiểm tra này.")
-    return visit
+    return visit, is_member
 
 
 class VisitController(Controller):

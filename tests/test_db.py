@@ -1,0 +1,106 @@
+"""The data-access core: `Database.atomic` (a whole transaction in one hop) beside `transaction()`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from inspect_app.db import Database, Tx
+from inspect_app.queries import audit
+from inspect_app.services.errors import Refused
+
+
+async def _open(tmp_path) -> Database:
+    db = await Database.open(tmp_path / "t.sqlite3")
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    return db
+
+
+async def _count(db: Database) -> int:
+    return (await db.fetch_one("SELECT count(*) AS n FROM notes"))["n"]
+
+
+def test_atomic_commits_the_body_and_returns_its_result(tmp_path) -> None:
+    async def scenario() -> None:
+        db = await _open(tmp_path)
+        try:
+            async def body(tx: Tx) -> int:
+                first = await tx.execute("INSERT INTO notes (body) VALUES (?)", ("một",))
+                await tx.execute("INSERT INTO notes (body) VALUES (?)", ("hai",))
+                await audit.record(tx, actor_id=None, actor="test", action="note.add", subject_type="note",
+                                   subject_id=first, after={"body": "một"})
+                return (await tx.fetch_one("SELECT count(*) AS n FROM notes"))["n"]
+
+            assert await db.atomic(body) == 2
+            assert await _count(db) == 2  # committed: the reader connection sees it
+            assert (await db.fetch_one("SELECT action FROM audit_log ORDER BY id DESC"))["action"] == "note.add"
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_atomic_rolls_back_everything_when_the_body_refuses(tmp_path) -> None:
+    async def scenario() -> None:
+        db = await _open(tmp_path)
+        try:
+            async def body(tx: Tx) -> None:
+                await tx.execute("INSERT INTO notes (body) VALUES (?)", ("sẽ bị hủy",))
+                raise Refused(409, "version_conflict", "Người khác đã lưu trước.")
+
+            with pytest.raises(Refused):
+                await db.atomic(body)
+            assert await _count(db) == 0
+            # and the writer is usable afterwards (no transaction left open)
+            await db.atomic(lambda tx: tx.execute("INSERT INTO notes (body) VALUES ('sau')"))
+            assert await _count(db) == 1
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_atomic_refuses_a_body_that_awaits_something_other_than_the_database(tmp_path) -> None:
+    async def scenario() -> None:
+        db = await _open(tmp_path)
+        try:
+            async def body(tx: Tx) -> None:
+                await tx.execute("INSERT INTO notes (body) VALUES ('x')")
+                await asyncio.sleep(0)  # would block the writer thread on the event loop
+
+            with pytest.raises(RuntimeError, match="only await the database"):
+                await db.atomic(body)
+            assert await _count(db) == 0
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_atomic_and_transaction_writers_never_interleave(tmp_path) -> None:
+    """Many concurrent writers of both kinds: every read-modify-write lands (one writer at a time)."""
+    async def scenario() -> None:
+        db = await _open(tmp_path)
+        try:
+            async with db.transaction() as tx:
+                await tx.execute("CREATE TABLE counter (n INTEGER NOT NULL)")
+                await tx.execute("INSERT INTO counter (n) VALUES (0)")
+
+            async def bump(tx: Tx) -> None:
+                n = (await tx.fetch_one("SELECT n FROM counter"))["n"]
+                await tx.execute("UPDATE counter SET n = ?", (n + 1,))
+
+            async def bump_slowly() -> None:
+                async with db.transaction() as tx:
+                    n = (await tx.fetch_one("SELECT n FROM counter"))["n"]
+                    await asyncio.sleep(0.001)  # a transaction() block may await other things
+                    await tx.execute("UPDATE counter SET n = ?", (n + 1,))
+
+            await asyncio.gather(*([db.atomic(bump) for _ in range(100)] + [bump_slowly() for _ in range(20)]))
+            assert (await db.fetch_one("SELECT n FROM counter"))["n"] == 120
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
