@@ -154,7 +154,7 @@
         var data = new FormData();
         data.append("file", file, file.name);
         var xhr = new XMLHttpRequest();
-        xhr.open("POST", form.dataset.upload);
+        xhr.open("POST", form.getAttribute("action"));
         xhr.setRequestHeader("Idempotency-Key", key);
         xhr.setRequestHeader("X-Requested-With", "fetch");
         xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=_csrf_token]").value);
@@ -188,13 +188,13 @@
   document.addEventListener("change", function (evt) {
     var input = evt.target;
     if (!input.classList || !input.classList.contains("file-input")) return;
-    var form = input.closest("form[data-upload]");
+    var form = input.closest("form.upload");
     var files = Array.prototype.slice.call(input.files || []);
     if (!form || !files.length) return;
     evt.preventDefault();
     var note = form.querySelector(".upload-status");
     var bar = form.querySelector(".upload-progress");
-    var gallery = form.dataset.gallery;
+    var galleryId = form.closest(".evidence").id;
     var html = null;
     var queued = 0;
     var chain = Promise.resolve();
@@ -224,7 +224,7 @@
     }).then(function () {
       bar.hidden = true;
       input.value = "";
-      if (html) htmx.swap(document.querySelector(gallery), html, { swapStyle: "outerHTML" });
+      if (html) htmx.swap(document.getElementById(galleryId), html, { swapStyle: "outerHTML" });
       if (html && queued) SKEOffline.showQueued();  // the swap replaced the queued photos' thumbnails
     });
   });

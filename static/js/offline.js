@@ -379,10 +379,11 @@
   }
 
   function enqueueUpload(form, file, key) {
-    var code = codeFromUrl(form.dataset.upload);
+    var url = form.getAttribute("action");
+    var code = codeFromUrl(url);
     localAdds++;
     var entry = {
-      visitId: VISIT, user: USER, code: code, kind: "upload", url: form.dataset.upload, key: key || newKey(), blob: file,
+      visitId: VISIT, user: USER, code: code, kind: "upload", url: url, key: key || newKey(), blob: file,
       name: file.name || "anh.jpg", type: file.type || "application/octet-stream", size: file.size,
       attempted: !!key, state: "pending", tries: 0, nextTry: 0, createdAt: Date.now(),
     };
