@@ -79,9 +79,10 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
-        # Pages: brotli for browsers that ask (smaller than gzip at the same CPU cost), else gzip. Static
-        # files are compressed once at the best level by their own route (web/static.py).
-        compression_config=CompressionConfig(backend="brotli", brotli_quality=6, gzip_compress_level=6,
+        # Pages: brotli for browsers that ask, else gzip. Quality 7 makes the 224 KB visit page a fifth
+        # smaller than gzip 6 does, for ~3 ms of CPU instead of ~2.5. Static files are compressed once,
+        # at the best level, by their own route (web/static.py).
+        compression_config=CompressionConfig(backend="brotli", brotli_quality=7, gzip_compress_level=6,
                                              minimum_size=500, exclude_opt_key="precompressed"),
         openapi_config=OpenAPIConfig(
             title="Sổ Kiểm Tra API", version=__version__, path="/schema",

@@ -79,9 +79,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"Sổ Kiểm Tra {__version__}: http://{host}:{port}  (dữ liệu: {settings.data_dir})")
-    # One process on purpose: SQLite has one writer (see docs/architecture.md).
+    # One process on purpose: SQLite has one writer (see docs/architecture.md). No `server: uvicorn`
+    # header: it tells a client nothing it needs, on every response over 3G.
     uvicorn.run(create_app(settings), host=host, port=port, workers=1, proxy_headers=True,
-                log_level="info")
+                server_header=False, log_level="info")
     return 0
 
 

@@ -105,14 +105,13 @@ class StaticController(Controller):
         if found is None:
             raise NotFoundException()
         coding, body = found.encoded(request.headers.get("accept-encoding", ""))
-        headers = {
-            "Cache-Control": YEAR if request.query_params.get("v") == found.digest else "no-cache",
-            "ETag": f'"{found.digest}{"-" + coding if coding else ""}"',
-        }
-        if found.compressible:
-            headers["Vary"] = "Accept-Encoding"
+        headers = {"Vary": "Accept-Encoding"} if found.compressible else {}
         if coding:
             headers["Content-Encoding"] = coding
+        if request.query_params.get("v") == found.digest:
+            return Response(body, media_type=found.media_type, headers=headers | {"Cache-Control": YEAR})
+        # Unversioned: an ETag to revalidate with (a versioned URL is never revalidated: immutable).
+        headers |= {"Cache-Control": "no-cache", "ETag": f'"{found.digest}{"-" + coding if coding else ""}"'}
         if headers["ETag"] in request.headers.get("if-none-match", ""):
             return Response(b"", status_code=304, headers=headers)
         return Response(body, media_type=found.media_type, headers=headers)
