@@ -97,11 +97,11 @@ class StaticController(Controller):
     path = "/static"
     include_in_schema = False
 
-    @route("/{name:path}", http_method=["GET", "HEAD"], name="static", opt=PUBLIC | PRECOMPRESSED)
-    async def file(self, request: Request, name: FromPath[str]) -> Response[bytes]:
+    @route("/{file_path:path}", http_method=["GET", "HEAD"], name="static", opt=PUBLIC | PRECOMPRESSED)
+    async def file(self, request: Request, file_path: FromPath[str]) -> Response[bytes]:
         """A static file. With the current `?v=` hash it is cached for a year; without it (or with an
         old one, from a page rendered before a release) the browser revalidates it every time."""
-        found = static_file(name)
+        found = static_file(file_path)
         if found is None:
             raise NotFoundException()
         coding, body = found.encoded(request.headers.get("accept-encoding", ""))
