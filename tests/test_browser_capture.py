@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from browser import ARTIFACTS, dom, log_in, wait_saved
 from PIL import Image

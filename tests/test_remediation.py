@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import uuid
 
-import pytest
 from conftest import csrf_token, login, post_form, text_of
 from PIL import Image
 

@@ -22,6 +22,15 @@ async def list_for_item(db: Database | Tx, visit_id: int, item_code: str) -> lis
         " AND deleted_at IS NULL ORDER BY id", (visit_id, item_code)))
 
 
+async def list_for_assessment(db: Database | Tx, assessment_id: int) -> list[Evidence]:
+    """The unit's evidence for every answer of a self-assessment, in one query."""
+    # the item as the answer names it (the file row carries the same code)
+    columns = ", ".join("a.item_code" if c.strip() == "item_code" else f"e.{c.strip()}" for c in COLUMNS.split(","))
+    return as_structs(Evidence, await db.fetch_all(
+        f"SELECT {columns} FROM evidence_files e JOIN self_answers a ON a.id = e.self_answer_id"
+        " WHERE a.assessment_id = ? AND e.deleted_at IS NULL ORDER BY e.id", (assessment_id,)))
+
+
 async def get_evidence(db: Database | Tx, evidence_id: int) -> Evidence | None:
     row = await db.fetch_one(f"SELECT {COLUMNS} FROM evidence_files WHERE id = ?", (evidence_id,))
     return as_struct(Evidence, row) if row else None

@@ -101,11 +101,3 @@ async def update_answer(tx: Tx, answer_id: int, version: int, answer_json: str, 
     await tx.execute(
         "UPDATE self_answers SET answer_json = ?, points = ?, note = ?, version = ?, updated_at = ?, updated_by = ?"
         " WHERE id = ?", (answer_json, points, note, version, utc_now(), user_id, answer_id))
-
-
-async def evidence(db: Database | Tx, assessment_id: int) -> list:
-    """Evidence files of every answer: (id, self_answer_id, item_code, kind, original_name)."""
-    return await db.fetch_all(
-        "SELECT e.id, e.self_answer_id, a.item_code, e.kind, e.original_name FROM evidence_files e"
-        " JOIN self_answers a ON a.id = e.self_answer_id WHERE a.assessment_id = ? AND e.deleted_at IS NULL"
-        " ORDER BY e.id", (assessment_id,))

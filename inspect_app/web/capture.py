@@ -22,7 +22,7 @@ from inspect_app.models import Evidence, Finding, User, Visit
 from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
-from inspect_app.queries import plans, visits
+from inspect_app.queries import plans
 from inspect_app.queries import checklists as checklist_q
 from inspect_app.services import capture
 from inspect_app.queries import self_assessment as self_q
@@ -32,7 +32,7 @@ from inspect_app.text import vn_number
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
 from inspect_app.web.common import dom_id, page_context, user_of, wants_fragment
-from inspect_app.web.visits import visit_and_membership, visit_for
+from inspect_app.web.visits import visit_and_membership
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
 
@@ -65,6 +65,16 @@ async def load_context(db: Database, request: Request, visit_id: int) -> VisitCo
     visit, is_member = await visit_and_membership(db, request, visit_id)
     checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
     return VisitContext(user_of(request), visit, checklist, is_member)
+
+
+async def start_if_planned(db: Database, request: Request, ctx: VisitContext) -> VisitContext:
+    """A planned visit starts with its first accepted save (pinning the checklist current then);
+    call it only once the save's input has passed its checks."""
+    if ctx.visit.status != "planned":
+        return ctx
+    await capture.start_visit(db, ctx.user, ctx.visit, await capture.current_version_of(
+        db, ctx.visit.checklist_id, request.app.state.checklists))
+    return await load_context(db, request, ctx.visit.id)
 
 
 def require_editor(ctx: VisitContext) -> None:
@@ -117,8 +127,8 @@ async def unit_views(db: Database, ctx: VisitContext) -> tuple[dict[str, dict[st
     if assessment is None or assessment.status != "submitted":
         return {}, assessment
     files: dict[str, list[Evidence]] = {}
-    for f in await self_q.evidence(db, assessment.id):
-        files.setdefault(f["item_code"], []).append(await evidence_q.get_evidence(db, f["id"]))
+    for ev in await evidence_q.list_for_assessment(db, assessment.id):
+        files.setdefault(ev.item_code, []).append(ev)
     views = {}
     for row in await self_q.answers(db, assessment.id):
         item = capture.find_item(ctx.checklist, row.item_code)
@@ -231,14 +241,10 @@ class CaptureController(Controller):
             answer = answer_from_form(item, form)
             capture.check_input(item, answer, form.get("note", ""))
             key = key or plain_form_key("finding", ctx, item_code, base_version, form)
-            if ctx.visit.status == "planned":  # only a save that will be accepted starts the visit
-                await capture.start_visit(db, ctx.user, ctx.visit, await capture.current_version_of(
-                    db, ctx.visit.checklist_id, request.app.state.checklists))
-                ctx = await load_context(db, request, visit_id)
-            result = await capture.save_finding(
-                db, user=ctx.user, visit=ctx.visit,
-                checklist=ctx.checklist, item=item, answer=answer, note=form.get("note", ""),
-                base_version=base_version, idempotency_key=key,
+            ctx = await start_if_planned(db, request, ctx)
+            await capture.save_finding(
+                db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
+                note=form.get("note", ""), base_version=base_version, idempotency_key=key,
                 payload_hash=capture.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
                                                   form.get("note", ""), base_version, form.get("amend_reason", "")),
                 amend_reason=form.get("amend_reason", ""))

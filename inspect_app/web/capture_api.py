@@ -20,7 +20,7 @@ from inspect_app.services.attach import EvidenceOut
 from inspect_app.services.capture import FindingOut, Progress
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
-from inspect_app.web.capture import load_context, require_editor
+from inspect_app.web.capture import load_context, require_editor, start_if_planned
 from inspect_app.web.evidence import evidence_for, file_response
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -93,13 +93,9 @@ class CaptureApiController(Controller):
         capture.check_input(item, answer, data.note)
         if not idempotency_key:
             raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key (tối đa 100 ký tự) cho lần lưu này.")
-        if ctx.visit.status == "planned":  # only a save that will be accepted starts the visit
-            await capture.start_visit(db, ctx.user, ctx.visit, await capture.current_version_of(
-                db, ctx.visit.checklist_id, request.app.state.checklists))
-            ctx = await load_context(db, request, visit_id)
+        ctx = await start_if_planned(db, request, ctx)
         result = await capture.save_finding(
-            db, user=ctx.user, visit=ctx.visit,
-            checklist=ctx.checklist, item=item, answer=answer, note=data.note,
+            db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer, note=data.note,
             base_version=data.base_version, idempotency_key=idempotency_key,
             payload_hash=capture.request_hash("api", visit_id, item_code, msgspec.to_builtins(data)),
             amend_reason=data.amend_reason)

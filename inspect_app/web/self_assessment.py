@@ -36,9 +36,8 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None)
     rows = {r.item_code: r for r in await q.answers(db, assessment_id)} if assessment_id else {}
     files: dict[str, list[Evidence]] = {}
     if assessment_id:
-        for f in await q.evidence(db, assessment_id):
-            ev = await evidence_q.get_evidence(db, f["id"])
-            files.setdefault(f["item_code"], []).append(ev)
+        for ev in await evidence_q.list_for_assessment(db, assessment_id):
+            files.setdefault(ev.item_code, []).append(ev)
     cards = {}
     for item in ctx.checklist.items():
         row = rows.get(item.code)
