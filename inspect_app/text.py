@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
 
+# The rule for control characters in stored text (one place: `nfc` applies it to every input, and
+# the document writers apply `printable` to what was stored before the rule existed):
+# - every kind of line break becomes "\n": CR LF, CR, NEL, U+2028/U+2029, and the vertical tab
+#   and form feed that Word puts in a paste for a manual line break and a page break;
+# - tab stays (it is printable and XML allows it);
+# - every other control character (NUL, ESC, C1 controls…), lone surrogates and the noncharacters
+#   U+FFFE/U+FFFF are dropped: they are invisible, mean nothing to a reader, and XML (DOCX, XLSX)
+#   cannot carry them, so one of them would make an official document impossible to produce.
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Text with line breaks normalised to "\n" and unprintable characters dropped (see above)."""
+    return _UNPRINTABLE.sub("", _LINE_BREAKS.sub("\n", text))
+
+
 def nfc(text: str) -> str:
-    """Normalise to NFC and trim: every text is stored and compared this way."""
-    return unicodedata.normalize("NFC", text).strip()
+    """Normalise to NFC, apply the control-character rule and trim: every text is stored and
+    compared this way."""
+    return unicodedata.normalize("NFC", printable(text)).strip()
 
 
 def fold(text: str) -> str:

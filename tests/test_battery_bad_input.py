@@ -321,6 +321,19 @@ CASES = [
          "không có trong tiêu chí"),
     Case("date-not-in-calendar", lambda e: put_finding(e, DATE, {"answer": "2026-02-30", "base_version": 0}), 422,
          "không tồn tại"),
+    # -- numbers without an upper bound: counts, violations and ratio parts are whole numbers ≤ 1,000,000
+    Case("count-over-default-limit", lambda e: put_finding(e, COUNT, {"answer": 1_000_001, "base_version": 0}), 422,
+         "vượt quá giới hạn 1.000.000"),
+    Case("count-1e308", lambda e: put_finding(e, COUNT, {"answer": 1e308, "base_version": 0}), 422, "quá lớn"),
+    Case("deduction-1e9-violations", lambda e: put_finding(e, DEDUCTION, {"answer": 1e9, "base_version": 0}), 422,
+         "vượt quá giới hạn 1.000.000"),
+    Case("ratio-over-default-limit", lambda e: put_finding(e, RATIO_MAX, {"answer": [5, 2_000_000],
+                                                                         "base_version": 0}), 422, "vượt quá giới hạn"),
+    Case("ratio-fractional-numerator", lambda e: put_finding(e, RATIO_MAX, {"answer": [1.5, 3], "base_version": 0}),
+         422, "số nguyên"),
+    Case("form-count-infinite", lambda e: form_save(e, COUNT, {"number": "1e999"}), 422, "hữu hạn"),
+    Case("form-count-over-limit", lambda e: form_save(e, COUNT, {"number": "5000000"}), 422,
+         "vượt quá giới hạn 1.000.000"),
     Case("note-one-megabyte", lambda e: put_finding(e, YESNO, {"answer": True, "note": "Ghi chú. " * 125_000,
                                                               "base_version": 0}), 413, "quá lớn"),
     Case("note-over-4000-chars", lambda e: put_finding(e, YESNO, {"answer": True, "note": "ư" * 4001,
@@ -569,6 +582,54 @@ def test_nfd_text_is_stored_and_returned_as_nfc(env):
     assert stored == unicodedata.normalize("NFC", NFD_NOTE)
     # What the inspector typed in NFD is found again when the page shows it.
     assert unicodedata.normalize("NFC", NFD_NOTE) in env.client.get(f"/visits/{env.visit}").text
+
+
+@pytest.mark.parametrize("code, body", [
+    (COUNT, b'{"answer": ' + b"1" * 400 + b', "base_version": 0}'),  # a JSON number of 400 digits
+    (COUNT, b'{"answer": 1180591620717411303424, "base_version": 0}'),  # 2**70
+    (RATIO_MAX, b'{"answer": [18446744073709551616, 36893488147419103232], "base_version": 0}'),  # [2**64, 2**65]
+])
+def test_numbers_no_item_could_accept_are_refused_and_store_nothing(env, code, body):
+    before = dump(env.settings.db_path)
+    response = put_finding(env, code, body)
+    # The decoder may refuse it (400) or the answer's check (422): a clear message either way, never a 500.
+    assert response.status_code in (400, 422), (response.status_code, response.text[:300])
+    assert VIETNAMESE.search(vietnamese_message(response))
+    assert changed_tables(before, dump(env.settings.db_path)) == []
+
+
+WORD_PASTE = "Dòng một\x0bdòng hai\r\nDòng ba\x00\x1b[0m\u2028hết"
+
+
+def test_control_characters_become_line_breaks_or_are_dropped(env):
+    """A paste from Word (vertical tab = manual line break) is stored with plain line breaks."""
+    assert put_finding(env, YESNO, {"answer": True, "note": WORD_PASTE, "base_version": 0}).status_code == 200
+    assert put_finding(env, TEXT, {"answer": WORD_PASTE, "base_version": 0}).status_code == 200
+    assert form_save(env, "2.3.3", {"choice": "yes", "note": WORD_PASTE}).status_code in (200, 303)
+    expected = "Dòng một\ndòng hai\nDòng ba[0m\nhết"
+    saved = {f["item_code"]: f for f in env.client.get(f"/api/v1/visits/{env.visit}/findings").json()["findings"]}
+    assert saved[YESNO]["note"] == expected and saved[TEXT]["answer"] == expected
+    assert saved["2.3.3"]["note"] == expected
+
+
+def test_minutes_are_produced_from_text_stored_before_the_control_character_rule(env):
+    """Text saved before the rule existed (a raw vertical tab, a NUL) must not stop the official minutes."""
+    assert put_finding(env, YESNO, {"answer": False, "note": "tạm", "base_version": 0}).status_code == 200
+    assert put_finding(env, TEXT, {"answer": "tạm", "base_version": 0}).status_code == 200
+    with sqlite3.connect(env.settings.db_path) as conn:
+        conn.execute("UPDATE findings SET note = ? WHERE visit_id = ? AND item_code = ?",
+                     ("Chưa có quyết định\x0bsố 15\x00/QĐ", env.visit, YESNO))
+        conn.execute("UPDATE findings SET answer_json = ? WHERE visit_id = ? AND item_code = ?",
+                     ('{"text":"Có quyết định\\u000bsố 15\\u0000/QĐ"}', env.visit, TEXT))
+    login(env.client, "truongdoan")
+    for url in (f"/visits/{env.visit}/minutes.docx", f"/visits/{env.visit}/minutes"):
+        response = env.client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    from docx import Document
+
+    doc = Document(io.BytesIO(env.client.get(f"/visits/{env.visit}/minutes.docx").content))
+    cells = " ".join(cell.text for table in doc.tables for row in table.rows for cell in row.cells)
+    assert "Có quyết định\nsố 15/QĐ" in cells
 
 
 @pytest.mark.parametrize("code, rule, score", [(RATIO_ZERO, "zero", 0.0), (RATIO_MAX, "max", 1.0),

@@ -118,7 +118,7 @@ def test_score() -> None:
         (79, 100, 0),
         (80, 100, 3),
         (8, 10, 3),
-        (94.9, 100, 3),
+        (949, 1000, 3),
         (95, 100, 6),
         (10, 10, 6),
         (29, 29, 6),
@@ -376,9 +376,9 @@ def test_score_stays_within_zero_and_maximum(it: Item, answer: Answer) -> None:
     try:
         score = score_item(it, answer)
     except AnswerError as exc:
-        assert exc.message and validate_answer(it, answer) == exc.message
+        assert exc.message and validate_answer(it, answer, limits=False) == exc.message
         return
-    assert validate_answer(it, answer) is None
+    assert validate_answer(it, answer, limits=False) is None
     assert 0 <= score.max_points <= it.max_points
     if score.points is not None:
         assert 0 <= score.points <= score.max_points
@@ -447,3 +447,22 @@ def test_checklist_totals_equal_sum_of_areas(pairs: list[tuple[Item, Answer]], n
     assert result.total == len(valid)
     if result.percent is not None:
         assert 0 <= result.percent <= 100
+
+
+# ---------------------------------------------------------------------------------------------- value limits
+
+def test_counted_answers_are_whole_numbers_up_to_the_items_limit() -> None:
+    from inspect_app.checklists.model import DEFAULT_MAX_VALUE, Item
+
+    count = Item(code="1.1.1", text="Số cuộc đối thoại", type="count", max_points=1, count_label="số cuộc đối thoại",
+                 bands=[Band(from_=0, to=1, points=0), Band(from_=1, points=1)])
+    assert validate_answer(count, Answer(number=DEFAULT_MAX_VALUE)) is None
+    assert "vượt quá giới hạn 1.000.000" in validate_answer(count, Answer(number=DEFAULT_MAX_VALUE + 1))
+    assert "vượt quá giới hạn" in validate_answer(count, Answer(number=1e308))
+    own = msgspec.structs.replace(count, max_value=20)
+    assert validate_answer(own, Answer(number=20)) is None
+    assert "vượt quá giới hạn 20" in validate_answer(own, Answer(number=21))
+    ratio = Item(code="1.1.2", text="Tỷ lệ", type="ratio", max_points=1, mode="linear")
+    assert "số nguyên" in validate_answer(ratio, Answer(numerator=1.5, denominator=3))
+    assert "vượt quá giới hạn" in validate_answer(ratio, Answer(numerator=2**64, denominator=2**65))
+    assert validate_answer(ratio, Answer(numerator=999_999, denominator=1_000_000)) is None

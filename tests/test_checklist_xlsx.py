@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
+import time
 import unicodedata
+import zipfile
 from pathlib import Path
 
+import msgspec
 import openpyxl
 import pytest
 
@@ -27,6 +31,7 @@ from inspect_app.checklists.xlsx import (
     parse_bands,
     parse_levels,
 )
+from inspect_app.workbook_limits import MAX_WORKBOOK_BYTES, MAX_WORKBOOK_XML_BYTES, WorkbookRefused, check_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "checklists"
@@ -299,3 +304,62 @@ def test_cli_import_invalid_writes_nothing(mini_xlsx: Path, tmp_path: Path) -> N
 def test_cli_validate_accepts_workbooks(mini_xlsx: Path) -> None:
     result = run_cli("checklist", "validate", str(mini_xlsx), str(MINI))
     assert result.returncode == 0, result.stdout
+
+
+# --- limits ------------------------------------------------------------------------------------------
+
+
+def test_max_value_round_trips_through_excel(tmp_path: Path) -> None:
+    checklist = load_checklist_file(MINI).checklist
+    where = next((a, c, i) for a, area in enumerate(checklist.areas) for c, crit in enumerate(area.criteria)
+                 for i, item in enumerate(crit.items) if item.type in ("count", "ratio", "deduction"))
+    a, c, i = where
+    area, crit = checklist.areas[a], checklist.areas[a].criteria[c]
+    items = [*crit.items[:i], msgspec.structs.replace(crit.items[i], max_value=500), *crit.items[i + 1:]]
+    criteria = [*area.criteria[:c], msgspec.structs.replace(crit, items=items), *area.criteria[c + 1:]]
+    areas = [*checklist.areas[:a], msgspec.structs.replace(area, criteria=criteria), *checklist.areas[a + 1:]]
+    edited = msgspec.structs.replace(checklist, areas=areas)
+    export_xlsx(edited, tmp_path / "max.xlsx")
+    back, problems = import_xlsx(tmp_path / "max.xlsx")
+    assert problems == [] and back == edited
+    assert back.areas[a].criteria[c].items[i].max_value == 500
+
+
+def _bomb(path: Path, inflated: int, *, declared: int | None = None) -> Path:
+    """A workbook-shaped ZIP whose one sheet inflates to `inflated` bytes; `declared` lies about it."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * inflated)
+    if declared is not None:  # patch the size in the local header and the central directory
+        data = bytearray(path.read_bytes())
+        for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+            start = data.find(signature, data.find(b"sheet1") - 60 if signature == b"PK\x03\x04" else 0)
+            while start != -1:
+                struct.pack_into("<I", data, start + offset, declared)
+                start = data.find(signature, start + 4)
+        path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("declared", [None, 1000], ids=["declared", "lying-directory"])
+def test_a_workbook_that_inflates_beyond_the_limit_is_refused_before_parsing(tmp_path: Path, declared) -> None:
+    bomb = _bomb(tmp_path / "bom.xlsx", MAX_WORKBOOK_XML_BYTES + 1024 * 1024, declared=declared)
+    assert bomb.stat().st_size < 200_000  # small on disk, 21 MB once inflated
+    started = time.perf_counter()
+    checklist, problems = import_xlsx(bomb)
+    assert time.perf_counter() - started < 1.0
+    assert checklist is None and len(problems) == 1
+    assert "Excel" in problems[0].message and problems[0].file == "bom.xlsx"
+    if declared is None:
+        assert "vượt giới hạn 20 MB" in problems[0].message
+
+
+def test_a_workbook_over_the_upload_limit_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "lon.xlsx"
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/media/image1.png", os.urandom(MAX_WORKBOOK_BYTES))
+    with pytest.raises(WorkbookRefused, match="vượt giới hạn 5 MB"):
+        check_workbook(big)
+    result = run_cli("checklist", "import-xlsx", str(big), str(tmp_path / "out.toml"))
+    assert result.returncode == 1 and "vượt giới hạn 5 MB" in result.stdout
+    assert not (tmp_path / "out.toml").exists()

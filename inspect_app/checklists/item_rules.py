@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .model import SCORED_TYPES, Band, Evidence, Item
+from .model import COUNTED_TYPES, MAX_VALUE_CEILING, SCORED_TYPES, Band, Evidence, Item
 from .problems import TOLERANCE, Keys
 from .problems import format_number as _n
 
@@ -250,7 +250,25 @@ def item_findings(item: Item) -> Iterator[tuple[Keys, str]]:
             ("per_violation",),
             f"Điểm trừ cho mỗi vi phạm (per_violation) phải lớn hơn 0, hiện là {_n(item.per_violation)}.",
         )
+    yield from _max_value_findings(item)
     yield from _evidence_findings(item.evidence)
+
+
+def _max_value_findings(item: Item) -> Iterator[tuple[Keys, str]]:
+    if item.max_value is None:
+        return
+    if item.type not in COUNTED_TYPES:
+        yield (
+            ("max_value",),
+            f"Loại {item.type} không dùng giá trị lớn nhất (max_value): chỉ các loại ratio, count và "
+            "deduction có số đếm; hãy xóa max_value.",
+        )
+    elif not 1 <= item.max_value <= MAX_VALUE_CEILING:
+        yield (
+            ("max_value",),
+            f"Giá trị lớn nhất (max_value) phải là số nguyên từ 1 đến {_n(MAX_VALUE_CEILING)}, hiện là "
+            f"{_n(item.max_value)}.",
+        )
 
 
 def _evidence_findings(evidence: Evidence) -> Iterator[tuple[Keys, str]]:

@@ -16,6 +16,13 @@ EvidenceKind = Literal["none", "photo", "document", "any"]
 
 # Types whose answers carry points; `text` and `date` are recorded, not scored.
 SCORED_TYPES: frozenset[str] = frozenset({"yesno", "levels", "score", "ratio", "count", "deduction"})
+# Types whose answers are whole numbers a person counts: a count, violations, a numerator and denominator.
+COUNTED_TYPES: frozenset[str] = frozenset({"ratio", "count", "deduction"})
+# The largest such number an answer may carry unless the item sets its own `max_value` (our reference
+# value: a commune or a department handles far fewer dossiers, tasks or violations in a year).
+DEFAULT_MAX_VALUE = 1_000_000
+# The largest `max_value` an item may set: whole numbers stay exact in a float far beyond it.
+MAX_VALUE_CEILING = 1_000_000_000_000
 
 
 class Band(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,6 +82,12 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     # deduction
     per_violation: float = 0.0
     violation_label: str = ""
+    # ratio, count and deduction: the largest whole number an answer may carry (None: DEFAULT_MAX_VALUE)
+    max_value: int | None = None
+
+    def value_limit(self) -> int:
+        """The largest count, number of violations, numerator or denominator this item accepts."""
+        return DEFAULT_MAX_VALUE if self.max_value is None else self.max_value
 
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -58,7 +58,9 @@ def format_number(value: float) -> str:
     if not math.isfinite(value):
         return str(value)
     if float(value).is_integer():
-        return str(int(value))
+        whole = int(value)
+        # Vietnamese digit grouping with dots from five digits on ("1.000.000"), not for years.
+        return f"{whole:,}".replace(",", ".") if abs(whole) >= 10_000 else str(whole)
     return f"{value:.6f}".rstrip("0").rstrip(".").replace(".", ",")
 
 

@@ -91,23 +91,29 @@ def is_blank(answer: Answer | None) -> bool:
     return not answer.na and not has_text and all(value is None for value in values)
 
 
-def _number_problem(value: float | None, what: str, *, integer: bool) -> str | None:
+def _number_problem(value: float | None, what: str, *, integer: bool, limit: float | None = None) -> str | None:
     if value is None:
         return f"Chưa nhập {what}."
     if not math.isfinite(value):
         return f"{what.capitalize()} phải là một số hữu hạn."
     if value < 0:
         return f"{what.capitalize()} không được âm."
+    if limit is not None and value > limit:
+        return (f"Số đã nhập cho {what} ({_n(value)}) vượt quá giới hạn {_n(limit)} của tiêu chí thành phần "
+                "này; hãy kiểm tra lại.")
     if integer and not float(value).is_integer():
         return f"{what.capitalize()} phải là số nguyên (đang là {_n(value)})."
     return None
 
 
-def validate_answer(item: Item, answer: Answer) -> str | None:
+def validate_answer(item: Item, answer: Answer, *, limits: bool = True) -> str | None:
     """Check an answer against its item: None when acceptable, else a Vietnamese message.
 
     A blank answer (see `is_blank`) is acceptable: it means the item is not answered yet.
+    `limits` adds the input rules for counted numbers (whole, ≤ the item's `value_limit`); scoring
+    leaves them out so that an answer stored before a limit was set or lowered still scores.
     """
+    limit = item.value_limit() if limits else None
     if answer.na:
         if not item.na_allowed:
             return "Tiêu chí thành phần này không cho phép chọn «Không áp dụng»."
@@ -140,14 +146,14 @@ def validate_answer(item: Item, answer: Answer) -> str | None:
         if answer.numerator is None or answer.denominator is None:
             return "Cần nhập cả tử số và mẫu số."
         for value, what in ((answer.numerator, "tử số"), (answer.denominator, "mẫu số")):
-            if problem := _number_problem(value, what, integer=False):
+            if problem := _number_problem(value, what, integer=limits, limit=limit):
                 return problem
         if answer.numerator > answer.denominator:
             return "Tử số không được lớn hơn mẫu số."
     elif kind == "count":
-        return _number_problem(answer.number, item.count_label or "số đếm", integer=True)
+        return _number_problem(answer.number, item.count_label or "số đếm", integer=True, limit=limit)
     elif kind == "deduction":
-        return _number_problem(answer.number, item.violation_label or "số vi phạm", integer=True)
+        return _number_problem(answer.number, item.violation_label or "số vi phạm", integer=True, limit=limit)
     elif kind == "date":
         text = (answer.text or "").strip()
         if not _ISO_DATE_RE.fullmatch(text):
@@ -209,7 +215,7 @@ def score_item(item: Item, answer: Answer | None) -> ItemScore:
     if is_blank(answer):
         return ItemScore(item.code, None, full)
     assert answer is not None
-    if problem := validate_answer(item, answer):
+    if problem := validate_answer(item, answer, limits=False):
         raise AnswerError(item.code, problem)
     if answer.na:
         return ItemScore(item.code, None, 0.0, na=True, answered=True)

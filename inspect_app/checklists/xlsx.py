@@ -14,6 +14,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from inspect_app.text import printable
+from inspect_app.workbook_limits import WorkbookRefused, check_workbook
+
 from .model import Area, Band, Checklist, Criterion, Item, Level
 from .validate import (
     Keys,
@@ -57,6 +60,7 @@ ITEM_COLUMNS: list[tuple[str, str, int]] = [
     ("count_label", "Nhãn số đếm (count_label)", 18),
     ("per_violation", "Điểm trừ mỗi vi phạm (per_violation)", 10),
     ("violation_label", "Nhãn vi phạm (violation_label)", 18),
+    ("max_value", "Số lớn nhất được nhập, để trống = 1.000.000 (max_value)", 12),
 ]
 INFO_ROWS: list[tuple[str, str, str]] = [
     (
@@ -106,7 +110,7 @@ _NUMBER_KEYS = {
     "full_at",
     "per_violation",
 }
-_INT_KEYS = {"evidence.min_count"}
+_INT_KEYS = {"evidence.min_count", "max_value"}
 _ALWAYS_SHOWN = {
     "score": ("step",),
     "ratio": ("mode", "if_empty"),
@@ -155,6 +159,7 @@ def _item_cells(area: Area, crit: Criterion, item: Item) -> dict[str, object]:
         "na_allowed": "Có" if item.na_allowed else "Không",
         "levels": format_levels(item.levels) if item.levels else None,
         "bands": format_bands(item.bands) if item.bands else None,
+        "max_value": item.max_value,
     }
     for key in (
         "guidance",
@@ -182,6 +187,11 @@ def _item_cells(area: Area, crit: Criterion, item: Item) -> dict[str, object]:
     return cells
 
 
+def _safe(value: object) -> object:
+    """A cell value openpyxl can write: a TOML string may carry control characters as escapes."""
+    return printable(value) if isinstance(value, str) else value
+
+
 def _style_header(ws: Worksheet, ncols: int) -> None:
     fill = PatternFill("solid", fgColor="DDEBF7")
     for col in range(1, ncols + 1):
@@ -199,7 +209,7 @@ def _write_items(ws: Worksheet, checklist: Checklist) -> None:
         for crit in area.criteria:
             for item in crit.items:
                 cells = _item_cells(area, crit, item)
-                ws.append([cells.get(key) for key in keys])
+                ws.append([_safe(cells.get(key)) for key in keys])
     wrap = Alignment(wrap_text=True, vertical="top")
     for row in ws.iter_rows(min_row=2):
         for cell in row:
@@ -231,11 +241,11 @@ def _write_info(ws: Worksheet, checklist: Checklist) -> None:
         "max_points": None if checklist.max_points is None else _num(checklist.max_points),
     }
     for key in ("id", "title", "version", "description", "unit_kinds", "max_points"):
-        ws.append([label[key], values[key], None, note[key]])
+        ws.append([label[key], _safe(values[key]), None, note[key]])
         if key == "version":
             ws.cell(row=ws.max_row, column=2).number_format = "@"  # "2026.10" must not become 2026.1
     for i, line in enumerate(checklist.legal_basis or [""]):
-        ws.append([label["legal_basis"], line or None, None, note["legal_basis"] if i == 0 else None])
+        ws.append([label["legal_basis"], _safe(line) or None, None, note["legal_basis"] if i == 0 else None])
     bands = checklist.rating_bands
     if bands:
         for i, band in enumerate(bands):
@@ -243,7 +253,7 @@ def _write_info(ws: Worksheet, checklist: Checklist) -> None:
                 [
                     label["rating_bands"],
                     _num(band.min_percent),
-                    band.label,
+                    _safe(band.label),
                     note["rating_bands"] if i == 0 else None,
                 ]
             )
@@ -610,6 +620,10 @@ def import_xlsx(path: str | Path) -> tuple[Checklist | None, list[Problem]]:
     """
     path = Path(path)
     reader = _Reader(path.name)
+    try:
+        check_workbook(path)
+    except WorkbookRefused as exc:
+        return None, [Problem(path.name, None, None, exc.message)]
     try:
         workbook = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file

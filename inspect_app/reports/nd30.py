@@ -21,6 +21,8 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from inspect_app.text import printable
+
 FONT = "Times New Roman"
 BODY = 14
 TABLE = 12
@@ -44,7 +46,7 @@ def _fonts(rpr) -> None:
 def new_document(title: str) -> DocumentType:
     """A4 portrait, margins 20/20/30/15 mm, Times New Roman 14, spacing 6 pt, page numbers from page 2."""
     doc = Document()
-    doc.core_properties.title = title
+    doc.core_properties.title = printable(title)
     doc.core_properties.author = "Sổ Kiểm Tra"
     doc.core_properties.language = "vi-VN"
     normal = doc.styles["Normal"]
@@ -124,7 +126,7 @@ def para(container, text: str = "", *, bold: bool = False, italic: bool = False,
 
 
 def run(p: Paragraph, text: str, *, bold: bool = False, italic: bool = False, size: float = BODY):
-    r = p.add_run(text)
+    r = p.add_run(printable(text))  # stored text may predate the control-character rule
     r.bold, r.italic = bold or None, italic or None
     r.font.size = Pt(size)
     r.font.name = FONT
@@ -275,7 +277,7 @@ def _row_xml(cells) -> object:
 
 def _fill(tr, values: Sequence[str]) -> None:
     for t, value in zip(list(tr.iter(qn("w:t"))), values):
-        first, *more = str(value).split("\n")
+        first, *more = printable(str(value)).split("\n")
         t.text = first
         r = t.getparent()
         for line in more:  # a line break inside the cell

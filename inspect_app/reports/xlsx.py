@@ -16,7 +16,7 @@ from inspect_app.reports import tables
 from inspect_app.reports.groups import Group
 from inspect_app.reports.periodic_data import PeriodicReport
 from inspect_app.reports.plan_data import PlanReport
-from inspect_app.text import short_date
+from inspect_app.text import printable, short_date
 
 HEAD_FONT = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -25,7 +25,8 @@ Step = Callable[[str], None]
 
 
 def _value(value: Any) -> Any:
-    return "" if value is None else value
+    # openpyxl refuses control characters; stored text may predate the rule that strips them.
+    return "" if value is None else printable(value) if isinstance(value, str) else value
 
 
 def _sheet(wb: Workbook, title: str, head: Sequence[str], rows: Sequence[Sequence[Any]],

@@ -6,9 +6,12 @@ ratio → [numerator, denominator]; text → a string; date → "YYYY-MM-DD"; nu
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from inspect_app.checklists import Answer, Item, is_blank
+from inspect_app.checklists.model import MAX_VALUE_CEILING
+from inspect_app.checklists.problems import format_number
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc, vn_number
 
@@ -22,6 +25,10 @@ def _bad(message: str) -> Refused:
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _bad(f"{what} phải là một số.")
+    # What no item could accept is refused before it becomes a float (a 400-digit integer would not fit);
+    # each item's own limit is checked later, by validate_answer.
+    if not -MAX_VALUE_CEILING <= value <= MAX_VALUE_CEILING:
+        raise _bad(f"{what} quá lớn: không tiêu chí nào nhận số vượt quá {format_number(MAX_VALUE_CEILING)}.")
     return float(value)
 
 
@@ -79,9 +86,12 @@ def parse_form_number(raw: str, what: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw.replace(",", "."))
+        value = float(raw.replace(",", "."))
     except ValueError:
-        raise _bad(f"{what} “{raw}” không phải là số.") from None
+        raise _bad(f"{what} “{raw[:40]}” không phải là số.") from None
+    if not math.isfinite(value):  # "inf", "nan" and 1e999 are words float() knows, not numbers a person counts
+        raise _bad(f"{what} “{raw[:40]}” không phải là một số hữu hạn.")
+    return value
 
 
 def answer_from_form(item: Item, form: dict[str, str]) -> Answer:
