@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="read an edited Excel workbook back into a TOML checklist",
         description="Read a workbook made by export-xlsx (and edited), validate it with the same "
         "rules as TOML files, and write OUT.toml only if it is valid. Problems name the sheet and "
-        "row; exit status 1 if there are any.",
+        "row; exit status 1 if there are any. A workbook over 5 MB, or whose parts inflate to more "
+        "than 20 MB, is refused before it is read.",
     )
     imp.add_argument("source", type=Path, metavar="IN.xlsx", help="the edited workbook")
     imp.add_argument("out", type=Path, metavar="OUT.toml", help="the TOML file to write")
