@@ -79,6 +79,49 @@ PAGES = [
 ]
 
 
+def test_axe_is_really_looking(chromium, live):
+    """The check is live: a page with an unlabelled image and an unnamed button fails it."""
+    context, page = open_as(chromium, live, None)
+    try:
+        page.goto(live.url + "/login")
+        page.evaluate("""() => { document.querySelector('main').insertAdjacentHTML('beforeend',
+            '<img src="/static/img/icon.svg"><button type="button"></button>'); }""")
+        found = {v["id"] for v in axe_violations(page)}
+        assert {"image-alt", "button-name"} <= found
+    finally:
+        context.close()
+
+
+def test_an_open_visit_with_answers_a_refusal_and_a_photo_has_no_violations(chromium, live, tmp_path):
+    """The visit page in the states an inspector sees after working: saved, refused, with a photo."""
+    from browser import dom, wait_saved
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    context, page = open_as(chromium, live, "kiemtravien")
+    try:
+        visit = visit_of(page, live, "11560")
+        tree = page.request.get(f"{live.url}/api/v1/checklists/{visit['checklist_id']}",
+                                params={"version": visit["checklist_version"]}).json()["checklist"]
+        items = [i for a in tree["areas"] for c in a["criteria"] for i in c["items"]]
+        page.goto(f"{live.url}/visits/{visit['id']}")
+        yes = next(i for i in items if i["type"] == "yesno")["code"]
+        card = page.locator(f"[id='item-{dom(yes)}']")
+        card.get_by_text("Đạt", exact=True).click()
+        wait_saved(page, yes)
+        score = next(i for i in items if i["type"] == "score")["code"]
+        page.locator(f"[id='item-{dom(score)}'] input[name=number]").fill("999")
+        page.locator(f"[id='item-{dom(score)}'] input[name=number]").blur()
+        expect(page.locator(f"[id='status-{dom(score)}']")).to_have_class("save-status failed", timeout=10000)
+        photo = tmp_path / "a.jpg"
+        Image.new("RGB", (640, 480), (90, 90, 160)).save(photo, "JPEG")
+        card.locator("input[type=file][accept='image/*']").set_input_files(str(photo))
+        expect(card.locator(".gallery img")).to_have_count(1, timeout=20000)
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("username, what, path", PAGES, ids=[p[1] for p in PAGES])
 def test_no_axe_violations_at_768(chromium, live, username, what, path):
     context, page = open_as(chromium, live, username)

@@ -23,7 +23,7 @@ FOCUS_JS = """() => {
           card: el.closest('.item-card') ? el.closest('.item-card').id : null,
           top: r.top, bottom: r.bottom, height: r.height, viewport: innerHeight,
           inHead: !!(head && head.contains(el)), headBottom: head ? head.getBoundingClientRect().bottom : 0,
-          headTop: head ? head.getBoundingClientRect().top : 0,
+          headTop: head ? head.getBoundingClientRect().top : 0, onBlue: !!el.closest('.topbar'),
           outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth), outlineColor: style.outlineColor,
           boxShadow: style.boxShadow};
 }"""
@@ -39,6 +39,11 @@ def contrast_on_white(rgb: str) -> float:
     return 1.05 / (luminance(rgb) + 0.05)
 
 
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 def focus(page) -> dict:
     """The focused element, asserted visible: not <body>, on screen, clear of the sticky header, ringed."""
     page.wait_for_timeout(60)  # one frame: the header check runs after the browser's own scroll
@@ -48,8 +53,9 @@ def focus(page) -> dict:
     if not f["inHead"]:
         assert not (f["top"] < f["headBottom"] - 1 and f["bottom"] > f["headTop"]), ("under the sticky header", f)
     assert (f["outlineStyle"] != "none" and f["outlineWidth"] >= 2) or f["boxShadow"] != "none", ("no focus ring", f)
-    if f["outlineStyle"] != "none":
-        assert contrast_on_white(f["outlineColor"]) >= 3, f
+    if f["outlineStyle"] != "none":  # ≥ 3:1 against what is around it (WCAG 1.4.11)
+        ground = "rgb(11, 83, 148)" if f["onBlue"] else "rgb(255, 255, 255)"
+        assert contrast(f["outlineColor"], ground) >= 3, f
     return f
 
 
@@ -247,3 +253,20 @@ def test_keyboard_answers_jumps_and_uploads_with_visible_focus(inspector, server
     assert f["name"] == "file" and "ảnh" in f["text"] and f["card"] == f"item-{dom(item['code'])}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "visit-keyboard-768x1024.png"))
+
+
+def test_plain_links_and_the_top_bar_show_a_strong_focus_ring(inspector, server):
+    page, visit, _ = inspector
+    page.goto(f"{server.url}/visits/{visit['id']}")
+    page.keyboard.press("Tab")
+    f = press(page, "Tab")
+    f = press(page, "Tab")  # the brand, on the blue top bar: an amber ring
+    assert f["text"] == "Sổ Kiểm Tra" and f["outlineWidth"] >= 3
+    assert f["outlineColor"] == "rgb(255, 213, 79)"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # "Bỏ qua menu"
+    f = press(page, "Tab")
+    assert f["tag"] == "A" and f["text"] == "Cuộc kiểm tra" and "btn" not in page.evaluate(
+        "document.activeElement.className")
+    assert f["outlineWidth"] >= 3  # not Chromium's 1 px default
