@@ -270,3 +270,22 @@ def test_plain_links_and_the_top_bar_show_a_strong_focus_ring(inspector, server)
     assert f["tag"] == "A" and f["text"] == "Cuộc kiểm tra" and "btn" not in page.evaluate(
         "document.activeElement.className")
     assert f["outlineWidth"] >= 3  # not Chromium's 1 px default
+
+
+def test_deleting_a_photo_keeps_the_focus_on_the_item(inspector, server, tmp_path):
+    from playwright.sync_api import expect
+
+    page, visit, tree = inspector
+    page.goto(f"{server.url}/visits/{visit['id']}")
+    code = tree["areas"][0]["criteria"][0]["items"][0]["code"]
+    card = page.locator(f"[id='item-{dom(code)}']")
+    image = tmp_path / "a.jpg"
+    photo(image)
+    card.locator("input[type=file][accept='image/*']").set_input_files(str(image))
+    expect(card.locator(".gallery img")).to_have_count(1, timeout=20000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Xóa").focus()
+    page.keyboard.press("Enter")
+    expect(card.locator(".gallery img")).to_have_count(0, timeout=10000)
+    f = focus(page)
+    assert f["card"] == f"item-{dom(code)}" and f["name"] == "file"

@@ -244,6 +244,29 @@
 
   document.addEventListener("htmx:load", function (evt) { rove(evt.detail.elt); });
 
+  // A swap that replaces the focused control (a deleted photo's "Xóa", "Dùng giá trị đã lưu", "Giữ giá
+  // trị của tôi") would drop the focus to <body>: it goes back to the same item instead.
+  var focusHome = null;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    var active = document.activeElement;
+    focusHome = null;
+    if (!target || !active || !target.contains(active)) return;
+    var card = target.closest(".item-card");
+    if (card) focusHome = { card: card.id, gallery: target.classList.contains("evidence") };
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var home = focusHome;
+    focusHome = null;
+    if (!home || (document.activeElement && document.activeElement !== document.body)) return;
+    var card = document.getElementById(home.card);
+    if (!card) return;
+    var el = (home.gallery && card.querySelector(".evidence input.file-input")) || answerControl(card) ||
+      card.querySelector(".evidence input.file-input");
+    if (el) el.focus();
+  });
+
   function setUp() {
     measureHead();
     rove(document);
