@@ -77,6 +77,9 @@ def test_self_assessment_header_follows_each_save(client):
     assert header, "the save does not update the header"
     assert f"1/{total} tiêu chí đã tự đánh giá" in text_of(header.group(1))
     assert f"Điểm tự đánh giá {vn_number(yesno['max_points'])}" in text_of(header.group(1))
+    dom = yesno["code"].replace(".", "_")  # and the card's own points label
+    full = vn_number(yesno["max_points"])
+    assert f'<span class="item-points" id="points-{dom}" hx-swap-oob="true">{full}/{full} đ</span>' in saved.text
 
 
 def test_a_conflict_shows_the_stored_points_not_the_stale_ones(client):

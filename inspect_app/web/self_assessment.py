@@ -106,7 +106,7 @@ class SelfAssessmentController(Controller):
         assessment = await q.get_for_visit(db, visit_id)
         cards = await unit_cards(db, ctx, assessment.id if assessment else None, with_evidence=False)
         return Template("self_assessment/_status.html",
-                        context={"code": item_code, "result": result} | header_figures(cards))
+                        context={"code": item_code, "result": result, "card": cards[item_code]} | header_figures(cards))
 
     @post("/items/{item_code:str}/evidence", name="self:upload", opt=allow(UNIT), status_code=200,
           request_max_body_size=64_000_000)
