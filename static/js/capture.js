@@ -422,8 +422,8 @@
     }).then(function () {
       bar.hidden = true;
       input.value = "";
-      if (!html) return;
       var old = document.getElementById(galleryId);
+      if (!html || !old) return;
       var hadFocus = old.contains(document.activeElement) || document.activeElement === document.body;
       var accept = input.getAttribute("accept");
       htmx.swap(old, html, { swapStyle: "outerHTML" });
