@@ -24,7 +24,8 @@ FOCUS_JS = """() => {
           top: r.top, bottom: r.bottom, height: r.height, viewport: innerHeight,
           inHead: !!(head && head.contains(el)), headBottom: head ? head.getBoundingClientRect().bottom : 0,
           headTop: head ? head.getBoundingClientRect().top : 0, onBlue: !!el.closest('.topbar'),
-          outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth), outlineColor: style.outlineColor,
+          outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth),
+          outlineColor: style.outlineColor,
           boxShadow: style.boxShadow};
 }"""
 
@@ -126,9 +127,11 @@ def test_touch_targets_are_at_least_44_px(inspector, server, tmp_path):
     card.locator("input[type=file][accept='image/*']").set_input_files(str(image))
     expect(card.locator(".gallery img")).to_have_count(1, timeout=20000)
     small = page.evaluate("""() => [...document.querySelectorAll(
-        'main .btn, main button, main input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not(.file-input), main select, main textarea, main summary, .seg label')]
+        'main .btn, main button, main select, main textarea, main summary, .seg label, ' +
+        'main input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not(.file-input)')]
       .filter(el => el.offsetParent !== null)
-      .map(el => [el.className || el.tagName, el.innerText || el.name || el.placeholder, el.getBoundingClientRect().height])
+      .map(el => [el.className || el.tagName, el.innerText || el.name || el.placeholder,
+                  el.getBoundingClientRect().height])
       .filter(([, , h]) => h < 44)""")
     assert small == []
     assert card.get_by_role("button", name="Xóa").bounding_box()["height"] >= 44

@@ -185,8 +185,9 @@ def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
         view = {"label": answer_label(saved, item), "note": current.get("note", ""),
                 "updated_by": current.get("updated_by") or "", "updated_at": current.get("updated_at")}
     points, max_points = points_of(item, saved)
-    view["saved"] = CardView(item=item, answer=saved, note=view["note"], version=int((current or {}).get("version") or 0),
-                             points=points, max_points=max_points)
+    version = int((current or {}).get("version") or 0)
+    view["saved"] = CardView(item=item, answer=saved, note=view["note"], version=version, points=points,
+                             max_points=max_points)
     return view
 
 
