@@ -53,6 +53,14 @@ class Progress(msgspec.Struct):
     rating: str | None
 
 
+def score_state(answered: int, visit_status: str) -> str:
+    """What the score beside the progress is: "none" before any answer (0/100 would read as a verdict),
+    "provisional" while the visit is open, "final" once it is signed off (locked)."""
+    if visit_status in LOCKED:
+        return "final"
+    return "none" if answered == 0 else "provisional"
+
+
 def decode_answer(answer_json: str) -> Answer:
     return msgspec.json.decode(answer_json, type=Answer)
 

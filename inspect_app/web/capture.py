@@ -162,16 +162,33 @@ async def page_data(db: Database, ctx: VisitContext) -> dict[str, Any]:
     }
 
 
-def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
-    """The other person's saved value, ready to show beside the inspector's own."""
-    if not current:
-        return {"label": "(đã bị xóa)", "note": "", "updated_by": "", "updated_at": None}
+def points_of(item: Item, answer: Answer) -> tuple[float | None, float]:
+    """What an answer earns, and out of how much; (None, max) when it cannot be scored."""
     try:
-        saved = answer_from_api(item, current.get("answer"), bool(current.get("na")))
-    except Refused:
+        score = score_item(item, answer)
+    except ValueError:
+        return None, item.max_points
+    return score.points, score.max_points
+
+
+def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
+    """The other person's saved value, ready to show beside the inspector's own. `saved` is it as a
+    card, so the card's points label shows what is stored now, not what the page loaded with."""
+    if not current:
         saved = Answer()
-    return {"label": answer_label(saved, item), "note": current.get("note", ""),
-            "updated_by": current.get("updated_by") or "", "updated_at": current.get("updated_at")}
+        view = {"label": "(đã bị xóa)", "note": "", "updated_by": "", "updated_at": None}
+    else:
+        try:
+            saved = answer_from_api(item, current.get("answer"), bool(current.get("na")))
+        except Refused:
+            saved = Answer()
+        view = {"label": answer_label(saved, item), "note": current.get("note", ""),
+                "updated_by": current.get("updated_by") or "", "updated_at": current.get("updated_at")}
+    points, max_points = points_of(item, saved)
+    version = int((current or {}).get("version") or 0)
+    view["saved"] = CardView(item=item, answer=saved, note=view["note"], version=version, points=points,
+                             max_points=max_points)
+    return view
 
 
 def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
@@ -271,9 +288,10 @@ class CaptureController(Controller):
         except Refused:
             mine = Answer()
         current = await findings_q.get_finding(db, ctx.visit.id, item.code)
+        points, max_points = points_of(item, mine)
         card = CardView(
             item=item, answer=mine, note=form.get("note", ""),
-            version=current.version if current else 0, points=None, max_points=item.max_points,
+            version=current.version if current else 0, points=points, max_points=max_points,
             evidence=await evidence_q.list_for_item(db, ctx.visit.id, item.code),
             error=refused.message,
             conflict=conflict_view(item, refused.extra.get("current")) if refused.code == "version_conflict" else None,

@@ -32,10 +32,11 @@ from inspect_app.web.common import dom_id, form_values, page_context, user_of, w
 from inspect_app.web.plans import visible_plans
 
 
-async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None) -> dict[str, CardView]:
+async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None,
+                     with_evidence: bool = True) -> dict[str, CardView]:
     rows = {r.item_code: r for r in await q.answers(db, assessment_id)} if assessment_id else {}
     files: dict[str, list[Evidence]] = {}
-    if assessment_id:
+    if assessment_id and with_evidence:
         for ev in await evidence_q.list_for_assessment(db, assessment_id):
             files.setdefault(ev.item_code, []).append(ev)
     cards = {}
@@ -49,6 +50,12 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None)
                                     updated_by=row.updated_by_name if row else None,
                                     evidence=files.get(item.code, []))
     return cards
+
+
+def header_figures(cards: dict[str, CardView]) -> dict[str, Any]:
+    """The self-assessment header: items answered out of all, and the points they give."""
+    return {"answered": sum(1 for c in cards.values() if c.version and not is_blank(c.answer)),
+            "total": len(cards), "self_points": sum(c.points or 0 for c in cards.values())}
 
 
 class SelfAssessmentController(Controller):
@@ -66,11 +73,9 @@ class SelfAssessmentController(Controller):
         assessment = await q.get_for_visit(db, visit_id)
         cards = await unit_cards(db, ctx, assessment.id if assessment else None)
         editable = (assessment is None or assessment.status == "draft") and ctx.visit.status not in capture.LOCKED
-        answered = sum(1 for c in cards.values() if c.version and not is_blank(c.answer))
         return Template("self_assessment/page.html", status_code=status_code, context=page_context(
             request, visit=ctx.visit, checklist=ctx.checklist, cards=cards, assessment=assessment, error=error,
-            editable=editable, answered=answered, total=len(cards),
-            self_points=sum(c.points or 0 for c in cards.values())))
+            editable=editable, **header_figures(cards)))
 
     @post("/items/{item_code:str}", name="self:save", opt=allow(UNIT), status_code=200)
     async def save(self, request: HTMXRequest, db: NamedDependency[Database], visit_id: FromPath[int],
@@ -97,7 +102,11 @@ class SelfAssessmentController(Controller):
             return await self._page(request, db, visit_id, f"{item_code}: {refused.message}", refused.status)
         if not wants_fragment(request):
             return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)
-        return Template("self_assessment/_status.html", context={"code": item_code, "result": result})
+        # The status line, the new version and the header's figures (out of band), as on the visit page.
+        assessment = await q.get_for_visit(db, visit_id)
+        cards = await unit_cards(db, ctx, assessment.id if assessment else None, with_evidence=False)
+        return Template("self_assessment/_status.html",
+                        context={"code": item_code, "result": result, "card": cards[item_code]} | header_figures(cards))
 
     @post("/items/{item_code:str}/evidence", name="self:upload", opt=allow(UNIT), status_code=200,
           request_max_body_size=64_000_000)

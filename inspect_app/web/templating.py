@@ -9,6 +9,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from inspect_app import __version__
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.services.answers import answer_label
+from inspect_app.services.capture import score_state
 from inspect_app.text import short_date, vn_number
 from inspect_app.web.common import dom_id
 from inspect_app.web.static import static_file
@@ -55,6 +56,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         APP_VERSION=__version__,
         HTMX_FILE=HTMX_FILE,
         asset=asset,
+        score_state=score_state,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -33,10 +33,43 @@
     el.textContent = text;
   }
 
+  // ---- ratio items: numerator and denominator are one answer. Typing one of them saves nothing (no red
+  // error before the other can be typed); the pair saves once both are there, or when the inspector
+  // leaves the pair with one missing (then the server's message says what is missing).
+  function pairIncomplete(form) {
+    var box = form.querySelector(".ratio");
+    if (!box || form.querySelector("input[name=na]:checked")) return false;
+    var filled = Array.prototype.filter.call(box.querySelectorAll("input"), function (i) {
+      return i.value.trim() !== "";
+    });
+    return filled.length === 1;
+  }
+
+  document.addEventListener("focusout", function (evt) {
+    var box = evt.target.closest && evt.target.closest(".ratio");
+    if (!box || (evt.relatedTarget && box.contains(evt.relatedTarget))) return;
+    var form = box.closest("form.item-form");
+    if (!form || !form.dataset.pairPending) return;
+    delete form.dataset.pairPending;
+    if (!pairIncomplete(form)) return;
+    form.dataset.pairLeft = "1";
+    htmx.trigger(form, "leave");
+  });
+
   // ---- autosave: one key per change, the same key for every retry of that change
   document.addEventListener("htmx:configRequest", function (evt) {
     var form = evt.detail.elt;
     if (!form.classList || !form.classList.contains("item-form")) return;
+    var cause = evt.detail.triggeringEvent;
+    if (!form.dataset.retrying && !form.dataset.pairLeft && cause && (cause.type === "input" || cause.type === "change") &&
+        cause.target && cause.target.closest && cause.target.closest(".ratio") && pairIncomplete(form)) {
+      evt.preventDefault();
+      form.dataset.pairPending = "1";
+      setStatus(form, "", "Chưa lưu: nhập cả tử số và mẫu số.");
+      return;
+    }
+    delete form.dataset.pairLeft;
+    delete form.dataset.pairPending;
     // Offline, or older changes still waiting: the change goes to the tablet's queue (offline.js).
     if (window.SKEOffline && SKEOffline.takeSave(form, evt)) { evt.preventDefault(); return; }
     if (!form.dataset.retrying) form.dataset.key = newKey();
@@ -53,6 +86,8 @@
     if (status && status < 500) {          // saved, or refused with a message the server swapped in
       delete form.dataset.retrying;
       form.dataset.attempt = "0";
+      var card = form.closest(".item-card");
+      if (card && status < 300) card.classList.toggle("answered", !isUnanswered(card));
       return;
     }
     // Network error, timeout or server error: keep the key and try again with backoff.
@@ -77,6 +112,169 @@
       evt.returnValue = "";
     }
   });
+
+  // ---- moving around the page with a keyboard (and a finger): the sticky header never hides
+  // what has focus, an area jump lands on the area's title, "next unanswered" on the next card to do.
+  function stickyHead() { return document.getElementById("sticky-head"); }
+
+  function measureHead() {
+    var head = stickyHead();
+    if (head) document.documentElement.style.setProperty("--sticky-h", (head.offsetHeight + 8) + "px");
+  }
+
+  // What shows the focus of an element: the label of a visually hidden radio or file input.
+  function shownBox(el) {
+    if (el.matches && el.matches(".seg input, .file-btn input") && el.labels && el.labels[0]) return el.labels[0];
+    return el;
+  }
+
+  function clearOfHead(el) {
+    var head = stickyHead();
+    if (!head || head.contains(el)) return;
+    var box = shownBox(el).getBoundingClientRect();
+    var bar = head.getBoundingClientRect();
+    // Covered: the element is behind the stuck header (above it in the page is not covered).
+    if (box.top < bar.bottom && box.bottom > bar.top) window.scrollBy(0, box.top - bar.bottom - 12);
+  }
+
+  document.addEventListener("focusin", function (evt) {
+    var el = evt.target;
+    // After the browser's own scroll-into-view (which knows the header only through scroll-padding).
+    window.requestAnimationFrame(function () { if (document.activeElement === el) clearOfHead(el); });
+  });
+
+  function isUnanswered(card) {
+    var set = card.querySelector("fieldset.answer");
+    if (!set || set.disabled || set.querySelector("input[name=na]:checked")) return false;
+    if (set.querySelector("input[type=radio]")) return !set.querySelector("input[type=radio]:checked");
+    var fields = set.querySelectorAll("input:not([type=checkbox]):not([type=hidden]), textarea, select");
+    return Array.prototype.some.call(fields, function (f) { return f.value.trim() === ""; });
+  }
+
+  function answerControl(card) {
+    return card.querySelector("fieldset.answer input[type=radio]:checked") ||
+      card.querySelector("fieldset.answer input:not([type=hidden]), fieldset.answer textarea, fieldset.answer select");
+  }
+
+  function goToNextUnanswered() {
+    var cards = Array.prototype.slice.call(document.querySelectorAll(".item-card"));
+    var open = cards.filter(isUnanswered);
+    var note = document.getElementById("next-status");
+    if (!open.length) {
+      if (note) note.textContent = "Mọi tiêu chí trên trang này đã được trả lời.";
+      return;
+    }
+    if (note) note.textContent = "";
+    var active = document.activeElement;
+    var here = active && active.closest ? active.closest(".item-card") : null;
+    var target;
+    if (here) {
+      var at = cards.indexOf(here);
+      target = open.filter(function (c) { return cards.indexOf(c) > at; })[0];
+    } else {  // from the header: the first open card from the top of the screen on
+      var line = stickyHead() ? stickyHead().getBoundingClientRect().bottom : 0;
+      target = open.filter(function (c) { return c.getBoundingClientRect().top >= line - 1; })[0];
+    }
+    target = target || open[0];
+    target.scrollIntoView({ block: "start" });
+    var control = answerControl(target);
+    if (!control) return;
+    // Moved here by a tap as much as by a key: show the ring either way, until the focus leaves.
+    control.classList.add("jumped");
+    control.addEventListener("blur", function () { control.classList.remove("jumped"); }, { once: true });
+    control.focus({ preventScroll: true });
+  }
+
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("a");
+    if (!link) return;
+    if (link.id === "next-unanswered") {  // without the script: the "chưa trả lời" filter
+      evt.preventDefault();
+      goToNextUnanswered();
+      return;
+    }
+    var href = link.getAttribute("href") || "";
+    if (!/^#area-/.test(href)) return;
+    var section = document.getElementById(href.slice(1));
+    var heading = section && section.querySelector("h2");
+    if (!heading) return;
+    evt.preventDefault();
+    history.replaceState(null, "", href);
+    heading.scrollIntoView({ block: "start" });
+    heading.focus({ preventScroll: true });
+  });
+
+  // Alt+N from anywhere on the page: the next unanswered item (the button says so in its title).
+  document.addEventListener("keydown", function (evt) {
+    if (evt.altKey && !evt.ctrlKey && !evt.metaKey && (evt.key === "n" || evt.key === "N") &&
+        document.getElementById("next-unanswered")) {
+      evt.preventDefault();
+      goToNextUnanswered();
+    }
+  });
+
+  // The two evidence buttons of a card are one Tab stop (a toolbar: arrow keys move between them).
+  function rove(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var groups = Array.prototype.slice.call(scope.querySelectorAll(".file-btns"));
+    if (scope.matches && scope.matches(".file-btns")) groups.push(scope);
+    groups.forEach(function (group) {
+      var inputs = group.querySelectorAll("input.file-input");
+      if (inputs.length < 2) return;
+      group.setAttribute("role", "toolbar");
+      if (group.dataset.label) group.setAttribute("aria-label", group.dataset.label);
+      Array.prototype.forEach.call(inputs, function (input, i) { input.tabIndex = i === 0 ? 0 : -1; });
+    });
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    var input = evt.target;
+    var group = input.closest && input.matches("input.file-input") && input.closest(".file-btns[role=toolbar]");
+    if (!group) return;
+    var inputs = Array.prototype.slice.call(group.querySelectorAll("input.file-input"));
+    var at = inputs.indexOf(input);
+    var to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0,
+               End: inputs.length - 1 }[evt.key];
+    if (to === undefined) return;
+    evt.preventDefault();
+    to = (to + inputs.length) % inputs.length;
+    inputs.forEach(function (el, i) { el.tabIndex = i === to ? 0 : -1; });
+    inputs[to].focus();
+  });
+
+  document.addEventListener("htmx:load", function (evt) { rove(evt.detail.elt); });
+
+  // A swap that replaces the focused control (a deleted photo's "Xóa", "Dùng giá trị đã lưu", "Giữ giá
+  // trị của tôi") would drop the focus to <body>: it goes back to the same item instead.
+  var focusHome = null;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    var active = document.activeElement;
+    focusHome = null;
+    if (!target || !active || !target.contains(active)) return;
+    var card = target.closest(".item-card");
+    if (card) focusHome = { card: card.id, gallery: target.classList.contains("evidence") };
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var home = focusHome;
+    focusHome = null;
+    if (!home || (document.activeElement && document.activeElement !== document.body)) return;
+    var card = document.getElementById(home.card);
+    if (!card) return;
+    var el = (home.gallery && card.querySelector(".evidence input.file-input")) || answerControl(card) ||
+      card.querySelector(".evidence input.file-input");
+    if (el) el.focus();
+  });
+
+  function setUp() {
+    measureHead();
+    rove(document);
+    var head = stickyHead();
+    if (head && window.ResizeObserver) new ResizeObserver(measureHead).observe(head);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
+  else setUp();
 
   // ---- evidence: scale photos down before upload, one file per request, with progress
   function scalePhoto(file) {
@@ -224,8 +422,27 @@
     }).then(function () {
       bar.hidden = true;
       input.value = "";
-      if (html) htmx.swap(document.getElementById(galleryId), html, { swapStyle: "outerHTML" });
-      if (html && queued) SKEOffline.showQueued();  // the swap replaced the queued photos' thumbnails
+      var old = document.getElementById(galleryId);
+      if (!html || !old) return;
+      var hadFocus = old.contains(document.activeElement) || document.activeElement === document.body;
+      var accept = input.getAttribute("accept");
+      htmx.swap(old, html, { swapStyle: "outerHTML" });
+      if (queued) SKEOffline.showQueued();  // the swap replaced the queued photos' thumbnails
+      var gallery = document.getElementById(galleryId);
+      if (!gallery) return;
+      rove(gallery);
+      // The new gallery keeps the outcome, and the focus goes back where it was (not to <body>).
+      var newNote = gallery.querySelector(".upload-status");
+      if (newNote) { newNote.className = note.className; newNote.textContent = note.textContent; }
+      var again = Array.prototype.filter.call(gallery.querySelectorAll("input.file-input"), function (el) {
+        return el.getAttribute("accept") === accept;
+      })[0];
+      if (again && hadFocus) {
+        Array.prototype.forEach.call(gallery.querySelectorAll(".file-btns input.file-input"), function (el) {
+          el.tabIndex = el === again ? 0 : -1;
+        });
+        again.focus();
+      }
     });
   });
 })();
