@@ -196,3 +196,20 @@ def test_print_pages_carry_the_same_content(rclient, meta, kind):
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page.text and "Xã Tân An" in page.text
     if kind == "minutes":
         assert '/evidence/' in page.text and "SHA-256" in page.text
+
+
+ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
+
+
+def test_minutes_print_dates_the_vietnamese_way(rclient, meta):
+    """A date answer reads "15/01/2026" in the results column (stored "2026-01-15"), and the camera's time
+    is worded like every other time; no ISO date reaches the reader of either format."""
+    visit_id = meta["current"]["visits"]["11560"]
+    login(rclient, "sonoivu")
+    page = rclient.get(f"/visits/{visit_id}/minutes")
+    docx_text = all_text(Document(io.BytesIO(rclient.get(f"/visits/{visit_id}/minutes.docx").content)))
+    visible = re.sub(r"<[^>]+>", " ", page.text)
+    for text in (visible, docx_text):
+        assert "15/01/2026" in text
+        assert "09 giờ 15 phút, ngày 20/11/2026 (theo thiết bị)" in text
+        assert not ISO_DATE.search(text), ISO_DATE.search(text)

@@ -144,3 +144,16 @@ def test_charts_are_well_formed_svg_with_text_alternatives():
 
 def test_safe_filename_is_ascii():
     assert safe_filename("Báo cáo 33/KH-UBND Đồ Sơn.docx") == "Bao-cao-33-KH-UBND-Do-Son.docx"
+
+
+def test_dates_and_camera_times_read_the_vietnamese_way():
+    from inspect_app.checklists import Answer, Item
+    from inspect_app.services.answers import answer_label, date_label
+
+    assert date_label("2026-01-20") == "20/01/2026"
+    assert date_label("không rõ") == "không rõ" and date_label(None) == ""
+    item = msgspec.convert({"code": "1.1.1", "text": "Ngày ban hành", "type": "date", "max_points": 0}, Item)
+    assert answer_label(Answer(text="2026-01-20"), item) == "20/01/2026"
+    assert rules.device_time("2026-11-20T09:15:00") == "09 giờ 15 phút, ngày 20/11/2026"  # the camera's clock
+    assert rules.device_time("2026-11-20T09:15:00+09:00") == "07 giờ 15 phút, ngày 20/11/2026"
+    assert rules.device_time("2026:11:20") == "2026:11:20" and rules.device_time(None) == ""
