@@ -69,11 +69,8 @@ def test_minutes_print_to_a4_pdf_with_page_numbers_from_page_two(page, server, m
 def test_plan_report_export_downloads_and_prints(page, server, meta, tmp_path):
     log_in(page, server, "sonoivu")
     page.goto(f"{server.url}/reports/plans/{meta['current']['plan_id']}")
-    page.get_by_role("button", name="Tải bản in (HTML, A4)").click()
-    link = page.locator("#jobs a.btn-primary")
-    link.wait_for()
-    with page.expect_download() as info:
-        link.click()
+    with page.expect_download() as info:  # one click: the download starts when the job is done
+        page.get_by_role("button", name="Tải bản in (HTML, A4)").click()
     saved = tmp_path / "bao-cao.html"
     info.value.save_as(saved)
     page.goto(saved.as_uri())
@@ -87,6 +84,20 @@ def test_plan_report_export_downloads_and_prints(page, server, meta, tmp_path):
                    "XãNamSách", "KẾTQUẢKHẮCPHỤC"):
         assert needle in whole, needle
     assert texts[1].startswith("2")
+
+
+@pytest.mark.parametrize("button, suffix", [("Tải báo cáo Word (DOCX)", ".docx"), ("Tải bảng tính (XLSX)", ".xlsx")])
+def test_word_and_excel_exports_download_on_one_click(page, server, meta, button, suffix):
+    """Issue 15: the export buttons needed a second click on a "Tải xuống" link once the job was done."""
+    log_in(page, server, "sonoivu")
+    page.goto(f"{server.url}/reports/plans/{meta['current']['plan_id']}")
+    with page.expect_download(timeout=60000) as info:
+        page.get_by_role("button", name=button).click()
+    download = info.value
+    assert download.suggested_filename.endswith(suffix) and download.failure() is None
+    link = page.locator("#jobs a.btn-primary")  # still there, as the fallback
+    assert link.is_visible() and link.get_attribute("data-autodownload") is None
+    assert link.get_attribute("href").endswith("/file")
 
 
 def test_dashboard_reads_on_a_tablet(page, server, meta):

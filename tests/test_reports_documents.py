@@ -213,3 +213,27 @@ def test_minutes_print_dates_the_vietnamese_way(rclient, meta):
         assert "15/01/2026" in text
         assert "09 giờ 15 phút, ngày 20/11/2026 (theo thiết bị)" in text
         assert not ISO_DATE.search(text), ISO_DATE.search(text)
+
+
+def test_a_finished_export_swapped_in_by_htmx_starts_its_download(rclient, meta):
+    """Issue 15: Word/Excel needed a second click on "Tải xuống". The fragment htmx swaps in when the job is
+    done marks its link for static/js/reports.js to follow at once; the link stays, and the plain page
+    (no JavaScript) is the same link as before."""
+    login(rclient, "sonoivu")
+    url = f"/reports/plans/{meta['current']['plan_id']}/export"
+    fragment = rclient.post(url, data={"format": "xlsx", "threshold": "", "_csrf_token": rclient.cookies["csrftoken"]},
+                            headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    job = re.search(r'id="job-([^"]+)"', fragment.text).group(1)
+    for _ in range(100):
+        if "/file" in fragment.text:
+            break
+        time.sleep(0.1)
+        fragment = rclient.get(f"/reports/jobs/{job}", headers={"HX-Request": "true"})
+    link = re.search(r"<a [^>]*/reports/jobs/[^>]*>", fragment.text).group(0)
+    assert "data-autodownload" in link and "download" in link
+    assert "tệp đang được tải xuống" in fragment.text
+    plain = rclient.get(f"/reports/jobs/{job}")
+    assert f'href="/reports/jobs/{job}/file"' in plain.text and "data-autodownload" not in plain.text
+    assert "/static/js/reports.js?v=" in plain.text
+    assert rclient.get(f"/reports/jobs/{job}/file").status_code == 200
