@@ -86,6 +86,32 @@ def test_plan_report_export_downloads_and_prints(page, server, meta, tmp_path):
     assert texts[1].startswith("2")
 
 
+CROSSED = """() => [...document.querySelectorAll("svg.chart line[stroke-dasharray]")].flatMap(line => {
+    const x = line.x1.baseVal.value, top = line.y1.baseVal.value, bottom = line.y2.baseVal.value;
+    return [...line.ownerSVGElement.querySelectorAll("text")].map(t => [t.textContent, t.getBBox()])
+        .filter(([, b]) => b.x - 1 < x && x < b.x + b.width + 1 && b.y < bottom && top < b.y + b.height)
+        .map(([text]) => text);
+})"""
+
+
+def labels_under_threshold_line(page) -> list[str]:
+    """Texts of the charts that the dashed threshold line crosses, as Chromium lays them out."""
+    return page.evaluate(CROSSED)
+
+
+def test_threshold_line_clears_the_value_labels(page, server, meta):
+    """Issue 15: a unit scoring just under the threshold had its "62%" label crossed by the dashed line."""
+    log_in(page, server, "sonoivu")
+    url = f"{server.url}/reports/plans/{meta['current']['plan_id']}"
+    page.goto(url)
+    titles = page.locator("svg.chart:has(line[stroke-dasharray]) rect title").all_text_contents()
+    values = [float(t.rsplit(": ", 1)[1].rstrip("%").replace(",", ".")) for t in titles]
+    value = min(v for v in values if v < 95)
+    page.goto(f"{url}?threshold={int(value) + 3}")  # the line lands where the label beside that bar begins
+    assert page.locator("svg.chart line[stroke-dasharray]").count() >= 1
+    assert labels_under_threshold_line(page) == []
+
+
 @pytest.mark.parametrize("button, suffix", [("Tải báo cáo Word (DOCX)", ".docx"), ("Tải bảng tính (XLSX)", ".xlsx")])
 def test_word_and_excel_exports_download_on_one_click(page, server, meta, button, suffix):
     """Issue 15: the export buttons needed a second click on a "Tải xuống" link once the job was done."""
@@ -109,6 +135,7 @@ def test_dashboard_reads_on_a_tablet(page, server, meta):
         box = charts.nth(index).bounding_box()
         assert box["width"] <= 768 and box["height"] > 60
     assert page.evaluate("document.documentElement.scrollWidth") <= 768  # no sideways scrolling
+    assert labels_under_threshold_line(page) == []
     page.get_by_placeholder("Tìm đơn vị, ghi chú, tiêu chí (không cần dấu)").fill("tan an")
     page.get_by_role("button", name="Lọc").click()
     page.locator("#search-results").wait_for()
