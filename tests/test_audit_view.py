@@ -124,7 +124,8 @@ def test_summaries_are_words_for_every_kind_of_entry():
                                                  "issuer": "UBND", "title": "Kiểm tra", "legal_basis": "",
                                                  "period_start": "2026-04-01", "period_end": "2026-06-30",
                                                  "province_code": "31"}):
-            ["Số, ký hiệu: 45/KH-UBND, ngày ban hành 01/03/2026", "Cơ quan ban hành: UBND", "Trích yếu: “Kiểm tra”",
+            ["Số, ký hiệu: 45/KH-UBND, ngày ban hành 01/03/2026", "Cơ quan ban hành: UBND",
+             "Tỉnh, thành phố: Thành phố Hải Phòng", "Trích yếu: “Kiểm tra”",
              "Thời gian kiểm tra: từ 01/04/2026 đến 30/06/2026"],
         entry("auth.login", "user", "3", ip="10.0.0.8"): ["Địa chỉ IP: 10.0.0.8"],
         entry("plan.settings", "plan", "1", before={"missing_evidence_policy": "confirm"},

@@ -156,7 +156,8 @@ async def lookup_names(db: Database, *, visits=(), units=(), users=(), usernames
     """One query per kind of object, each only for the ids asked (a page of the log at most)."""
     names = AuditNames()
     if ids := _ints(evidence):
-        rows = await db.fetch_all(f"SELECT id, visit_id, item_code FROM evidence_files WHERE id IN ({_marks(ids)})", ids)
+        rows = await db.fetch_all(
+            f"SELECT id, visit_id, item_code FROM evidence_files WHERE id IN ({_marks(ids)})", ids)
         names.evidence = {r["id"]: (r["visit_id"], r["item_code"] or "") for r in rows}
         visits = [*visits, *(v for v, _ in names.evidence.values() if v is not None)]
     if ids := _ints(remediation):

@@ -98,7 +98,8 @@ FIELD_LABELS: dict[str, str] = {
     "status": "Trạng thái", "text": "Nội dung", "note": "Ghi chú", "comment": "Nhận xét", "reason": "Lý do",
     "deadline": "Hạn", "date": "Ngày", "caption": "Chú thích", "name": "Tên", "title": "Trích yếu",
     "remarks": "Ý kiến, nhận xét", "unit_representative": "Đại diện đơn vị", "role": "Vai trò",
-    "username": "Tên đăng nhập", "label": "Tên gọi", "number": "Số, ký hiệu", "decision": "Quyết định số",
+    "username": "Tên đăng nhập", "label": "Tên gọi", "number": "Số, ký hiệu",
+    "decision": "Quyết định số",
     "unit_code": "Mã đơn vị", "item": "Tiêu chí", "kind": "Loại", "source": "Nguồn",
 }
 # Technical fields: ids and hashes that say nothing to a reader (they stay in the stored entry).
@@ -201,7 +202,8 @@ def _visit_label(visit_id: int | None, names: AuditNames) -> str:
 
 
 def object_ref(entry: AuditEntry, names: AuditNames) -> ObjectRef:
-    """The entry's object by name: "Cuộc kiểm tra #7 · Xã Tân An, ngày 20/01/2026", "Kế hoạch 33/KH-UBND"…"""
+    """The entry's object by name: "Cuộc kiểm tra #7 · Xã Tân An, ngày 20/01/2026", "Kế hoạch 33/KH-UBND"…
+    and the filter listing everything about it."""
     kind, sid = entry.subject_type, entry.subject_id
     number = _int(sid)
     if kind == "visit" or kind.startswith(("finding:", "self:")):
@@ -209,7 +211,9 @@ def object_ref(entry: AuditEntry, names: AuditNames) -> ObjectRef:
     if kind == "remediation" or kind.startswith("remediation:"):
         rid = kind.split(":", 1)[1] if ":" in kind else sid
         ref = names.remediation.get(_int(rid) or -1)
-        label = f"Kiến nghị #{rid}" + (f" · {ref[1]}" + (f", tiêu chí {ref[2]}" if ref[2] else "") if ref else "")
+        label = f"Kiến nghị #{rid}"
+        if ref:
+            label += f" · {ref[1]}" + (f", tiêu chí {ref[2]}" if ref[2] else "")
         return ObjectRef(label, "remediation", rid)
     if kind == "plan":
         plan = names.plans.get(number or -1)
@@ -224,7 +228,8 @@ def object_ref(entry: AuditEntry, names: AuditNames) -> ObjectRef:
         name = names.units.get(sid)
         return ObjectRef(f"Đơn vị {name} ({sid})" if name else f"Đơn vị {sid}", "unit", sid)
     if kind == "units":
-        where = "mọi tỉnh, thành phố" if sid == "*" else names.provinces.get(sid, f"tỉnh, thành phố mã {sid}")
+        where = ("mọi tỉnh, thành phố" if sid == "*"
+                 else names.provinces.get(sid, f"tỉnh, thành phố mã {sid}"))
         return ObjectRef(f"Danh mục đơn vị · {where}", "unit", sid)
     if kind == "checklist":
         return ObjectRef(f"Bộ tiêu chí {sid}", kind, sid)
@@ -434,7 +439,8 @@ def _units_import(entry: AuditEntry, before: dict, after: dict, names: AuditName
     if source := after.pop("source", ""):
         lines.append(f"Nguồn: {source}")
     if "inserted" in after or "updated" in after:
-        lines.append(f"Thêm mới {after.pop('inserted', 0)} đơn vị, cập nhật {after.pop('updated', 0)} đơn vị")
+        inserted, updated = after.pop("inserted", 0), after.pop("updated", 0)
+        lines.append(f"Thêm mới {inserted} đơn vị, cập nhật {updated} đơn vị")
     return lines
 
 
@@ -450,6 +456,8 @@ def _plan_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames
         lines.append(f"Số, ký hiệu: {number}" + (f", ngày ban hành {date_label(issued)}" if issued else ""))
     if issuer := after.pop("issuer", ""):
         lines.append(f"Cơ quan ban hành: {issuer}")
+    if province := after.pop("province_code", None):
+        lines.append(f"Tỉnh, thành phố: {names.provinces.get(province, province)}")
     if title := after.pop("title", ""):
         lines.append(f"Trích yếu: {_quote(title)}")
     start, end = after.pop("period_start", ""), after.pop("period_end", "")
