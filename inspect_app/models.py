@@ -108,6 +108,8 @@ class AuditEntry(msgspec.Struct, frozen=True):
     before_json: str | None
     after_json: str | None
     ip: str
+    actor_id: int | None = None
+    actor_name: str = ""  # the person's full name today (users.full_name); "" for cli, demo, system
 
 
 class ChecklistVersion(msgspec.Struct, frozen=True):

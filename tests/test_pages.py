@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
-from datetime import date
+import re
+import sqlite3
+import uuid
+from datetime import date, datetime, timedelta, timezone
 
 import brotli
-from conftest import login, post_form, text_of
+from conftest import csrf_token, login, post_form, text_of
 
 from inspect_app.settings import ROOT
 from inspect_app.web.templating import asset
@@ -65,7 +68,7 @@ def test_admin_creates_a_plan_and_bad_dates_are_explained(as_role):
     numbers = [p["number"] for p in client.get("/api/v1/plans").json()]
     assert "45/KH-UBND" in numbers
     audit = text_of(client.get("/audit", params={"action": "plan."}).text)
-    assert "plan.create" in audit and "45/KH-UBND" in audit
+    assert "Tạo kế hoạch kiểm tra" in audit and "Số, ký hiệu: 45/KH-UBND, ngày ban hành 01/03/2026" in audit
 
 
 def test_admin_creates_a_unit_officer_who_can_log_in(as_role):
@@ -88,10 +91,85 @@ def test_audit_page_filters_and_reports_an_intact_chain(as_role):
     client = as_role("admin")
     page = text_of(client.get("/audit", params={"actor": "demo"}).text)
     assert "chuỗi băm toàn vẹn" in page
-    assert "visit.create" in page
-    assert "auth.login" not in page  # filtered to the demo actor
+    assert "Lên lịch cuộc kiểm tra" in page and "Dữ liệu mẫu" in page
+    assert "Đăng nhập Tài khoản" not in page  # filtered to the demo actor
     logins = text_of(client.get("/audit", params={"action": "auth."}).text)
-    assert "auth.login" in logins and "sonoivu" in logins
+    assert "Đăng nhập" in logins and "Nguyễn Thị Thu Hà sonoivu" in logins
+
+
+def audit_rows(html: str) -> list[str]:
+    """The audit table's rows as visible text."""
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
+    return [text_of(row).strip() for row in re.findall(r"<tr.*?</tr>", body.group(1), re.S)] if body else []
+
+
+def test_audit_page_reads_in_vietnamese_time_words_and_names(as_role, settings):
+    """Issue 15: the audit page showed UTC "(UTC)", action codes, usernames and raw JSON."""
+    client = as_role("inspector")
+    visit = next(v for v in client.get("/api/v1/visits").json() if v["unit_code"] == "11560")
+    tree = client.get(f"/api/v1/checklists/{visit['checklist_id']}",
+                      params={"version": visit["checklist_version"]}).json()["checklist"]
+    item = next(i for a in tree["areas"] for c in a["criteria"] for i in c["items"] if i["type"] == "yesno")
+    url = f"/api/v1/visits/{visit['id']}/findings/{item['code']}"
+    for version, answer, note in ((0, False, "Chưa niêm yết"), (1, True, "Đã niêm yết bổ sung")):
+        response = client.put(url, json={"answer": answer, "note": note, "base_version": version},
+                              headers={"x-csrftoken": csrf_token(client), "Idempotency-Key": str(uuid.uuid4())})
+        assert response.status_code == 200, response.text
+    client = as_role("admin")
+    page = client.get("/audit")
+    assert page.status_code == 200
+    assert "(UTC)" not in page.text and "finding.save" not in text_of(page.text)
+    rows = audit_rows(page.text)
+    assert not any("{" in row for row in rows), "raw JSON on the audit page"
+    saved = next(row for row in rows if f"Tiêu chí {item['code']}" in row and "→" in row)
+    assert "Lê Thị Hồng Nhung kiemtravien" in saved and "Ghi kết quả tiêu chí" in saved
+    assert f"Tiêu chí {item['code']} ({item['text'][:20]}" in saved and ": Không đạt → Đạt" in saved
+    assert "Ghi chú: “Chưa niêm yết” → “Đã niêm yết bổ sung”" in saved
+    assert f"Cuộc kiểm tra #{visit['id']} · Phường Thủy Nguyên" in saved
+    with sqlite3.connect(settings.db_path) as conn:
+        at = conn.execute("SELECT at FROM audit_log WHERE action = 'finding.save' ORDER BY id DESC").fetchone()[0]
+    local = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(timezone(timedelta(hours=7)))
+    assert saved.startswith(f"{local:%d/%m/%Y %H:%M:%S}")  # Vietnam time, as on every other page
+
+
+def test_audit_filters_are_kept_across_pages(as_role, settings):
+    client = as_role("admin")
+    first = client.get("/audit", params={"action": "finding.", "actor": "kiemtravien"})
+    rows = audit_rows(first.text)
+    assert len(rows) == 100 and all("Ghi kết quả tiêu chí" in row for row in rows)
+    older = re.search(r'href="([^"]*page=2[^"]*)"', first.text).group(1).replace("&amp;", "&")
+    assert "action=finding." in older and "actor=kiemtravien" in older
+    second = client.get(older)
+    assert second.status_code == 200 and "‹ Mới hơn" in second.text
+    rows2 = audit_rows(second.text)
+    assert rows2 and all("Ghi kết quả tiêu chí" in row for row in rows2) and rows2[0] not in rows
+    newer = re.search(r'href="([^"]*page=1[^"]*)"', second.text).group(1).replace("&amp;", "&")
+    assert "action=finding." in newer and "actor=kiemtravien" in newer
+    # The filter form shows what is applied.
+    assert '<option value="finding." selected>' in second.text
+    assert '<option value="kiemtravien" selected>Lê Thị Hồng Nhung (kiemtravien)</option>' in second.text
+
+
+def test_audit_filters_by_object_and_vietnamese_days(as_role, settings):
+    client = as_role("admin")
+    with sqlite3.connect(settings.db_path) as conn:
+        visit_id = conn.execute("SELECT subject_id FROM audit_log WHERE action = 'evidence.add'").fetchone()[0]
+        count = conn.execute("SELECT count(*) FROM audit_log WHERE subject_id = ? AND (subject_type = 'visit' OR"
+                             " subject_type LIKE 'finding:%')", (visit_id,)).fetchone()[0]
+    page = client.get("/audit", params={"kind": "visit", "object_id": visit_id})
+    rows = audit_rows(page.text)
+    assert len(rows) == min(count, 100) and all(f"Cuộc kiểm tra #{visit_id} ·" in row for row in rows)
+    assert any("Thêm minh chứng" in row and "Ảnh #" in row for row in rows)  # evidence added to the visit too
+    assert "Đang xem mọi thay đổi của: Cuộc kiểm tra #" in text_of(page.text)
+    # Each row's object links to everything about it.
+    assert f'href="/audit?kind=visit&amp;object_id={visit_id}"' in page.text
+    today = datetime.now(timezone(timedelta(hours=7))).date()
+    assert audit_rows(client.get("/audit", params={"date_from": today.isoformat()}).text)
+    assert not audit_rows(client.get("/audit", params={"date_to": (today - timedelta(days=1)).isoformat()}).text)
+    bad = client.get("/audit", params={"date_from": "2026-02-30"})
+    assert bad.status_code == 400 and "Từ ngày “2026-02-30” không phải là một ngày hợp lệ." in bad.text
+    assert 'name="date_from" type="date" value="2026-02-30"' in bad.text  # the form keeps what was typed
+    assert client.get("/audit", params={"page": str(2**70)}).status_code == 200
 
 
 def test_unknown_page_is_a_vietnamese_404(as_role):

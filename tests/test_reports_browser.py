@@ -69,11 +69,8 @@ def test_minutes_print_to_a4_pdf_with_page_numbers_from_page_two(page, server, m
 def test_plan_report_export_downloads_and_prints(page, server, meta, tmp_path):
     log_in(page, server, "sonoivu")
     page.goto(f"{server.url}/reports/plans/{meta['current']['plan_id']}")
-    page.get_by_role("button", name="Tải bản in (HTML, A4)").click()
-    link = page.locator("#jobs a.btn-primary")
-    link.wait_for()
-    with page.expect_download() as info:
-        link.click()
+    with page.expect_download() as info:  # one click: the download starts when the job is done
+        page.get_by_role("button", name="Tải bản in (HTML, A4)").click()
     saved = tmp_path / "bao-cao.html"
     info.value.save_as(saved)
     page.goto(saved.as_uri())
@@ -89,6 +86,46 @@ def test_plan_report_export_downloads_and_prints(page, server, meta, tmp_path):
     assert texts[1].startswith("2")
 
 
+CROSSED = """() => [...document.querySelectorAll("svg.chart line[stroke-dasharray]")].flatMap(line => {
+    const x = line.x1.baseVal.value, top = line.y1.baseVal.value, bottom = line.y2.baseVal.value;
+    return [...line.ownerSVGElement.querySelectorAll("text")].map(t => [t.textContent, t.getBBox()])
+        .filter(([, b]) => b.x - 1 < x && x < b.x + b.width + 1 && b.y < bottom && top < b.y + b.height)
+        .map(([text]) => text);
+})"""
+
+
+def labels_under_threshold_line(page) -> list[str]:
+    """Texts of the charts that the dashed threshold line crosses, as Chromium lays them out."""
+    return page.evaluate(CROSSED)
+
+
+def test_threshold_line_clears_the_value_labels(page, server, meta):
+    """Issue 15: a unit scoring just under the threshold had its "62%" label crossed by the dashed line."""
+    log_in(page, server, "sonoivu")
+    url = f"{server.url}/reports/plans/{meta['current']['plan_id']}"
+    page.goto(url)
+    titles = page.locator("svg.chart:has(line[stroke-dasharray]) rect title").all_text_contents()
+    values = [float(t.rsplit(": ", 1)[1].rstrip("%").replace(",", ".")) for t in titles]
+    value = min(v for v in values if v < 95)
+    page.goto(f"{url}?threshold={int(value) + 3}")  # the line lands where the label beside that bar begins
+    assert page.locator("svg.chart line[stroke-dasharray]").count() >= 1
+    assert labels_under_threshold_line(page) == []
+
+
+@pytest.mark.parametrize("button, suffix", [("Tải báo cáo Word (DOCX)", ".docx"), ("Tải bảng tính (XLSX)", ".xlsx")])
+def test_word_and_excel_exports_download_on_one_click(page, server, meta, button, suffix):
+    """Issue 15: the export buttons needed a second click on a "Tải xuống" link once the job was done."""
+    log_in(page, server, "sonoivu")
+    page.goto(f"{server.url}/reports/plans/{meta['current']['plan_id']}")
+    with page.expect_download(timeout=60000) as info:
+        page.get_by_role("button", name=button).click()
+    download = info.value
+    assert download.suggested_filename.endswith(suffix) and download.failure() is None
+    link = page.locator("#jobs a.btn-primary")  # still there, as the fallback
+    assert link.is_visible() and link.get_attribute("data-autodownload") is None
+    assert link.get_attribute("href").endswith("/file")
+
+
 def test_dashboard_reads_on_a_tablet(page, server, meta):
     log_in(page, server, "sonoivu")
     page.goto(f"{server.url}/reports?plan={meta['current']['plan_id']}")
@@ -98,6 +135,7 @@ def test_dashboard_reads_on_a_tablet(page, server, meta):
         box = charts.nth(index).bounding_box()
         assert box["width"] <= 768 and box["height"] > 60
     assert page.evaluate("document.documentElement.scrollWidth") <= 768  # no sideways scrolling
+    assert labels_under_threshold_line(page) == []
     page.get_by_placeholder("Tìm đơn vị, ghi chú, tiêu chí (không cần dấu)").fill("tan an")
     page.get_by_role("button", name="Lọc").click()
     page.locator("#search-results").wait_for()

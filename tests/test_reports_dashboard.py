@@ -63,3 +63,23 @@ def test_filters_by_unit_kind_area_and_status(rclient, meta):
     planned = page(rclient, plan=plan, status="planned")
     assert "chưa có cuộc kiểm tra nào được ký duyệt trong phạm vi đã lọc" in planned.get_text()
     assert page(rclient, plan=plan, province="31").select("section.charts svg.chart")
+
+
+def test_common_shortcomings_show_the_criterion_not_a_bare_code(rclient, meta):
+    """Issue 15: the chart's rows read "1.6.1" alone; now "code + criterion", the full text on hover, in the
+    chart's description and in a table under it."""
+    login(rclient, "sonoivu")
+    soup = page(rclient, plan=meta["current"]["plan_id"])
+    chart = soup.select("section.charts svg.chart")[2]
+    rows = chart.find_all("g")
+    assert rows
+    for row in rows:
+        label = row.find("text", attrs={"text-anchor": "end"}).get_text()
+        code, _, words = label.partition(" ")
+        assert code.count(".") == 2 and len(words) >= 5, label  # a code followed by its criterion
+        full = row.find("title").get_text()
+        assert full.startswith(label.rstrip("…")) and full.endswith("đơn vị")
+    assert chart.find("desc").get_text().startswith(rows[0].find("title").get_text())
+    table = chart.find_parent("figure").select_one("details.chart-data table")
+    first = [td.get_text(strip=True) for td in table.select("tbody tr")[0].find_all("td")]
+    assert rows[0].find("title").get_text().startswith(f"{first[0]} {first[1]}")

@@ -196,3 +196,44 @@ def test_print_pages_carry_the_same_content(rclient, meta, kind):
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page.text and "Xã Tân An" in page.text
     if kind == "minutes":
         assert '/evidence/' in page.text and "SHA-256" in page.text
+
+
+ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
+
+
+def test_minutes_print_dates_the_vietnamese_way(rclient, meta):
+    """A date answer reads "15/01/2026" in the results column (stored "2026-01-15"), and the camera's time
+    is worded like every other time; no ISO date reaches the reader of either format."""
+    visit_id = meta["current"]["visits"]["11560"]
+    login(rclient, "sonoivu")
+    page = rclient.get(f"/visits/{visit_id}/minutes")
+    docx_text = all_text(Document(io.BytesIO(rclient.get(f"/visits/{visit_id}/minutes.docx").content)))
+    visible = re.sub(r"<[^>]+>", " ", page.text)
+    for text in (visible, docx_text):
+        assert "15/01/2026" in text
+        assert "09 giờ 15 phút, ngày 20/11/2026 (theo thiết bị)" in text
+        assert not ISO_DATE.search(text), ISO_DATE.search(text)
+
+
+def test_a_finished_export_swapped_in_by_htmx_starts_its_download(rclient, meta):
+    """Issue 15: Word/Excel needed a second click on "Tải xuống". The fragment htmx swaps in when the job is
+    done marks its link for static/js/reports.js to follow at once; the link stays, and the plain page
+    (no JavaScript) is the same link as before."""
+    login(rclient, "sonoivu")
+    url = f"/reports/plans/{meta['current']['plan_id']}/export"
+    fragment = rclient.post(url, data={"format": "xlsx", "threshold": "", "_csrf_token": rclient.cookies["csrftoken"]},
+                            headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    job = re.search(r'id="job-([^"]+)"', fragment.text).group(1)
+    for _ in range(100):
+        if "/file" in fragment.text:
+            break
+        time.sleep(0.1)
+        fragment = rclient.get(f"/reports/jobs/{job}", headers={"HX-Request": "true"})
+    link = re.search(r"<a [^>]*/reports/jobs/[^>]*>", fragment.text).group(0)
+    assert "data-autodownload" in link and "download" in link
+    assert "tệp đang được tải xuống" in fragment.text
+    plain = rclient.get(f"/reports/jobs/{job}")
+    assert f'href="/reports/jobs/{job}/file"' in plain.text and "data-autodownload" not in plain.text
+    assert "/static/js/reports.js?v=" in plain.text
+    assert rclient.get(f"/reports/jobs/{job}/file").status_code == 200

@@ -144,3 +144,55 @@ def test_charts_are_well_formed_svg_with_text_alternatives():
 
 def test_safe_filename_is_ascii():
     assert safe_filename("Báo cáo 33/KH-UBND Đồ Sơn.docx") == "Bao-cao-33-KH-UBND-Do-Son.docx"
+
+
+def test_dates_and_camera_times_read_the_vietnamese_way():
+    from inspect_app.checklists import Answer, Item
+    from inspect_app.services.answers import answer_label, date_label
+
+    assert date_label("2026-01-20") == "20/01/2026"
+    assert date_label("không rõ") == "không rõ" and date_label(None) == ""
+    item = msgspec.convert({"code": "1.1.1", "text": "Ngày ban hành", "type": "date", "max_points": 0}, Item)
+    assert answer_label(Answer(text="2026-01-20"), item) == "20/01/2026"
+    assert rules.device_time("2026-11-20T09:15:00") == "09 giờ 15 phút, ngày 20/11/2026"  # the camera's clock
+    assert rules.device_time("2026-11-20T09:15:00+09:00") == "07 giờ 15 phút, ngày 20/11/2026"
+    assert rules.device_time("2026:11:20") == "2026:11:20" and rules.device_time(None) == ""
+
+
+def _value_labels(chart) -> tuple[float, list[tuple[float, str]]]:
+    """The threshold line's x and the (x, text) of each start-anchored label beside a bar."""
+    root = ET.fromstring(str(chart))
+    ns = "{http://www.w3.org/2000/svg}"
+    line = next(el for el in root.iter(ns + "line") if el.get("stroke-dasharray"))
+    bottom = max(float(el.get("y2")) for el in root.iter(ns + "line"))
+    labels = [(float(el.get("x")), el.text) for el in root.iter(ns + "text")
+              if el.get("text-anchor") is None and float(el.get("y")) < bottom]
+    return float(line.get("x1")), labels
+
+
+@pytest.mark.parametrize("threshold", [2.0, 50.0, 65.0, 80.0, 99.5])
+def test_the_threshold_line_never_crosses_a_value_label(threshold):
+    """Issue 15: on the dashboard the dashed threshold line ran through "62%" beside a bar just under it."""
+    values = [("Xã", v / 4) for v in range(0, 401)] + [("Phường chưa chấm", None)]
+    line_x, labels = _value_labels(svg.bar_chart(values, title="Điểm", threshold=threshold))
+    assert len(labels) == len(values)
+    for x, text in labels:
+        width = len(text) * 13 * 0.7  # 13 px text: no character of these fonts is wider on average
+        assert x + width + 1 < line_x or x - 1 > line_x, (threshold, text, x, line_x)
+        assert x + width <= 760, text  # still inside the chart
+
+
+def test_the_common_shortcomings_chart_names_each_criterion():
+    """Issue 15: the chart showed bare codes ("1.6.1"); now the criterion, shortened to fit, with the full
+    text as the row's tooltip and in the chart's description for screen readers."""
+    text = "Niêm yết công khai, đầy đủ thủ tục hành chính tại Bộ phận Một cửa và trên Cổng dịch vụ công của tỉnh"
+    chart = str(svg.count_chart([("1.6.1", 4, text), ("2.3.3", 2, "Báo cáo & hồ sơ")], title="Tồn tại", total=4))
+    root = ET.fromstring(chart)
+    ns = "{http://www.w3.org/2000/svg}"
+    labels = [el.text for el in root.iter(ns + "text") if el.get("text-anchor") == "end"]
+    assert labels[0].startswith("1.6.1 Niêm yết công khai, đầy đủ thủ tục") and labels[0].endswith("…")
+    assert labels[1] == "2.3.3 Báo cáo & hồ sơ"
+    assert len(labels[0]) * 13 * 0.58 <= 360 - 8  # fits left of the bars
+    assert [g.find(ns + "title").text for g in root.iter(ns + "g")] == [
+        f"1.6.1 {text}: 4/4 đơn vị", "2.3.3 Báo cáo & hồ sơ: 2/4 đơn vị"]
+    assert root.find(ns + "desc").text == f"1.6.1 {text}: 4/4 đơn vị; 2.3.3 Báo cáo & hồ sơ: 2/4 đơn vị"

@@ -58,7 +58,7 @@ def evidence_appendix(doc, vd: VisitDoc) -> None:
         if ev.kind != "photo":
             info.append(f"Tệp: {ev.name}")
         if ev.captured_at:
-            info.append(f"Chụp lúc: {ev.captured_at.replace('T', ' ')} (theo thiết bị)")
+            info.append(f"Chụp lúc: {rules.device_time(ev.captured_at)} (theo thiết bị)")
         info.append(f"Tải lên: {rules.vietnam_time(ev.uploaded_at)}")
         info.append(f"SHA-256: {ev.sha256[:32]}\n{ev.sha256[32:]}")
         rows.append([str(ev.number), "" if ev.thumb else "(không có ảnh thu nhỏ)", ev.item_code, "\n".join(info)])

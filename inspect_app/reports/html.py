@@ -22,7 +22,8 @@ PRINT_CSS = ROOT / "static" / "css" / "print.css"
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(points=vn_number, short_date=short_date, vn_time=rules.vietnam_time)
+    env.filters.update(points=vn_number, short_date=short_date, vn_time=rules.vietnam_time,
+                       device_time=rules.device_time)
     env.globals.update(w=wording, svg=svg, tables=tables, official_date=official_date,
                        notice_signature=notice_signature)
     return env

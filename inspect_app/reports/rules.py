@@ -78,6 +78,15 @@ def vietnam_time(moment_utc: str | None) -> str:
     return f"{moment:%H} giờ {moment:%M} phút, ngày {moment:%d/%m/%Y}"
 
 
+def device_time(captured_at: str | None) -> str:
+    """A camera's claimed time (local, or with the offset it recorded) worded like `vietnam_time`;
+    text that is not a time is shown as it is rather than failing a document."""
+    try:
+        return vietnam_time(captured_at)
+    except ValueError:
+        return captured_at or ""
+
+
 class RemediationFigures(msgspec.Struct):
     total: int = 0
     closed_on_time: int = 0

@@ -19,10 +19,40 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _frame(width: int, height: int, title: str, body: list[str]) -> Markup:
+EM = 0.72  # an upper bound on the average advance of a character, in em (13 px text: ≤ 9.4 px a character)
+EM_TEXT = 0.58  # the usual average over words (Vietnamese text in Noto or DejaVu Sans), for shortening labels
+
+
+def text_width(text: str, size: float = 13) -> float:
+    """How wide `text` can be at `size` px in the chart fonts (an overestimate: layout keeps a margin)."""
+    return len(text) * size * EM
+
+
+def _fit(text: str, width: float) -> str:
+    """Shorten `text` to `width` px, at a word's end when one is near, with "…"."""
+    limit = max(4, int(width / (13 * EM_TEXT)))
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    head = cut.rsplit(" ", 1)[0] if " " in cut[-12:] else cut
+    return head.rstrip(" ,;:.–-") + "…"
+
+
+def _clear_of(x: float, text: str, line_x: float | None, gap: float = 5) -> float:
+    """Where a start-anchored label wanted at `x` goes so that it never crosses the vertical line at
+    `line_x`: where it is if clear, otherwise just right of the line."""
+    if line_x is None:
+        return x
+    right = x + text_width(text)
+    if right + gap <= line_x or x - gap >= line_x:
+        return x
+    return line_x + gap
+
+
+def _frame(width: int, height: int, title: str, body: list[str], desc: str = "") -> Markup:
     head = (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"'
             f' aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet" {FONT} font-size="13">'
-            f"<title>{escape(title)}</title>")
+            f"<title>{escape(title)}</title>" + (f"<desc>{escape(desc)}</desc>" if desc else ""))
     return Markup(head + "".join(body) + "</svg>")
 
 
@@ -42,22 +72,26 @@ def bar_chart(rows: Sequence[tuple[str, float | None]], *, title: str, scale: fl
     top, span = 8, width - label_width - 70
     height = top + ROW * len(rows) + 28
     parts = _axis(label_width, span, top, top + ROW * len(rows), [scale * i / 4 for i in range(5)], scale, suffix)
+    line_x = None if threshold is None else label_width + max(0.0, min(threshold, scale)) / scale * span
     for index, (label, value) in enumerate(rows):
         y = top + index * ROW
         parts.append(f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" fill="{INK}">'
                      f"{escape(_clip(label, 30))}</text>")
         if value is None:
-            parts.append(f'<text x="{label_width + 4}" y="{y + 17}" fill="{INK}">chưa có điểm</text>')
+            if label != "…":  # the gap between the best and the weakest units has no value of its own
+                x = _clear_of(label_width + 4, "chưa có điểm", line_x)
+                parts.append(f'<text x="{x:.1f}" y="{y + 17}" fill="{INK}">chưa có điểm</text>')
             continue
         length = max(0.0, min(value, scale)) / scale * span
         colour = RED if threshold is not None and value < threshold else BLUE
+        shown = f"{vn_number(value)}{suffix}"
+        x = _clear_of(label_width + length + 5, shown, line_x)
         parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{ROW - 8}" fill="{colour}">'
-                     f"<title>{escape(label)}: {vn_number(value)}{suffix}</title></rect>"
-                     f'<text x="{label_width + length + 5:.1f}" y="{y + 17}" fill="{INK}">{vn_number(value)}{suffix}</text>')
-    if threshold is not None:
-        x = label_width + threshold / scale * span
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ROW * len(rows)}" stroke="{RED}"'
-                     ' stroke-width="2" stroke-dasharray="5 4"/>')
+                     f"<title>{escape(label)}: {shown}</title></rect>"
+                     f'<text x="{x:.1f}" y="{y + 17}" fill="{INK}">{shown}</text>')
+    if line_x is not None:
+        parts.append(f'<line class="threshold" x1="{line_x:.1f}" y1="{top}" x2="{line_x:.1f}"'
+                     f' y2="{top + ROW * len(rows)}" stroke="{RED}" stroke-width="2" stroke-dasharray="5 4"/>')
     return _frame(width, height, title, parts)
 
 
@@ -88,21 +122,27 @@ def range_chart(rows: Sequence[tuple[str, float | None, float | None, float | No
 
 
 def count_chart(rows: Sequence[tuple[str, int, str]], *, title: str, total: int, width: int = 760,
-                label_width: int = 90) -> Markup:
-    """How many units failed each item: (item code, count, item text shown as a tooltip)."""
+                label_width: int = 360) -> Markup:
+    """How many units failed each item: (item code, count, item text). Each row is labelled with its code
+    and the item's text shortened to fit; the full text is the row's tooltip (<title>) and, for screen
+    readers, the chart's description (<desc>)."""
     top, span = 8, width - label_width - 90
     height = top + ROW * len(rows) + 28
     scale = max(total, 1)
     ticks = sorted({round(scale * i / 4) for i in range(5)})
     parts = _axis(label_width, span, top, top + ROW * len(rows), ticks, scale, "")
+    described = []
     for index, (code, count, text) in enumerate(rows):
         y = top + index * ROW
         length = count / scale * span
-        parts.append(f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" fill="{INK}">{escape(code)}</text>'
-                     f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{ROW - 8}" fill="{RED}">'
-                     f"<title>{escape(code)} {escape(text)}: {count}/{total} đơn vị</title></rect>"
-                     f'<text x="{label_width + length + 5:.1f}" y="{y + 17}" fill="{INK}">{count}/{total}</text>')
-    return _frame(width, height, title, parts)
+        full = f"{code} {text}".strip()
+        described.append(f"{full}: {count}/{total} đơn vị")
+        parts.append(f"<g><title>{escape(full)}: {count}/{total} đơn vị</title>"
+                     f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" fill="{INK}">'
+                     f"{escape(_fit(full, label_width - 16))}</text>"
+                     f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{ROW - 8}" fill="{RED}"/>'
+                     f'<text x="{label_width + length + 5:.1f}" y="{y + 17}" fill="{INK}">{count}/{total}</text></g>')
+    return _frame(width, height, title, parts, desc="; ".join(described))
 
 
 def progress_bar(done: int, signed: int, total: int, *, width: int = 320) -> Markup:

@@ -13,7 +13,7 @@ from inspect_app.checklists import Answer, Item, is_blank
 from inspect_app.checklists.model import MAX_VALUE_CEILING
 from inspect_app.checklists.problems import format_number
 from inspect_app.services.errors import Refused
-from inspect_app.text import nfc, vn_number
+from inspect_app.text import nfc, short_date, vn_number
 
 NUMBER_TYPES = {"score", "count", "deduction"}
 
@@ -123,4 +123,14 @@ def answer_label(answer: Answer, item: Item) -> str:
         return vn_number(answer.number)
     if item.type == "ratio":
         return f"{vn_number(answer.numerator)}/{vn_number(answer.denominator)}"
+    if item.type == "date":
+        return date_label(answer.text)
     return answer.text or ""
+
+
+def date_label(text: str | None) -> str:
+    """A date answer (stored "YYYY-MM-DD") as people read it: "20/01/2026"; anything else as it is."""
+    try:
+        return short_date(text)
+    except ValueError:
+        return text or ""

@@ -98,10 +98,11 @@ def plan_view_job(request: Request, settings: Settings, db: Database, plan_id: i
 
 
 def job_fragment(request: Request, job: jobs.Job, status_code: int = 200) -> Template:
-    # A finished "view" job reloads its page, which then finds the report ready.
+    # A finished "view" job reloads its page, which then finds the report ready; a finished export, swapped
+    # in by htmx, starts its download by itself (static/js/reports.js), its link kept as the fallback.
     headers = {"HX-Refresh": "true"} if job.status == "done" and job.path is None else {}
-    return Template("reports/_job.html", context=page_context(request, job=job), status_code=status_code,
-                    headers=headers)
+    return Template("reports/_job.html", context=page_context(request, job=job, auto_download=True),
+                    status_code=status_code, headers=headers)
 
 
 class VisitDocumentController(Controller):

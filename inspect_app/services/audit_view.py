@@ -1,0 +1,607 @@
+"""The audit log as a Sở Nội vụ auditor reads it: Vietnamese action names, people's names, the object
+by its name, and a summary of what changed ("Tiêu chí 1.6.1: Không đạt → Đạt").
+
+Plain functions over stored entries. The log itself is append-only and hash-chained; nothing here
+changes what is stored, only how it is shown.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+import msgspec
+
+from inspect_app.checklists import Answer, is_blank
+from inspect_app.db import Database
+from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS, AuditEntry
+from inspect_app.queries import audit
+from inspect_app.queries.audit import AuditNames
+from inspect_app.services import checklist_store
+from inspect_app.services.answers import answer_label, date_label
+from inspect_app.services.deadlines import VIETNAM
+from inspect_app.text import vn_number
+
+# Every action code the app writes (tests/test_audit_view.py checks each `audit.record` call has one).
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": "Đăng nhập",
+    "auth.logout": "Đăng xuất",
+    "user.create": "Tạo tài khoản",
+    "user.password": "Đặt lại mật khẩu",
+    "token.create": "Cấp mã truy cập API",
+    "unit.create": "Thêm đơn vị",
+    "units.import": "Nhập danh mục đơn vị",
+    "checklist.version": "Nạp phiên bản bộ tiêu chí",
+    "plan.create": "Tạo kế hoạch kiểm tra",
+    "team.create": "Thành lập đoàn kiểm tra",
+    "team.member": "Thêm thành viên đoàn",
+    "visit.create": "Lên lịch cuộc kiểm tra",
+    "visit.start": "Bắt đầu kiểm tra",
+    "visit.submit": "Nộp kết quả kiểm tra",
+    "visit.sign_off": "Ký duyệt kết quả kiểm tra",
+    "finding.save": "Ghi kết quả tiêu chí",
+    "finding.amend": "Điều chỉnh kết quả sau ký duyệt",
+    "evidence.add": "Thêm minh chứng",
+    "evidence.caption": "Sửa chú thích minh chứng",
+    "evidence.delete": "Gỡ minh chứng",
+    "self_assessment.open": "Mở tự đánh giá cho đơn vị",
+    "self_assessment.submit": "Đơn vị nộp tự đánh giá",
+    "remediation.create": "Giao kiến nghị khắc phục",
+    "remediation.edit": "Sửa kiến nghị khắc phục",
+    "remediation.draft": "Lưu nháp trả lời kiến nghị",
+    "remediation.answer": "Đơn vị báo cáo khắc phục",
+    "remediation.accept": "Chấp nhận kết quả khắc phục",
+    "remediation.return": "Trả lại, yêu cầu bổ sung",
+}
+
+# Families of actions, in menu order: (code prefix, label). "unit" covers unit.create and units.import.
+ACTION_FAMILIES: list[tuple[str, str]] = [
+    ("auth.", "Đăng nhập, đăng xuất"),
+    ("user.", "Tài khoản người dùng"),
+    ("token.", "Mã truy cập API"),
+    ("unit", "Đơn vị"),
+    ("checklist.", "Bộ tiêu chí"),
+    ("plan.", "Kế hoạch kiểm tra"),
+    ("team.", "Đoàn kiểm tra"),
+    ("visit.", "Cuộc kiểm tra"),
+    ("finding.", "Kết quả tiêu chí"),
+    ("evidence.", "Minh chứng"),
+    ("self_assessment.", "Tự đánh giá của đơn vị"),
+    ("remediation.", "Kiến nghị khắc phục"),
+]
+
+# Object kinds of the filter (queries.audit.OBJECT_KINDS says which entries each covers).
+OBJECT_KIND_LABELS: dict[str, str] = {
+    "visit": "Cuộc kiểm tra",
+    "remediation": "Kiến nghị khắc phục",
+    "plan": "Kế hoạch",
+    "team": "Đoàn kiểm tra",
+    "evidence": "Minh chứng",
+    "user": "Tài khoản",
+    "unit": "Đơn vị",
+    "checklist": "Bộ tiêu chí",
+}
+
+SYSTEM_ACTORS: dict[str, str] = {
+    "cli": "Quản trị hệ thống (dòng lệnh)",
+    "demo": "Dữ liệu mẫu",
+    "system": "Hệ thống",
+}
+
+REMEDIATION_STATUS_LABELS = {"open": "Chưa trả lời", "answered": "Chờ xem xét", "returned": "Bị trả lại",
+                             "accepted": "Đã đóng"}
+EVIDENCE_KIND_LABELS = {"photo": "Ảnh", "document": "Tài liệu PDF"}
+VISIT_KIND_LABELS = {"scheduled": "theo kế hoạch", "surprise": "đột xuất"}
+
+# Field names of stored before/after values, for what no action below words by itself.
+FIELD_LABELS: dict[str, str] = {
+    "status": "Trạng thái", "text": "Nội dung", "note": "Ghi chú", "comment": "Nhận xét", "reason": "Lý do",
+    "deadline": "Hạn", "date": "Ngày", "caption": "Chú thích", "name": "Tên", "title": "Trích yếu",
+    "remarks": "Ý kiến, nhận xét", "unit_representative": "Đại diện đơn vị", "role": "Vai trò",
+    "username": "Tên đăng nhập", "label": "Tên gọi", "number": "Số, ký hiệu",
+    "decision": "Quyết định số",
+    "unit_code": "Mã đơn vị", "item": "Tiêu chí", "kind": "Loại", "source": "Nguồn",
+}
+# Technical fields: ids and hashes that say nothing to a reader (they stay in the stored entry).
+HIDDEN_FIELDS = {"version", "checklist_version", "response_id", "assessment_id", "evidence_id", "token_id", "hash",
+                 "sha256", "id", "findings", "visit_id", "plan_id", "created_by", "created_at", "province_code"}
+QUOTE_LIMIT = 160
+
+
+class ObjectRef(msgspec.Struct, frozen=True):
+    """What an entry is about, as shown, and the filter that lists everything about it."""
+
+    label: str
+    kind: str
+    object_id: str
+
+
+# ---------------------------------------------------------------- names
+
+
+def action_label(code: str) -> str:
+    """"finding.save" → "Ghi kết quả tiêu chí"; a code not known here keeps its family and code."""
+    if code in ACTION_LABELS:
+        return ACTION_LABELS[code]
+    family = next((label for prefix, label in ACTION_FAMILIES if code.startswith(prefix)), "Thao tác khác")
+    return f"{family}: {code}"
+
+
+def action_menu(present: list[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The action filter's groups: (family prefix, family label, [(code, label)…]), every known code and
+    any other code found in the log, each under its family."""
+    codes = sorted(set(ACTION_LABELS) | set(present))
+    groups = []
+    for prefix, label in ACTION_FAMILIES:
+        members = [(c, action_label(c)) for c in codes if c.startswith(prefix)]
+        if members:
+            groups.append((prefix, label, members))
+    others = [(c, action_label(c)) for c in codes if not any(c.startswith(p) for p, _ in ACTION_FAMILIES)]
+    if others:
+        groups.append(("", "Thao tác khác", others))
+    return groups
+
+
+def actor_names(actor: str, full_name: str) -> tuple[str, str]:
+    """(name shown first, username shown second): "Nguyễn Thị Hoa", "sonoivu"; the app's own actors by
+    what they are ("Dữ liệu mẫu", "demo")."""
+    if full_name:
+        return full_name, actor
+    if actor in SYSTEM_ACTORS:
+        return SYSTEM_ACTORS[actor], actor
+    return actor, ""
+
+
+def local_datetime(value: str) -> str:
+    """A stored UTC time as Vietnam time with the date and seconds: "23/11/2026 14:05:09"."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = moment.astimezone(VIETNAM) if moment.tzinfo else moment
+    return f"{moment:%d/%m/%Y %H:%M:%S}"
+
+
+def utc_bounds(date_from: str, date_to: str) -> tuple[str, str]:
+    """Vietnamese calendar days (from, to, both included, "YYYY-MM-DD" or "") as the stored UTC bounds
+    (start included, end excluded). A bad date raises ValueError with the message to show."""
+    days: list[date | None] = []
+    for raw, what in ((date_from, "Từ ngày"), (date_to, "Đến ngày")):
+        raw = (raw or "").strip()
+        try:
+            days.append(date.fromisoformat(raw) if raw else None)
+        except ValueError:
+            raise ValueError(f"{what} “{raw[:20]}” không phải là một ngày hợp lệ.") from None
+    start, end = days
+    if start and end and start > end:
+        raise ValueError("“Từ ngày” phải trước hoặc bằng “Đến ngày”.")
+
+    def utc(day: date) -> str:
+        moment = datetime.combine(day, time(), VIETNAM).astimezone(timezone.utc)
+        return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    return (utc(start) if start else "",
+            utc(end + timedelta(days=1)) if end and end < date.max else "")
+
+
+# ---------------------------------------------------------------- the object
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -2**63 <= number < 2**63 else None
+
+
+def _visit_label(visit_id: int | None, names: AuditNames) -> str:
+    if visit_id is None:
+        return "Cuộc kiểm tra"
+    ref = names.visits.get(visit_id)
+    if ref is None:
+        return f"Cuộc kiểm tra #{visit_id}"
+    return f"Cuộc kiểm tra #{visit_id} · {ref.unit_name}, ngày {date_label(ref.scheduled_on)}"
+
+
+def object_ref(entry: AuditEntry, names: AuditNames) -> ObjectRef:
+    """The entry's object by name: "Cuộc kiểm tra #7 · Xã Tân An, ngày 20/01/2026", "Kế hoạch 33/KH-UBND"…
+    and the filter listing everything about it."""
+    kind, sid = entry.subject_type, entry.subject_id
+    number = _int(sid)
+    if kind == "visit" or kind.startswith(("finding:", "self:")):
+        return ObjectRef(_visit_label(number, names), "visit", sid)
+    if kind == "remediation" or kind.startswith("remediation:"):
+        rid = kind.split(":", 1)[1] if ":" in kind else sid
+        ref = names.remediation.get(_int(rid) or -1)
+        label = f"Kiến nghị #{rid}"
+        if ref:
+            label += f" · {ref[1]}" + (f", tiêu chí {ref[2]}" if ref[2] else "")
+        return ObjectRef(label, "remediation", rid)
+    if kind == "plan":
+        plan = names.plans.get(number or -1)
+        return ObjectRef(f"Kế hoạch {plan}" if plan else f"Kế hoạch #{sid}", kind, sid)
+    if kind == "team":
+        team = names.teams.get(number or -1)
+        return ObjectRef(f"{team} (#{sid})" if team else f"Đoàn kiểm tra #{sid}", kind, sid)
+    if kind == "user":
+        person = names.users.get(number or -1)
+        return ObjectRef(f"Tài khoản {person[0]} ({person[1]})" if person else f"Tài khoản #{sid}", kind, sid)
+    if kind == "unit":
+        name = names.units.get(sid)
+        return ObjectRef(f"Đơn vị {name} ({sid})" if name else f"Đơn vị {sid}", "unit", sid)
+    if kind == "units":
+        where = ("mọi tỉnh, thành phố" if sid == "*"
+                 else names.provinces.get(sid, f"tỉnh, thành phố mã {sid}"))
+        return ObjectRef(f"Danh mục đơn vị · {where}", "unit", sid)
+    if kind == "checklist":
+        return ObjectRef(f"Bộ tiêu chí {sid}", kind, sid)
+    if kind == "evidence":
+        visit_id, _ = names.evidence.get(number or -1, (None, ""))
+        return ObjectRef(f"Minh chứng #{sid}" + (f" · {_visit_label(visit_id, names)}" if visit_id else ""),
+                         kind, sid)
+    return ObjectRef(f"{kind} #{sid}", kind, sid)
+
+
+# ---------------------------------------------------------------- the summary
+
+
+def _quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        head = cut.rsplit(" ", 1)[0] if " " in cut[-20:] else cut  # at a word's end when one is near
+        text = head.rstrip(" ,;:.") + "…"
+    return f"“{text}”"
+
+
+def _plain(key: str, value: Any) -> str:
+    """A stored value as words."""
+    if value is None or value == "":
+        return "(trống)"
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, (int, float)):
+        return vn_number(float(value))
+    if isinstance(value, list):
+        return ", ".join(_plain(key, v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{FIELD_LABELS.get(k, k)}: {_plain(k, v)}" for k, v in value.items())
+    text = str(value)
+    if key == "status":
+        return VISIT_STATUS_LABELS.get(text) or REMEDIATION_STATUS_LABELS.get(text) or text
+    if key in ("deadline", "date") or key.endswith(("_on", "_date")):
+        return date_label(text)
+    if key == "role":
+        return ROLE_LABELS.get(text) or MEMBER_ROLE_LABELS.get(text) or text
+    return _quote(text) if len(text) > 40 or key in ("text", "note", "comment", "reason", "remarks") else text
+
+
+def _change(label: str, before: Any, after: Any, key: str = "") -> str | None:
+    """"Hạn: 01/01/2027 → 15/01/2027"; None when nothing changed."""
+    if before == after:
+        return None
+    if before in (None, ""):
+        return f"{label}: {_plain(key, after)}"
+    if after in (None, ""):
+        return f"{label}: bỏ {_plain(key, before)}"
+    return f"{label}: {_plain(key, before)} → {_plain(key, after)}"
+
+
+def _answer(raw: Any, item: Any) -> str:
+    """A stored answer (Answer as JSON text) as the inspector saw it: "Đạt", "12/15", "20/01/2026"…"""
+    if raw in (None, "", "{}"):
+        return "(chưa trả lời)"
+    try:
+        answer = msgspec.json.decode(raw if isinstance(raw, (str, bytes)) else msgspec.json.encode(raw), type=Answer)
+    except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+        return _quote(raw)
+    if item is not None:
+        label = answer_label(answer, item)
+        return _quote(label) if item.type == "text" and not answer.na and not is_blank(answer) else label
+    if answer.na:
+        return "Không áp dụng"
+    if is_blank(answer):
+        return "(chưa trả lời)"
+    if answer.choice is not None:
+        return {"yes": "Đạt", "no": "Không đạt"}.get(answer.choice, f"mức “{answer.choice}”")
+    if answer.number is not None:
+        return vn_number(answer.number)
+    if answer.numerator is not None or answer.denominator is not None:
+        return f"{vn_number(answer.numerator)}/{vn_number(answer.denominator)}"
+    return date_label(answer.text) if len(answer.text or "") == 10 else _quote(answer.text or "")
+
+
+def _finding(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    code = str(after.pop("item", "") or "")
+    item = names.items.get((_int(entry.subject_id) or -1, code))
+    head = f"Tiêu chí {code}" + (f" ({_quote(item.text, 60)[1:-1]})" if item is not None else "")
+    new = _answer(after.pop("answer", None), item)
+    lines = []
+    if not before:
+        lines.append(f"{head}: {new}")
+    else:
+        old = _answer(before.pop("answer", None), item)
+        lines.append(f"{head}: {old} → {new}" if old != new else f"{head}: {new} (không đổi)")
+    if line := _change("Ghi chú", before.pop("note", ""), after.pop("note", ""), "note"):
+        lines.append(line)
+    if reason := after.pop("reason", ""):
+        lines.append(f"Lý do điều chỉnh: {_quote(reason)}")
+    return lines
+
+
+def _status(before: dict, after: dict) -> list[str]:
+    line = _change("Trạng thái", before.pop("status", None), after.pop("status", None), "status")
+    return [line] if line else []
+
+
+def _visit_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if code := after.pop("unit_code", None):
+        lines.append(f"Đơn vị: {names.units.get(code, code)} ({code})")
+    if day := after.pop("date", None):
+        lines.append(f"Ngày kiểm tra: {date_label(day)}")
+    if kind := after.pop("kind", None):
+        lines.append(f"Hình thức: kiểm tra {VISIT_KIND_LABELS.get(kind, kind)}")
+    plan = after.pop("plan", None) or names.plans.get(_int(after.pop("plan_id", None)) or -1)
+    if plan:
+        lines.append(f"Kế hoạch: {plan}")
+    if checklist := after.pop("checklist", None):
+        lines.append(f"Bộ tiêu chí: {checklist}")
+    return lines
+
+
+def _sign_off(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = _status(before, after)
+    if person := after.pop("unit_representative", ""):
+        lines.append(f"Đại diện đơn vị: {person}")
+    if remarks := after.pop("remarks", ""):
+        lines.append(f"Ý kiến, nhận xét: {_quote(remarks)}")
+    return lines
+
+
+def _evidence_add(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    what = EVIDENCE_KIND_LABELS.get(after.pop("kind", ""), "Tệp")
+    number = after.pop("evidence_id", None)
+    scope, _, ref = entry.subject_type.partition(":")
+    where = {"finding": f"cho tiêu chí {ref}", "self": f"cho tiêu chí {ref} (tự đánh giá của đơn vị)",
+             "remediation": f"kèm báo cáo khắc phục kiến nghị #{ref}"}.get(scope, "")
+    line = " ".join(p for p in (what, f"#{number}" if number is not None else "", where) if p)
+    sha = after.pop("sha256", "")
+    return [line + (f" (SHA-256 {sha[:12]}…)" if sha else "")]
+
+
+def _evidence_delete(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    code = before.pop("item", "")
+    sha = before.pop("sha256", "")
+    line = "Gỡ khỏi hồ sơ" + (f" minh chứng của tiêu chí {code}" if code else "")
+    return [line + (f" (SHA-256 {sha[:12]}…)" if sha else "") + "; tệp gốc vẫn được lưu giữ"]
+
+
+def _remediation(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = _status(before, after)
+    label = {"remediation.answer": "Nội dung báo cáo", "remediation.draft": "Nội dung (nháp)",
+             "remediation.accept": "Nhận xét", "remediation.return": "Nội dung yêu cầu bổ sung"}
+    for key in ("text", "comment"):
+        if value := after.pop(key, ""):
+            lines.append(f"{label.get(entry.action, FIELD_LABELS[key])}: {_quote(value)}")
+    return lines
+
+
+def _remediation_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if text := after.pop("text", ""):
+        lines.append(f"Nội dung: {_quote(text)}")
+    if deadline := after.pop("deadline", ""):
+        lines.append(f"Hạn khắc phục: {date_label(deadline)}")
+    return lines
+
+
+def _remediation_edit(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = [_change("Nội dung", before.pop("text", ""), after.pop("text", ""), "text"),
+             _change("Hạn khắc phục", before.pop("deadline", ""), after.pop("deadline", ""), "deadline")]
+    return [line for line in lines if line] or ["Không thay đổi nội dung, hạn khắc phục"]
+
+
+def _self_open(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    if "deadline" not in after:
+        return []
+    deadline = after.pop("deadline")
+    return [f"Hạn nộp: {date_label(deadline)}" if deadline else "Không đặt hạn nộp"]
+
+
+def _user_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if username := after.pop("username", ""):
+        lines.append(f"Tên đăng nhập: {username}")
+    if role := after.pop("role", ""):
+        lines.append(f"Vai trò: {ROLE_LABELS.get(role, role)}")
+    if code := after.pop("unit_code", None):
+        lines.append(f"Đơn vị: {names.units.get(code, code)} ({code})")
+    return lines
+
+
+def _token_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    label = after.pop("label", "")
+    return [f"Tên gọi của mã: {_quote(label)}"] if label else []
+
+
+def _unit_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if name := after.pop("name", ""):
+        lines.append(f"Tên: {name}")
+    if kind := after.pop("kind", ""):
+        lines.append(f"Loại: {UNIT_KIND_LABELS.get(kind, kind)}")
+    if province := after.pop("province_code", ""):
+        lines.append(f"Tỉnh, thành phố: {names.provinces.get(province, province)}")
+    return lines
+
+
+def _units_import(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if source := after.pop("source", ""):
+        lines.append(f"Nguồn: {source}")
+    if "inserted" in after or "updated" in after:
+        inserted, updated = after.pop("inserted", 0), after.pop("updated", 0)
+        lines.append(f"Thêm mới {inserted} đơn vị, cập nhật {updated} đơn vị")
+    return lines
+
+
+def _checklist_version(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    version, digest = after.pop("version", ""), after.pop("hash", "")
+    return [f"Phiên bản {version}" + (f" (mã nội dung {digest})" if digest else "")] if version else []
+
+
+def _plan_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    number, issued = after.pop("number", ""), after.pop("issued_on", "")
+    if number:
+        lines.append(f"Số, ký hiệu: {number}" + (f", ngày ban hành {date_label(issued)}" if issued else ""))
+    if issuer := after.pop("issuer", ""):
+        lines.append(f"Cơ quan ban hành: {issuer}")
+    if province := after.pop("province_code", None):
+        lines.append(f"Tỉnh, thành phố: {names.provinces.get(province, province)}")
+    if title := after.pop("title", ""):
+        lines.append(f"Trích yếu: {_quote(title)}")
+    start, end = after.pop("period_start", ""), after.pop("period_end", "")
+    if start or end:
+        lines.append(f"Thời gian kiểm tra: từ {date_label(start)} đến {date_label(end)}")
+    if basis := after.pop("legal_basis", ""):
+        lines.append(f"Căn cứ: {_quote(basis)}")
+    return lines
+
+
+def _team_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if name := after.pop("name", ""):
+        lines.append(f"Tên đoàn: {name}")
+    if decision := after.pop("decision", ""):
+        lines.append(f"Quyết định thành lập số {decision}")
+    if plan := names.plans.get(_int(after.pop("plan_id", None)) or -1):
+        lines.append(f"Kế hoạch: {plan}")
+    return lines
+
+
+def _team_member(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lines = []
+    if username := after.pop("user", ""):
+        full = names.usernames.get(str(username).lower())
+        lines.append(f"Thành viên: {full} ({username})" if full else f"Thành viên: {username}")
+    if role := after.pop("role", ""):
+        lines.append(f"Vai trò trong đoàn: {MEMBER_ROLE_LABELS.get(role, role)}")
+    return lines
+
+
+def _status_only(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    return _status(before, after)
+
+
+def _caption(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    line = _change("Chú thích", before.pop("caption", ""), after.pop("caption", ""), "caption")
+    return [line] if line else []
+
+
+SUMMARIES = {
+    "finding.save": _finding, "finding.amend": _finding,
+    "visit.create": _visit_create, "visit.start": _status_only, "visit.submit": _status_only,
+    "visit.sign_off": _sign_off,
+    "evidence.add": _evidence_add, "evidence.caption": _caption, "evidence.delete": _evidence_delete,
+    "remediation.create": _remediation_create, "remediation.edit": _remediation_edit,
+    "remediation.answer": _remediation, "remediation.draft": _remediation, "remediation.accept": _remediation,
+    "remediation.return": _remediation,
+    "self_assessment.open": _self_open,
+    "user.create": _user_create, "token.create": _token_create,
+    "unit.create": _unit_create, "units.import": _units_import, "checklist.version": _checklist_version,
+    "plan.create": _plan_create, "team.create": _team_create, "team.member": _team_member,
+}
+
+
+def _decode(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return raw
+
+
+def _rest(before: dict, after: dict) -> list[str]:
+    """Fields no wording above used: "Field: old → new" (technical ids and hashes left out)."""
+    lines = []
+    for key in [*after, *(k for k in before if k not in after)]:
+        if key in HIDDEN_FIELDS:
+            continue
+        label = FIELD_LABELS.get(key, key)
+        if key in after and key in before:
+            line = _change(label, before[key], after[key], key)
+        elif key in after:
+            line = None if after[key] in (None, "", [], {}) else f"{label}: {_plain(key, after[key])}"
+        else:
+            line = f"{label} (trước đó): {_plain(key, before[key])}"
+        if line:
+            lines.append(line)
+    return lines
+
+
+def summarize(entry: AuditEntry, names: AuditNames) -> list[str]:
+    """What changed, in Vietnamese, one line per fact: ["Tiêu chí 1.6.1: Không đạt → Đạt", "Ghi chú: …"].
+
+    Each action words the fields it knows; any other stored field follows as "Field: old → new", so a
+    new field or action still reads as words, never as raw JSON."""
+    before, after = _decode(entry.before_json), _decode(entry.after_json)
+    lines: list[str] = []
+    if isinstance(before, dict | None) and isinstance(after, dict | None):
+        before, after = dict(before or {}), dict(after or {})
+        handler = SUMMARIES.get(entry.action)
+        if handler is not None:
+            lines += handler(entry, before, after, names)
+        lines += _rest(before, after)
+    else:
+        lines += [f"Trước: {_plain('', before)}"] if before is not None else []
+        lines += [f"Sau: {_plain('', after)}"] if after is not None else []
+    if entry.ip and entry.action.startswith("auth."):
+        lines.append(f"Địa chỉ IP: {entry.ip}")
+    return lines
+
+
+# ---------------------------------------------------------------- a page's names
+
+
+async def names_for(db: Database, entries: list[AuditEntry]) -> AuditNames:
+    """Everything a page of entries names, looked up at once; items from each visit's pinned checklist."""
+    want: dict[str, set] = {k: set() for k in ("visits", "units", "users", "usernames", "plans", "teams",
+                                                "remediation", "evidence", "provinces")}
+    for entry in entries:
+        kind, sid = entry.subject_type, entry.subject_id
+        before, after = _decode(entry.before_json), _decode(entry.after_json)
+        before = before if isinstance(before, dict) else {}
+        after = after if isinstance(after, dict) else {}
+        if kind == "visit" or kind.startswith(("finding:", "self:")):
+            want["visits"].add(sid)
+        elif kind.startswith("remediation:"):
+            want["remediation"].add(kind.split(":", 1)[1])
+        elif kind in ("remediation", "plan", "team", "evidence"):
+            want[{"plan": "plans", "team": "teams"}.get(kind, kind)].add(sid)
+        elif kind == "user":
+            want["users"].add(sid)
+        elif kind == "unit":
+            want["units"].add(sid)
+        elif kind == "units":
+            want["provinces"].add(sid)
+        for values in (before, after):
+            for key, bucket in (("visit_id", "visits"), ("unit_code", "units"), ("plan_id", "plans"),
+                                ("user", "usernames"), ("province_code", "provinces")):
+                if isinstance(values.get(key), str | int) and not isinstance(values.get(key), bool):
+                    want[bucket].add(values[key])
+    names = await audit.lookup_names(db, **want)
+    for entry in entries:
+        if not entry.action.startswith("finding."):
+            continue
+        visit_id = _int(entry.subject_id)
+        ref = names.visits.get(visit_id or -1)
+        after = _decode(entry.after_json)
+        code = after.get("item") if isinstance(after, dict) else None
+        if ref is None or not isinstance(code, str) or (visit_id, code) in names.items:
+            continue
+        checklist = await checklist_store.checklist_version(db, ref.checklist_id, ref.checklist_version)
+        item = next((i for i in checklist.items() if i.code == code), None) if checklist else None
+        if item is not None:
+            names.items[(visit_id, code)] = item
+    return names
