@@ -155,13 +155,15 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 
     from inspect_app.queries import remediation, self_assessment, users
     from inspect_app.services import deadlines, reminders
+    from inspect_app.services.self_assessment import lacking_evidence
 
     settings = Settings.from_env()
     today = date.fromisoformat(args.date) if args.date else deadlines.today_in_vietnam()
 
     async def work(db: Database):
-        digests = reminders.build_digests(await remediation.list_items(db), today,
-                                          await self_assessment.pending_with_deadline(db))
+        pending = [dict(row) | {"lacking": await lacking_evidence(db, row["visit_id"])}
+                   for row in await self_assessment.pending_with_deadline(db)]
+        digests = reminders.build_digests(await remediation.list_items(db), today, pending)
         officers = {d.unit_code: [u.email for u in await users.list_unit_officers(db, d.unit_code) if u.email]
                     for d in digests}
         return digests, officers

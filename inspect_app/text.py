@@ -76,3 +76,12 @@ def display_filename(name: str, limit: int = 200) -> str:
         stem, dot, ext = base.rpartition(".")
         base = (stem[: limit - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else base[:limit]
     return base or "tep-minh-chung"
+
+
+def file_size(size: int | None) -> str:
+    """A size as a person reads it, decimal comma: "850 KB", "7,9 MB"."""
+    if size is None:
+        return ""
+    if size < 1_000_000:
+        return f"{max(1, round(size / 1000))} KB"
+    return f"{size / 1_000_000:.1f} MB".replace(".", ",")

@@ -78,6 +78,7 @@ POST_ONLY = {  # route → roles allowed
     "/evidence/{evidence_id:int}/delete": STAFF,
     "/reports/plans/{plan_id:int}/export": {"admin", "lead"},
     "/reports/periodic/export": ADMIN_ONLY,
+    "/visits/{visit_id:int}/evidence-package": EVERYONE,  # the unit: its own visit only (test_evidence_package)
 }
 # Routes that need an evidence file or a remediation item of the persona's own unit: their access is
 # tested in test_capture.py and test_remediation.py (unit A against unit B included).
@@ -89,7 +90,8 @@ EVIDENCE_GETS = {"/evidence/{evidence_id:int}/file", "/api/v1/evidence/{evidence
 # their access is tested in test_reports_access.py.
 EVIDENCE_GETS |= {"/visits/{visit_id:int}/minutes", "/visits/{visit_id:int}/minutes.docx",
                   "/visits/{visit_id:int}/notice", "/visits/{visit_id:int}/notice.docx",
-                  "/reports/jobs/{job_id:str}", "/reports/jobs/{job_id:str}/file"}
+                  "/reports/jobs/{job_id:str}", "/reports/jobs/{job_id:str}/file",
+                  "/visits/{visit_id:int}/evidence-package.zip"}  # test_evidence_package.py
 PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema", "/sw.js"}
 
 

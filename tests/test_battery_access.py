@@ -77,6 +77,7 @@ class Obj:
     state: str = ""  # visit: planned/in_progress/signed_off; remediation: its status
     visit: int = 0  # for evidence and remediation: the visit they hang on
     owner: str = ""  # report jobs: who started it (only they may follow it)
+    self_submitted: bool = False  # visits: the unit submitted its self-assessment (the team may read it)
     secrets: set[str] = field(default_factory=set)
 
 
@@ -234,6 +235,7 @@ def world(tmp_path_factory, seeded_db) -> World:
                 team_of_visit[vid] = team
             evidence_rows = conn.execute("SELECT id, visit_id, sha256, original_name FROM evidence_files").fetchall()
             users = conn.execute("SELECT id, username FROM users").fetchall()
+            submitted = {r[0] for r in conn.execute("SELECT visit_id FROM self_assessments WHERE status = 'submitted'")}
         for pid, plan in plans.items():
             objects.append(Obj("plan", str(pid), plan=pid, team=team1 if pid == plan1 else team3,
                                state="demo" if pid == plan1 else "second",
@@ -243,7 +245,8 @@ def world(tmp_path_factory, seeded_db) -> World:
                      if f["note"].startswith("GHI-CHU-")}
             state = "signed_off" if v["status"] in ("signed_off", "amended") else v["status"]
             objects.append(Obj("visit", str(vid), plan=v["plan_id"], team=team_of_visit[vid], unit=v["unit_code"],
-                               state=state, visit=vid, secrets=notes | {f'/visits/{vid}"', f'/visits/{vid}#'}))
+                               state=state, visit=vid, secrets=notes | {f'/visits/{vid}"', f'/visits/{vid}#'},
+                               self_submitted=vid in submitted))
         for eid, vid, sha, name in evidence_rows:
             v = visits[vid]
             objects.append(Obj("evidence", str(eid), plan=v["plan_id"], team=team_of_visit[vid], unit=v["unit_code"],
@@ -474,10 +477,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         by_state({"unit"}, signed_off=409), write=True),
     ("GET", "/api/v1/visits/{visit_id:int}/self-assessment"): Route(
         "visit", ALL, _get("/api/v1/visits/{visit_id:int}/self-assessment"),
-        lambda role, obj: 200 if role == "unit" else 404),  # the team reads it once the unit submitted it
+        lambda role, obj: 200 if role == "unit" or obj.self_submitted else 404),  # the team: once submitted
     ("GET", "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}"): Route(
         "visit", ALL, _get("/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}"),
-        lambda role, obj: 200 if role == "unit" else 404),
+        lambda role, obj: 200 if role == "unit" or obj.self_submitted else 404),
     ("PUT", "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}"): Route(
         "visit", {"unit"}, _api("PUT", "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}",
                                 lambda o, w: {"answer": True, "note": "Đơn vị tự đánh giá đạt.", "base_version": 0}),
@@ -514,10 +517,19 @@ ROUTES: dict[tuple[str, str], Route] = {
         "plan", {"admin", "lead"}, _form("/reports/plans/{plan_id:int}/export",
                                          lambda o, w: {"format": "xlsx", "threshold": ""}),
         ok_for({"admin", "lead"}, 303), write=True),
+    # Every role may follow a job, but only the one it started (a unit: its evidence package).
     ("GET", "/reports/jobs/{job_id:str}"): Route(
-        "job", {"admin", "lead"}, _get("/reports/jobs/{job_id:str}"), ok_for({"admin", "lead"})),
+        "job", ALL, _get("/reports/jobs/{job_id:str}"), ok_for(ALL)),
     ("GET", "/reports/jobs/{job_id:str}/file"): Route(
-        "job", {"admin", "lead"}, _get("/reports/jobs/{job_id:str}/file"), ok_for({"admin", "lead"})),
+        "job", ALL, _get("/reports/jobs/{job_id:str}/file"), ok_for(ALL)),
+    # -- the evidence package: the unit's officers, the team, the Sở Nội vụ
+    ("GET", "/visits/{visit_id:int}/evidence-package"): Route(
+        "visit", ALL, _get("/visits/{visit_id:int}/evidence-package"), ok_for(ALL)),
+    ("GET", "/visits/{visit_id:int}/evidence-package.zip"): Route(  # none built yet (test_evidence_package: 200)
+        "visit", ALL, _get("/visits/{visit_id:int}/evidence-package.zip"), lambda role, obj: 404),
+    ("POST", "/visits/{visit_id:int}/evidence-package"): Route(
+        "visit", ALL, _form("/visits/{visit_id:int}/evidence-package", lambda o, w: {}), ok_for(ALL, 303),
+        write=True),
 }
 # Public routes with a parameter that names no object: the API schema and static files.
 PUBLIC_WITH_PARAMS = {"/schema/{path:str}", "/static/{file_path:path}"}
@@ -668,8 +680,8 @@ def test_own_and_other_objects_for_every_route_with_an_id(world, world_client, p
                 if response.status_code != rule.own(me.role, obj):
                     wrong.append(f"{where}: {response.status_code}, expected {rule.own(me.role, obj)}")
                     continue
-                if response.headers.get("content-type", "").startswith("image/"):
-                    continue  # one's own photo
+                if response.headers.get("content-type", "").startswith(("image/", "application/pdf")):
+                    continue  # one's own photo or document
                 if leaks := _leaks(response, others_secrets):
                     wrong.append(f"{where}: the answer shows another's {leaks}")
 

@@ -74,8 +74,8 @@ def test_generated_files_are_served_only_to_whoever_asked(rclient, meta):
     assert rclient.get(job + "/file").status_code == 200
     login(rclient, "sonoivu")
     assert rclient.get(job).status_code == 404 and rclient.get(job + "/file").status_code == 404
-    login(rclient, "dv11560")
-    assert rclient.get(job + "/file").status_code == 403
+    login(rclient, "dv11560")  # units follow their own jobs (evidence packages), not anyone else's
+    assert rclient.get(job + "/file").status_code == 404
     rclient.cookies.clear()
     assert rclient.get(job + "/file", follow_redirects=False).status_code == 303  # to the login page
 

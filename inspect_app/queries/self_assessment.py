@@ -43,6 +43,7 @@ async def list_for_plan(db: Database, plan_id: int) -> list:
     """(visit id, unit name, unit code, visit status, assessment or None) for every visit of the plan."""
     return await db.fetch_all(
         "SELECT v.id AS visit_id, u.name AS unit_name, u.code AS unit_code, v.status AS visit_status,"
+        " v.checklist_id, v.checklist_version,"
         " s.id AS assessment_id, s.status, s.deadline, s.submitted_at FROM visits v JOIN units u ON u.code = v.unit_code"
         " LEFT JOIN self_assessments s ON s.visit_id = v.id WHERE v.plan_id = ? ORDER BY u.name", (plan_id,))
 
@@ -101,3 +102,23 @@ async def update_answer(tx: Tx, answer_id: int, version: int, answer_json: str, 
     await tx.execute(
         "UPDATE self_answers SET answer_json = ?, points = ?, note = ?, version = ?, updated_at = ?, updated_by = ?"
         " WHERE id = ?", (answer_json, points, note, version, utc_now(), user_id, answer_id))
+
+
+async def evidence_counts(db: Database | Tx, assessment_id: int) -> dict[str, int]:
+    """{item code: number of the unit's evidence files} for one self-assessment."""
+    rows = await db.fetch_all(
+        "SELECT a.item_code, count(e.id) AS n FROM self_answers a JOIN evidence_files e ON e.self_answer_id = a.id"
+        " AND e.deleted_at IS NULL WHERE a.assessment_id = ? GROUP BY a.item_code", (assessment_id,))
+    return {r["item_code"]: r["n"] for r in rows}
+
+
+async def evidence_counts_for_plan(db: Database, plan_id: int) -> dict[int, dict[str, int]]:
+    """{visit id: {item code: number of the unit's evidence files}} for every self-assessment of a plan."""
+    rows = await db.fetch_all(
+        "SELECT s.visit_id, a.item_code, count(e.id) AS n FROM self_assessments s JOIN visits v ON v.id = s.visit_id"
+        " JOIN self_answers a ON a.assessment_id = s.id JOIN evidence_files e ON e.self_answer_id = a.id"
+        " AND e.deleted_at IS NULL WHERE v.plan_id = ? GROUP BY s.visit_id, a.item_code", (plan_id,))
+    counts: dict[int, dict[str, int]] = {}
+    for r in rows:
+        counts.setdefault(r["visit_id"], {})[r["item_code"]] = r["n"]
+    return counts

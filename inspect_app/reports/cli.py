@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from inspect_app.db import Database, MigrationError
-from inspect_app.reports import render
+from inspect_app.queries import visits
+from inspect_app.reports import evidence_package, render
 from inspect_app.reports.plan_data import DEFAULT_THRESHOLD
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
@@ -93,6 +94,61 @@ def cmd_periodic(args: argparse.Namespace) -> int:
                                                      threshold=args.threshold, progress=bar), args.output)
 
 
+def cmd_evidence_package(args: argparse.Namespace) -> int:
+    """Build a visit's evidence package straight to FILE.zip (streamed: memory stays flat)."""
+    settings = Settings.from_env()
+    if not settings.db_path.exists():
+        print(f"Lỗi: chưa có cơ sở dữ liệu tại {settings.db_path}.", file=sys.stderr)
+        return 1
+    bar = Bar()
+
+    async def go() -> tuple[evidence_package.Package, int] | None:
+        db = await Database.open(settings.db_path)
+        try:
+            visit = await visits.get_visit(db, args.visit_id)
+            if visit is None:
+                return None
+            return await evidence_package.build(db, settings.evidence_dir, Path(args.output), visit, bar)
+        finally:
+            await db.close()
+
+    try:
+        built = asyncio.run(go())
+    except MigrationError as exc:
+        print(f"\nLỗi: {exc}", file=sys.stderr)
+        return 1
+    if built is None:
+        print(f"Lỗi: không có cuộc kiểm tra số {args.visit_id}.", file=sys.stderr)
+        return 1
+    package, size = built
+    lacking = [item.code for item in package.items if item.lacking]
+    bar.finish(f"Đã ghi {args.output} ({size:,} byte, {len(package.files)} tệp"
+               + (f"; {len(lacking)} tiêu chí thiếu tài liệu kiểm chứng: {', '.join(lacking[:10])}"
+                  f"{'…' if len(lacking) > 10 else ''}" if lacking else "") + ")")
+    return 0
+
+
+def cmd_verify_package(args: argparse.Namespace) -> int:
+    """Check an unzipped package against its list; exit 0 only when nothing changed, went missing or was added."""
+    folder = Path(args.folder)
+    listing = folder / f"{evidence_package.LIST_NAME}.xlsx"
+    if not listing.exists():
+        print(f"Lỗi: không thấy {listing.name} trong {folder}: hãy giải nén hồ sơ rồi chỉ đến thư mục đó.",
+              file=sys.stderr)
+        return 2
+    result = evidence_package.verify_folder(folder)
+    for label, names in (("Đã bị thay đổi", result.changed), ("Bị thiếu", result.missing),
+                         ("Không có trong danh mục", result.added)):
+        for name in names:
+            print(f"{label}: {name}")
+    if result.ok:
+        print(f"Hồ sơ nguyên vẹn: mọi tệp khớp mã SHA-256 trong danh mục ({folder}).")
+        return 0
+    print(f"Hồ sơ không nguyên vẹn: {len(result.changed)} tệp bị thay đổi, {len(result.missing)} tệp bị thiếu, "
+          f"{len(result.added)} tệp không có trong danh mục.")
+    return 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the report commands to `inspect-app`."""
     p = sub.add_parser("report", help="the plan's consolidated report (Báo cáo kết quả kiểm tra)",
@@ -122,3 +178,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     p.set_defaults(func=cmd_periodic)
+    p = sub.add_parser("evidence-package", help="a visit's evidence package (hồ sơ tài liệu kiểm chứng) as a ZIP",
+                       description="Write the evidence package of visit VISIT_ID: one folder per criterion with the "
+                                   "unit's self-assessment evidence (and the team's, once signed off), and the list "
+                                   "(danh-muc-tai-lieu-kiem-chung.xlsx/.docx) with each file's SHA-256.")
+    p.add_argument("visit_id", type=int, metavar="VISIT_ID")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.zip")
+    p.set_defaults(func=cmd_evidence_package)
+    p = sub.add_parser("verify-package", help="check an unzipped evidence package against its list",
+                       description="Compare every file of an unzipped evidence package with the SHA-256 in its "
+                                   "danh-muc-tai-lieu-kiem-chung.xlsx; report files changed, missing or added. "
+                                   "Exit status 0 only when there are none.")
+    p.add_argument("folder", metavar="DIR")
+    p.set_defaults(func=cmd_verify_package)

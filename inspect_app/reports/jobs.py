@@ -28,15 +28,18 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
+    "zip": "application/zip",
 }
 
 
 class Output(msgspec.Struct):
-    """What a job produced: file bytes to keep (with their name), or an in-memory result."""
+    """What a job produced: file bytes to keep (with their name), a file it wrote to disk itself (`path`,
+    moved into the job folder: big packages never sit in memory), or an in-memory result."""
 
     data: bytes | None = None
     filename: str = ""
     result: Any = None
+    path: Path | None = None
 
 
 class Job:
@@ -108,12 +111,15 @@ class Registry:
     async def _run(self, job: Job, work: Callable[[Job], Awaitable[Output]]) -> None:
         try:
             out = await work(job)
-            if out.data is not None:
+            if out.data is not None or out.path is not None:
                 self.root.mkdir(parents=True, exist_ok=True)
                 path = self.root / f"{job.id}-{safe_filename(out.filename)}"
-                tmp = path.with_suffix(path.suffix + ".part")
-                await asyncio.to_thread(tmp.write_bytes, out.data)
-                os.replace(tmp, path)
+                if out.path is not None:
+                    os.replace(out.path, path)
+                else:
+                    tmp = path.with_suffix(path.suffix + ".part")
+                    await asyncio.to_thread(tmp.write_bytes, out.data)
+                    os.replace(tmp, path)
                 job.path, job.filename = path, out.filename
             job.result = out.result
             job.status = "done"

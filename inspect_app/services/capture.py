@@ -178,10 +178,7 @@ async def save_finding(
                               "Khóa Idempotency-Key này đã được dùng cho một nội dung khác.")
             return SaveResult(prior["status_code"], msgspec.json.decode(prior["response_json"], type=FindingOut),
                               replayed=True)
-        unit_json = await self_assessments.submitted_answer_json(tx, visit.id, item.code)
-        if unit_json is not None and not note and not is_blank(answer) and answer != decode_answer(unit_json):
-            raise Refused(422, "note_required", "Kết quả thẩm định khác kết quả tự đánh giá của đơn vị: "
-                          "hãy ghi chú lý do trước khi lưu.")
+        # A locked visit is refused as locked first: no other complaint matters until it is amended.
         status = (await tx.fetch_one("SELECT status FROM visits WHERE id = ?", (visit.id,)))["status"]
         if status in LOCKED:
             if user.role not in (LEAD, ADMIN):
@@ -190,6 +187,10 @@ async def save_finding(
             if not amend_reason:
                 raise Refused(409, "visit_locked",
                               "Cuộc kiểm tra đã ký duyệt: muốn sửa phải nhập lý do điều chỉnh.")
+        unit_json = await self_assessments.submitted_answer_json(tx, visit.id, item.code)
+        if unit_json is not None and not note and not is_blank(answer) and answer != decode_answer(unit_json):
+            raise Refused(422, "note_required", "Kết quả thẩm định khác kết quả tự đánh giá của đơn vị: "
+                          "hãy ghi chú lý do trước khi lưu.")
         current = await findings.get_finding(tx, visit.id, item.code)
         current_version = current.version if current else 0
         if base_version != current_version:

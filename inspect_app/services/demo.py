@@ -14,7 +14,7 @@ from inspect_app.db import Database
 from inspect_app.models import Plan
 from inspect_app.queries import audit, plans, units, users, visits
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import demo_history
+from inspect_app.services import demo_history, demo_self_assessment
 from inspect_app.services.accounts import create_user
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.units_import import import_units, shipped_csv
@@ -88,9 +88,13 @@ async def seed_demo(db: Database, password: str, evidence_root: Path, today: dat
         lead = await users.get_user_by_username(db, "truongdoan")
         inspector = await users.get_user_by_username(db, "kiemtravien")
         admin = await users.get_user_by_username(db, "sonoivu")
+        if index == 0:  # the first unit submitted its self-assessment, with evidence, before the visit
+            await demo_self_assessment.make_self_assessment(
+                db, visit=visit, checklist=checklist, officer=await demo_history.officer(db, code),
+                evidence_root=evidence_root, seed=int(code))
         await demo_history.make_history(db, visit=visit, checklist=checklist, lead=lead, inspector=inspector,
                                         evidence_root=evidence_root, visit_day=today + timedelta(days=offset),
-                                        seed=int(code))
+                                        seed=int(code), unit_answered=index == 0)
         await demo_history.make_remediation(db, visit=visit, checklist=checklist, lead=lead, admin=admin,
                                             officer=await demo_history.officer(db, code), today=today, plan=states)
         created.append(f"kết quả kiểm tra đã ký duyệt và kiến nghị khắc phục của {visit.unit_name}")

@@ -80,8 +80,11 @@ def demo_photo(rng: random.Random, label_color: tuple[int, int, int]) -> bytes:
 
 
 async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead: User, inspector: User,
-                       evidence_root, visit_day: date, seed: int) -> None:
-    """Findings by the inspector, photos on a few items, and the lead's sign-off, dated `visit_day`."""
+                       evidence_root, visit_day: date, seed: int, unit_answered: bool = False) -> None:
+    """Findings by the inspector, photos on a few items, and the lead's sign-off, dated `visit_day`.
+
+    `unit_answered`: the unit submitted a self-assessment, so every finding carries a note (an appraisal
+    that differs from the unit's answer must say why)."""
     rng = random.Random(seed)
     await capture.start_visit(db, inspector, visit, visit.checklist_version)
     for item in checklist.items():
@@ -90,6 +93,8 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
         short = score.points is not None and score.points < score.max_points
         bad = NOTES_BAD.get(item.code.split(".")[0], NOTES_BAD["1"])
         note = rng.choice(bad) if short else rng.choice(NOTES_GOOD)
+        if unit_answered and not note:
+            note = "Đã đối chiếu hồ sơ, tài liệu lưu tại đơn vị."
         await capture.save_finding(
             db, user=inspector, visit=visit, checklist=checklist, item=item, answer=answer, note=note,
             base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}",

@@ -18,7 +18,8 @@ class Digest(msgspec.Struct):
     unit_name: str
     overdue: list[RemediationRow]
     due_soon: list[RemediationRow]
-    self_assessments: list[tuple[int, str]] = []  # (visit id, deadline) of unsubmitted self-assessments
+    # (visit id, deadline, items still short of evidence) of unsubmitted self-assessments
+    self_assessments: list[tuple[int, str, list[str]]] = []
 
 
 class SmtpSettings(msgspec.Struct, frozen=True):
@@ -33,14 +34,16 @@ class SmtpSettings(msgspec.Struct, frozen=True):
 def build_digests(rows: list[RemediationRow], today: date, self_pending: list | None = None) -> list[Digest]:
     """One digest per unit that has something overdue or due within 7 days; units by name.
 
-    `self_pending`: rows (visit_id, deadline, unit_code, unit_name) of self-assessments not yet
-    submitted; those due within 7 days or late join their unit's digest.
+    `self_pending`: rows (visit_id, deadline, unit_code, unit_name, and optionally `lacking`: the items
+    still short of evidence) of self-assessments not yet submitted; those due within 7 days or late join
+    their unit's digest.
     """
     by_unit: dict[str, Digest] = {}
     for pending in self_pending or []:
         if deadlines.days_left(pending["deadline"], today) <= deadlines.DUE_SOON_DAYS:
             digest = by_unit.setdefault(pending["unit_code"], Digest(pending["unit_code"], pending["unit_name"], [], []))
-            digest.self_assessments = [*digest.self_assessments, (pending["visit_id"], pending["deadline"])]
+            lacking = list(pending["lacking"]) if "lacking" in pending.keys() else []
+            digest.self_assessments = [*digest.self_assessments, (pending["visit_id"], pending["deadline"], lacking)]
     for row in rows:
         overdue = deadlines.is_overdue(row.status, row.deadline, today)
         soon = deadlines.is_due_soon(row.status, row.deadline, today)
@@ -54,10 +57,14 @@ def build_digests(rows: list[RemediationRow], today: date, self_pending: list | 
 def render(digest: Digest, today: date) -> str:
     """The plain-text digest a unit officer reads (Vietnamese)."""
     lines = [f"Nhắc việc ngày {short_date(today)} — {digest.unit_name} ({digest.unit_code})", ""]
-    for visit_id, deadline in digest.self_assessments:
+    for visit_id, deadline, lacking in digest.self_assessments:
         label = deadlines.deadline_label("open", deadline, today)
-        lines += [f"TỰ ĐÁNH GIÁ: chưa nộp kết quả tự đánh giá (cuộc kiểm tra #{visit_id}), hạn {short_date(deadline)}"
-                  f" ({label}).", ""]
+        lines.append(f"TỰ ĐÁNH GIÁ: chưa nộp kết quả tự đánh giá (cuộc kiểm tra #{visit_id}), hạn {short_date(deadline)}"
+                     f" ({label}).")
+        if lacking:
+            shown = ", ".join(lacking[:20]) + (f" và {len(lacking) - 20} tiêu chí khác" if len(lacking) > 20 else "")
+            lines.append(f"  Còn {len(lacking)} tiêu chí thiếu tài liệu kiểm chứng: {shown}.")
+        lines.append("")
     for title, rows in (("QUÁ HẠN", digest.overdue), ("SẮP ĐẾN HẠN (7 ngày)", digest.due_soon)):
         if not rows:
             continue

@@ -19,10 +19,12 @@ from inspect_app.permissions import UNIT
 from inspect_app.queries import audit
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import self_assessment as q
+from inspect_app.queries import visits as visits_q
 from inspect_app.queries.self_assessment import Assessment, SelfAnswer
 from inspect_app.services import deadlines
 from inspect_app.services.answers import answer_to_api
 from inspect_app.services.capture import LOCKED, MAX_NOTE, decode_answer
+from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc
 
@@ -91,6 +93,31 @@ def appraisal_of_answers(checklist: Checklist, mine: dict[str, Answer], theirs: 
         if unit_points is not None and team_points is not None and unit_points > team_points:
             over.append(item.code)
     return Appraisal(own.points, team.points, team.max_points, areas, differing, over)
+
+
+class Completeness(msgspec.Struct, frozen=True):
+    """How far a unit's evidence meets the checklist: items with at least `min_count` files, of all items."""
+
+    enough: int
+    total: int
+    lacking: list[str]  # item codes short of evidence, in checklist order
+
+
+def evidence_completeness(checklist: Checklist, counts: dict[str, int]) -> Completeness:
+    """Items whose unit evidence reaches the checklist's `min_count` (an item asking for none always does)."""
+    items = checklist.items()
+    lacking = [item.code for item in items if counts.get(item.code, 0) < item.evidence.min_count]
+    return Completeness(len(items) - len(lacking), len(items), lacking)
+
+
+async def lacking_evidence(db: Database, visit_id: int) -> list[str]:
+    """The items of a visit's self-assessment still short of evidence (for reminders)."""
+    visit = await visits_q.get_visit(db, visit_id)
+    assessment = await q.get_for_visit(db, visit_id)
+    if visit is None or assessment is None:
+        return []
+    checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
+    return evidence_completeness(checklist, await q.evidence_counts(db, assessment.id)).lacking
 
 
 def most_over_claimed(appraisals: list[Appraisal], top: int = 10) -> list[tuple[str, int]]:

@@ -13,6 +13,7 @@ from inspect_app.web.ops import OpsController
 from inspect_app.web.plans import PlanController
 from inspect_app.web.remediation import RemediationController, VisitRemediationController
 from inspect_app.web.remediation_api import RemediationApiController
+from inspect_app.web.evidence_package import EvidencePackageController
 from inspect_app.web.dashboard import DashboardController
 from inspect_app.web.reports import ReportController, VisitDocumentController
 from inspect_app.web.self_assessment import CampaignController, SelfAssessmentController
@@ -26,5 +27,5 @@ ROUTE_HANDLERS = [
     ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OfflineController, OpsController, PlanController,
     RemediationApiController, RemediationController, VisitRemediationController,
     CampaignController, SelfAssessmentApiController, SelfAssessmentController, StaticController, UnitController, UserController, VisitController,
-    DashboardController, ReportController, VisitDocumentController,
+    DashboardController, ReportController, VisitDocumentController, EvidencePackageController,
 ]

@@ -209,7 +209,8 @@ class ReportController(Controller):
             owner_id=user_of(request).id, title=f"Báo cáo {label} ({fmt.upper()})",
             key=("periodic", y, qtr, fmt), work=work))
 
-    @get("/jobs/{job_id:str}", name="reports:job", opt=allow(ADMIN, LEAD))
+    # Open to every role: a job is found only by the person who started it (others get 404).
+    @get("/jobs/{job_id:str}", name="reports:job", opt=allow(*ALL_ROLES))
     async def job(self, request: HTMXRequest, settings: NamedDependency[Settings],
                   job_id: FromPath[str]) -> Template:
         """A job's progress: the fragment htmx polls every second, or a page."""
@@ -218,7 +219,7 @@ class ReportController(Controller):
             return job_fragment(request, job)
         return Template("reports/job.html", context=page_context(request, job=job))
 
-    @get("/jobs/{job_id:str}/file", name="reports:job-file", opt=allow(ADMIN, LEAD))
+    @get("/jobs/{job_id:str}/file", name="reports:job-file", opt=allow(*ALL_ROLES))
     async def job_file(self, request: Request, settings: NamedDependency[Settings], job_id: FromPath[str]) -> File:
         job = self._job(request, settings, job_id)
         if job.status != "done" or job.path is None or not job.path.exists():

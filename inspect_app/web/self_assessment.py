@@ -28,6 +28,7 @@ from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key
 from inspect_app.services.checklist_store import checklist_version
+from inspect_app.web.evidence_package import latest_facts
 from inspect_app.web.common import dom_id, form_values, page_context, user_of, wants_fragment
 from inspect_app.web.plans import visible_plans
 
@@ -159,10 +160,11 @@ class CampaignController(Controller):
     include_in_schema = False
 
     @get("/", name="self:campaign", opt=allow(ADMIN, LEAD))
-    async def progress(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int]) -> Template:
-        return await self._progress(request, db, plan_id)
+    async def progress(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
+                       plan_id: FromPath[int]) -> Template:
+        return await self._progress(request, db, settings, plan_id)
 
-    async def _progress(self, request: Request, db: Database, plan_id: int, error: str = "",
+    async def _progress(self, request: Request, db: Database, settings: Settings, plan_id: int, error: str = "",
                         status_code: int = 200) -> Template:
         user = user_of(request)
         if plan_id not in {p.id for p in await visible_plans(db, request)}:
@@ -174,6 +176,7 @@ class CampaignController(Controller):
         today = deadlines.today_in_vietnam()
         rows: list[dict[str, Any]] = []
         appraisals = []
+        evidence = await q.evidence_counts_for_plan(db, plan_id)
         for r in await q.list_for_plan(db, plan_id):
             if mine is not None and r["visit_id"] not in mine:
                 continue
@@ -185,13 +188,19 @@ class CampaignController(Controller):
                 found = await findings_q.list_findings(db, r["visit_id"])
                 row["appraisal"] = self_assessment.appraisal(checklist, await q.answers(db, r["assessment_id"]), found)
                 appraisals.append(row["appraisal"])
+            row["completeness"] = (self_assessment.evidence_completeness(
+                await checklist_version(db, r["checklist_id"], r["checklist_version"]), evidence.get(r["visit_id"], {}))
+                if r["assessment_id"] else None)
+            row["package"] = latest_facts(settings, r["visit_id"])
             rows.append(row)
+        # Units with gaps in their evidence first: that is whom the Sở Nội vụ chases before the scoring.
+        rows.sort(key=lambda r: (bool(r["completeness"]) and not r["completeness"].lacking, r["unit_name"]))
         return Template("self_assessment/campaign.html", status_code=status_code, context=page_context(
             request, plan=plan, rows=rows, error=error, over_claimed=self_assessment.most_over_claimed(appraisals),
             counts={s: sum(1 for r in rows if r["state"] == s) for s in ("none", "draft", "late", "submitted")}))
 
     @post("/", name="self:open", opt=allow(ADMIN), status_code=303)
-    async def open_campaign(self, request: Request, db: NamedDependency[Database],
+    async def open_campaign(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                             plan_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
         chosen = {int(v) for v in form_values(form, "visit_id") if str(v).isdigit()}
@@ -201,5 +210,5 @@ class CampaignController(Controller):
                 raise Refused(422, "no_units", "Chọn ít nhất một đơn vị.")
             await self_assessment.open_for(db, user_of(request), targets, str(form.get("deadline") or "") or None)
         except Refused as exc:
-            return await self._progress(request, db, plan_id, exc.message, exc.status)
+            return await self._progress(request, db, settings, plan_id, exc.message, exc.status)
         return Redirect(f"/plans/{plan_id}/self-assessments", status_code=303)
