@@ -9,7 +9,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from inspect_app import __version__
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.services.answers import answer_label
-from inspect_app.text import short_date, vn_number
+from inspect_app.text import fold, short_date, vn_number
 from inspect_app.web.common import dom_id
 from inspect_app.web.static import static_file
 
@@ -46,6 +46,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["points"] = vn_number
     env.filters["local_time"] = local_time
     env.filters["domid"] = dom_id
+    env.filters["fold"] = fold
     env.filters["answer_label"] = answer_label
     env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
