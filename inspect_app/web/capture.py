@@ -175,6 +175,16 @@ def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
             "updated_by": current.get("updated_by") or "", "updated_at": current.get("updated_at")}
 
 
+def refused_card(card: CardView, note: flash.Flash) -> CardView:
+    """The card as a refused plain-form save left it: the message, and the values that were sent."""
+    try:
+        mine = answer_from_form(card.item, note.form)
+    except Refused:
+        mine = Answer()
+    return msgspec.structs.replace(card, answer=mine, note=note.value("note"), points=None, error=note.message,
+                                   conflict=note.extra.get("conflict"))
+
+
 def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
     if flt == "differs":
         return bool(card.unit) and card.unit["differs"]
@@ -204,6 +214,9 @@ class CaptureController(Controller):
         if ctx.user.role == UNIT:
             return Template("visits/detail.html", context=context)
         data = await page_data(db, ctx)
+        note = flash.flash_of(request)
+        if note and note.kind == "error" and note.where in data["cards"]:
+            data["cards"][note.where] = refused_card(data["cards"][note.where], note)
         flt = filter if filter in ("unanswered", "missing_evidence", "differs", "no_unit_evidence") else ""
         shown = {code for code, card in data["cards"].items()
                  if card_matches(card, flt, data["progress"].missing_evidence)}
@@ -263,7 +276,7 @@ class CaptureController(Controller):
             request, visit=ctx.visit, card=build_card(ctx, item, saved, []), progress=progress))
 
     async def _refused(self, request: HTMXRequest, db: Database, ctx: VisitContext, item: Item,
-                       form: dict[str, str], refused: Refused) -> Template:
+                       form: dict[str, str], refused: Refused) -> Template | Redirect:
         """Show why a save was refused, keeping the inspector's values (nothing is lost silently)."""
         if refused.status == 403:
             raise refused
@@ -279,13 +292,16 @@ class CaptureController(Controller):
             error=refused.message,
             conflict=conflict_view(item, refused.extra.get("current")) if refused.code == "version_conflict" else None,
         )
-        context = page_context(request, visit=ctx.visit, card=card, editable=True,
-                               locked=ctx.visit.status in capture.LOCKED)
         if wants_fragment(request):
+            context = page_context(request, visit=ctx.visit, card=card, editable=True,
+                                   locked=ctx.visit.status in capture.LOCKED)
             return Template("visits/_refused.html", context=context, status_code=refused.status
                             if refused.status in (409, 422) else 422)
-        context |= {"checklist": ctx.checklist, "single": True}
-        return Template("visits/card_page.html", context=context, status_code=refused.status)
+        # A plain form (no JavaScript): back to the visit page, which shows this card with the
+        # message and what was typed (post/redirect/get: a reload does not post again).
+        return flash.redirect(request, f"/visits/{ctx.visit.id}#item-{dom_id(item.code)}", refused.message,
+                              where=item.code, form=form,
+                              extra={"conflict": card.conflict} if card.conflict else None)
 
     @post("/start", name="visits:start", opt=allow(*STAFF_ROLES), status_code=303)
     async def start(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:

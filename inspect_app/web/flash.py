@@ -34,6 +34,7 @@ class Flash(msgspec.Struct):
     form: dict[str, str] = {}  # what was typed, by field name (the first value of each)
     lists: dict[str, list[str]] = {}  # repeated fields (ticked checkboxes)
     errors: dict[str, str] = {}  # messages by field, for forms that mark each field
+    extra: dict[str, Any] = {}  # what else the page needs to explain the refusal (e.g. the other version)
 
     def value(self, name: str, default: str = "") -> str:
         return self.form.get(name, default)
@@ -105,13 +106,13 @@ def with_token(url: str, token: str) -> str:
 
 def redirect(request: Request, url: str, message: str, *, kind: Literal["error", "success"] = "error",
              where: str = "", form: Any = None, lists: tuple[str, ...] = (),
-             errors: dict[str, str] | None = None) -> Redirect:
+             errors: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> Redirect:
     """303 to `url`, carrying a note (and, for a refusal, what was typed) for the page to show."""
     single, multi = typed(form, lists=lists) if form is not None else ({}, {})
     user = request.scope.get("user")
     token = store_of(request).put(user.id if user else 0,
                                   Flash(kind=kind, message=message, where=where, form=single, lists=multi,
-                                        errors=errors or {}))
+                                        errors=errors or {}, extra=extra or {}))
     return Redirect(with_token(url, token), status_code=303)
 
 
