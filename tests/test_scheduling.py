@@ -168,3 +168,44 @@ def test_a_refused_form_redirects_so_a_reload_does_not_post_again(client):
     # Another user cannot read someone else's note.
     login(client, "truongdoan")
     assert "trong thời gian của kế hoạch" not in client.get(response.headers["location"]).text
+
+
+def test_scheduling_rules_as_plain_functions():
+    """The rules behind the form: folding search, default and fitting checklist, short lists."""
+    from pathlib import Path
+
+    from inspect_app.checklists.loader import load_checklists
+    from inspect_app.models import Unit
+    from inspect_app.services import scheduling
+    from inspect_app.services.capture import code_list
+
+    loaded = load_checklists(Path(__file__).resolve().parent.parent / "checklists")
+    communes = [Unit("11560", "Phường Thủy Nguyên", "phuong", "31"), Unit("11755", "Xã Tiên Lãng", "xa", "31"),
+                Unit("11914", "Đặc khu Cát Hải", "dac_khu", "31")]
+    department = Unit("S01", "Sở Nội vụ", "so_nganh", "31")
+    assert scheduling.default_checklist(loaded, communes).checklist.id == "cchc-xa"
+    assert scheduling.default_checklist(loaded, [department]).checklist.id == "cchc-so-nganh"
+    assert scheduling.fitting_checklist(loaded, communes).checklist.id == "cchc-xa"
+    assert scheduling.fitting_checklist(loaded, [*communes, department]).checklist.id == "mot-cua-dot-xuat"
+    assert [u.code for u in scheduling.matching_units(communes, "thuy nguyen")] == ["11560"]
+    assert [u.code for u in scheduling.matching_units(communes, "  CÁT  hai ")] == ["11914"]
+    assert [u.code for u in scheduling.matching_units(communes, "117")] == ["11755"]
+    assert len(scheduling.matching_units(communes, "")) == 3
+    assert scheduling.names_list(["A", "B", "C", "D", "E", "F", "G"]) == "A, B, C, D, E và 2 đơn vị khác"
+    assert code_list([str(n) for n in range(14)]) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 và 2 tiêu chí khác"
+    assert code_list(["1.1.1", "1.1.2"]) == "1.1.1, 1.1.2"
+
+
+def test_flash_notes_belong_to_their_user_and_expire():
+    from inspect_app.web.flash import Flash, FlashStore, with_token
+
+    store = FlashStore(ttl=60, limit=2)
+    token = store.put(1, Flash(kind="error", message="Sai"))
+    assert store.get(1, token).message == "Sai" and store.get(2, token) is None
+    store.put(1, Flash(kind="success", message="b"))
+    store.put(1, Flash(kind="success", message="c"))
+    assert store.get(1, token) is None  # the oldest made room
+    expired = FlashStore(ttl=-1)
+    assert expired.get(1, expired.put(1, Flash(kind="error", message="x"))) is None
+    assert with_token("/plans/1?q=vinh#schedule", "T") == "/plans/1?q=vinh&flash=T#schedule"
+    assert with_token("/visits/3", "T") == "/visits/3?flash=T"
