@@ -360,7 +360,7 @@ CASES = [
     Case("form-expired-session", lambda e: form_save(e, YESNO, {"choice": "yes"}), 303, "Phiên đăng nhập đã hết hạn",
          _expire_session),
     Case("user-form-invalid-utf8", _bad_utf8_user_form, 400, "không hợp lệ", as_user("sonoivu")),
-    Case("user-form-bad-username", _user_bad_username, 422, "Tên đăng nhập gồm", as_user("sonoivu")),
+    Case("user-form-bad-username", _user_bad_username, 303, "Tên đăng nhập gồm", as_user("sonoivu")),
     Case("plan-form-without-title", _plan_without_title, 303, "Nhập trích yếu", as_user("sonoivu")),
     # -- remediation and sign-off
     Case("remediation-answer-with-a-non-image", _remediation_answer_bad_file, 422, "không phải ảnh",
