@@ -78,7 +78,7 @@ def test_submitting_the_self_assessment_redirects_with_a_message_either_way(clie
                           json={"answer": value[item["type"]], "base_version": 0}).status_code == 200
     sent = post_form(client, url, {})
     page = text_of(followed(client, sent).text)
-    assert re.search(r"Đã gửi kết quả tự đánh giá cho Sở Nội vụ lúc \d\d:\d\d", page), page[:800]
+    assert re.search(r"Đơn vị đã nộp kết quả tự đánh giá cho Sở Nội vụ lúc \d\d:\d\d;", page), page[:800]
 
 
 def test_a_refused_new_plan_comes_back_with_each_field_marked(client):

@@ -29,7 +29,7 @@ from inspect_app.settings import Settings
 from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.web import flash
-from inspect_app.web.common import clock_now, dom_id, form_values, page_context, user_of, wants_fragment
+from inspect_app.web.common import dom_id, form_values, page_context, user_of, wants_fragment
 from inspect_app.web.flash import flash_of
 from inspect_app.web.plans import visible_plans
 
@@ -144,8 +144,8 @@ class SelfAssessmentController(Controller):
             await self_assessment.submit(db, ctx.user, ctx.visit, ctx.checklist)
         except Refused as exc:
             return flash.redirect(request, f"/visits/{visit_id}/self-assessment", exc.message)
-        return flash.redirect(request, f"/visits/{visit_id}/self-assessment",
-                              f"Đã gửi kết quả tự đánh giá cho Sở Nội vụ lúc {clock_now()}.", kind="success")
+        # The page now opens with the confirmation: sent to the Sở Nội vụ, at what time.
+        return Redirect(f"/visits/{visit_id}/self-assessment#top", status_code=303)
 
 
 class CampaignController(Controller):
