@@ -90,3 +90,14 @@ def test_a_refused_new_plan_comes_back_with_each_field_marked(client):
     page = followed(client, response).text
     assert "Nhập số, ký hiệu dạng 33/KH-UBND." in page and "Ngày kết thúc phải sau ngày bắt đầu." in page
     assert 'value="Kiểm tra"' in page or ">Kiểm tra</textarea>" in page
+
+
+def test_a_refused_new_remediation_item_keeps_its_text(client):
+    login(client, "truongdoan")
+    visit = next(v for v in client.get("/api/v1/visits").json() if v["status"] == "signed_off")
+    response = post_form(client, f"/visits/{visit['id']}/remediation",
+                         {"form": "new", "text": "Bổ sung sổ theo dõi hồ sơ", "deadline": "2020-01-01"})
+    page = followed(client, response).text
+    assert "không được trước hôm nay" in alert(page)
+    assert "Bổ sung sổ theo dõi hồ sơ</textarea>" in page.split('id="n-text"')[1][:200]
+    assert 'value="2020-01-01"' in page.split('id="n-deadline"')[1][:200]

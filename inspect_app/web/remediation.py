@@ -217,7 +217,8 @@ class VisitRemediationController(Controller):
             proposals=remediation.proposals(ctx.checklist, await findings_q.list_findings(db, visit_id), covered)
             if ctx.visit.status in LOCKED else [],
             default_deadline=max(default, today.isoformat()) if default else today.isoformat(),
-            can_manage=remediation.can_manage(ctx.user, ctx.is_member)))
+            can_manage=remediation.can_manage(ctx.user, ctx.is_member),
+            typed=note if note and note.kind == "error" else None))
 
     @post("/", name="remediation:create", opt=allow(ADMIN, LEAD), status_code=303)
     async def create(self, request: Request, db: NamedDependency[Database],
@@ -231,8 +232,8 @@ class VisitRemediationController(Controller):
             finding_ids = [int(v) for v in form_values(form, "finding_id")]
             await remediation.create_item(db, ctx.user, ctx.visit, finding_ids=finding_ids,
                                           text=str(form.get("text") or ""), deadline=str(form.get("deadline") or ""))
-        except ValueError:
-            return flash.redirect(request, f"/visits/{visit_id}/remediation", "Lựa chọn không hợp lệ.", form=form)
-        except Refused as exc:
-            return flash.redirect(request, f"/visits/{visit_id}/remediation", exc.message, form=form)
+        except (ValueError, Refused) as exc:  # back to the page, the form that was sent keeping what was typed
+            message = exc.message if isinstance(exc, Refused) else "Lựa chọn không hợp lệ."
+            return flash.redirect(request, f"/visits/{visit_id}/remediation", message,
+                                  where=str(form.get("form") or "")[:20], form=form, lists=("finding_id",))
         return Redirect(f"/visits/{visit_id}/remediation", status_code=303)

@@ -87,7 +87,10 @@
     });
   }
   if (allLink) {
-    allLink.setAttribute("role", "button");
+    allLink.setAttribute("role", "button");  // it acts here, no page load: a button, Space included
+    allLink.addEventListener("keydown", function (evt) {
+      if (evt.key === " ") { evt.preventDefault(); allLink.click(); }
+    });
     allLink.addEventListener("click", function (evt) {
       evt.preventDefault();
       var visible = shown();
