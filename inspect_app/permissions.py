@@ -41,3 +41,8 @@ def can_see_visit(user: User, visit: Visit, is_member: bool) -> bool:
 def can_read_findings(user: User, visit: Visit) -> bool:
     """Inspectors' findings reach the inspected unit only once the lead has signed off."""
     return user.role != UNIT or visit.status in ("signed_off", "amended")
+
+
+def can_edit_plan_settings(user: User) -> bool:
+    """A plan's settings (thiết lập) are the Sở Nội vụ's: they bind every team of the plan."""
+    return user.role == ADMIN

@@ -86,6 +86,13 @@ def post_form(client: TestClient, url: str, data: dict, **kwargs):
     return client.post(url, data={**data, "_csrf_token": csrf_token(client)}, follow_redirects=False, **kwargs)
 
 
+def followed(client: TestClient, response):
+    """A form POST answers with a redirect (post/redirect/get): assert it, and return the page it
+    leads to, which shows the message and what was typed. A reload of that page is a GET."""
+    assert response.status_code == 303, (response.status_code, response.text[:300])
+    return client.get(response.headers["location"])
+
+
 PERSONAS = {"admin": "sonoivu", "lead": "truongdoan", "inspector": "kiemtravien", "unit": "dv11560"}
 
 

@@ -55,6 +55,7 @@ POST_ONLY = {  # route → roles allowed
     "/users": ADMIN_ONLY,
     "/users/{user_id:int}/password": ADMIN_ONLY,
     "/plans/{plan_id:int}/teams": ADMIN_ONLY,
+    "/plans/{plan_id:int}/settings": ADMIN_ONLY,
     "/plans/{plan_id:int}/teams/{team_id:int}/members": ADMIN_ONLY,
     "/plans/{plan_id:int}/visits": ADMIN_ONLY,
     "/plans/{plan_id:int}/surprise": {"lead"},

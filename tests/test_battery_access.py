@@ -210,7 +210,8 @@ def world(tmp_path_factory, seeded_db) -> World:
         _answer_everything(client, t2b["id"], tree, "GHI-CHU-DOAN-2-B thiếu sổ theo dõi")
         login(client, "sonoivu")
         assert client.post(f"/api/v1/visits/{t2b['id']}/sign-off", headers=api_headers(client),
-                           json={"unit_representative": "Bà Phạm Thị Mai, Chủ tịch UBND"}).status_code == 200
+                           json={"unit_representative": "Bà Phạm Thị Mai, Chủ tịch UBND",
+                                 "missing_evidence_reason": "Đã đối chiếu bản gốc tại đơn vị"}).status_code == 200
         assert post_form(client, f"/visits/{t2b['id']}/remediation", {
             "text": "KIEN-NGHI-DOAN-2: bổ sung sổ theo dõi hồ sơ tại Bộ phận Một cửa.",
             "deadline": (TODAY + timedelta(days=30)).isoformat()}).status_code == 303
@@ -375,6 +376,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/checklists/{checklist_id:str}/{version:str}"): Route(
         "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}"), ok_for(ALL)),
     # -- writing: plans, teams, accounts (the Sở Nội vụ; a lead's surprise visit)
+    ("POST", "/plans/{plan_id:int}/settings"): Route(
+        "plan", {"admin"}, _form("/plans/{plan_id:int}/settings",
+                                 lambda o, w: {"missing_evidence_policy": "refuse", "base_missing_evidence_policy": "0"}),
+        ok_for({"admin"}, 303), write=True),
     ("POST", "/plans/{plan_id:int}/teams"): Route(
         "plan", {"admin"}, _form("/plans/{plan_id:int}/teams",
                                  lambda o, w: {"name": f"Đoàn kiểm tra bổ sung {o.id}", "decision_number": "",
@@ -414,7 +419,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/visits/{visit_id:int}/sign-off"): Route(
         "visit", {"admin", "lead"}, _form("/visits/{visit_id:int}/sign-off",
                                           lambda o, w: {"unit_representative": "Ông Nguyễn Văn Bình", "remarks": ""}),
-        by_state({"admin", "lead"}, planned=409, in_progress=409), pick=lambda o: o.state in EDITABLE, write=True),
+        # refused (items unanswered): back to the sign-off page with the message (post/redirect/get)
+        by_state({"admin", "lead"}, planned=303, in_progress=303), pick=lambda o: o.state in EDITABLE, write=True),
     ("POST", "/visits/{visit_id:int}/remediation"): Route(
         "visit", {"admin", "lead"}, _form("/visits/{visit_id:int}/remediation",
                                           lambda o, w: {"text": "Kiến nghị bổ sung: niêm yết lại thủ tục.",
@@ -467,14 +473,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         "visit", {"unit"}, _form("/visits/{visit_id:int}/self-assessment/items/{item_code:str}",
                                  lambda o, w: {"choice": "yes", "note": "", "base_version": "0",
                                                "idempotency_key": str(uuid.uuid4())}),
-        by_state({"unit"}, signed_off=409), write=True),
+        by_state({"unit"}, signed_off=303), write=True),  # refused: back to the page with why (PRG)
     ("POST", "/visits/{visit_id:int}/self-assessment/items/{item_code:str}/evidence"): Route(
         "visit", {"unit"}, _form("/visits/{visit_id:int}/self-assessment/items/{item_code:str}/evidence",
                                  lambda o, w: {"idempotency_key": str(uuid.uuid4())}, files=True),
         by_state({"unit"}, signed_off=409), write=True),
     ("POST", "/visits/{visit_id:int}/self-assessment/submit"): Route(
         "visit", {"unit"}, _form("/visits/{visit_id:int}/self-assessment/submit", lambda o, w: {}),
-        by_state({"unit"}, signed_off=409), write=True),
+        by_state({"unit"}, signed_off=303), write=True),  # refused: back to the page with why (PRG)
     ("GET", "/api/v1/visits/{visit_id:int}/self-assessment"): Route(
         "visit", ALL, _get("/api/v1/visits/{visit_id:int}/self-assessment"),
         lambda role, obj: 200 if role == "unit" or obj.self_submitted else 404),  # the team: once submitted

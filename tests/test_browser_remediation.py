@@ -44,6 +44,8 @@ def test_from_sign_off_to_a_closed_item(browser, server, tmp_path):
     page.goto(f"{server.url}/visits/{visit['id']}/sign-off")
     page.get_by_label("Đại diện đơn vị được kiểm tra").fill("Bà Trần Thị Mai, Phó Chủ tịch UBND phường")
     page.get_by_label("Nhận xét chung của Đoàn").fill("Đơn vị thực hiện tương đối tốt; còn một số tồn tại.")
+    page.get_by_label("Tôi xác nhận ký duyệt khi còn").check()  # items still lack their required evidence
+    page.get_by_label("Lý do").fill("Đơn vị xuất trình bản gốc tại buổi kiểm tra.")
     page.get_by_role("button", name="Ký duyệt").click()
     expect(page.locator(".alert-info")).to_contain_text("đã ký duyệt")
     page.goto(f"{server.url}/visits/{visit['id']}/remediation")

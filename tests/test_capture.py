@@ -7,8 +7,10 @@ import sqlite3
 import uuid
 
 import pytest
-from conftest import csrf_token, login, post_form, text_of
+from conftest import csrf_token, followed, login, post_form, text_of
 from PIL import Image
+
+from inspect_app.web.common import dom_id
 
 
 def key() -> str:
@@ -178,7 +180,8 @@ def test_a_plain_form_saves_once_without_a_key_in_the_page(client, visit, tree, 
     assert rows(settings, "SELECT version FROM findings WHERE visit_id = ? AND item_code = ?",
                 visit["id"], item["code"]) == [(1,)]
     stale = post_form(client, url, {**form, "choice": "no"})  # the old page, another answer: never saved over
-    assert stale.status_code == 409
+    # Back to the visit page, the card showing the refusal (a reload of it posts nothing).
+    assert f'class="save-status failed" id="status-{dom_id(item["code"])}"' in followed(client, stale).text
     assert post_form(client, url, {**form, "choice": "no", "base_version": "1"}).status_code == 303
     assert rows(settings, "SELECT version FROM findings WHERE visit_id = ? AND item_code = ?",
                 visit["id"], item["code"]) == [(2,)]
@@ -298,7 +301,9 @@ def test_sign_off_needs_every_item_then_locks_and_amendments_need_a_reason(clien
                        headers=h(client)).status_code == 403
     login(client, "truongdoan")
     signed = client.post(f"/api/v1/visits/{visit['id']}/sign-off",
-                         json={"unit_representative": "Ông Phạm Văn Hùng, Chủ tịch UBND phường", "remarks": "Tốt"}, headers=h(client))
+                         json={"unit_representative": "Ông Phạm Văn Hùng, Chủ tịch UBND phường", "remarks": "Tốt",
+                               "missing_evidence_reason": "Đơn vị xuất trình bản gốc tại buổi kiểm tra"},
+                         headers=h(client))
     assert signed.status_code == 200
     code = first(tree, "yesno")["code"]
     locked = put(client, visit, code, {"answer": False, "base_version": 1})

@@ -42,3 +42,49 @@ def test_user_add_reads_the_password_from_stdin(tmp_path):
     assert dup.returncode == 1 and "đã có người dùng" in dup.stderr
     unit_without_code = run_cli(tmp_path, "user", "add", "--username", "dvx", "--role", "unit", stdin="mot-mat-khau\n")
     assert unit_without_code.returncode == 1 and "gắn với một đơn vị" in unit_without_code.stderr
+
+
+def test_demo_content_matches_the_criterion_it_is_about(settings):
+    """Issue 15: remediation item #7 was for criterion 3.3.4 (the one-stop shop's facilities) but
+    quoted a finding about posting procedures. Every finding note, item, answer, review and photo
+    caption of the demo must speak of its own criterion."""
+    import sqlite3
+
+    from inspect_app.checklists.loader import load_checklist_file
+    from inspect_app.settings import ROOT
+
+    items = {i.code: i for i in load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist.items()}
+
+    def own_words(code: str) -> list[str]:
+        item = items[code]
+        return [w for w in [item.text.rstrip("."), item.numerator_label, item.count_label,
+                            item.violation_label.removeprefix("Mỗi "), *(level.label for level in item.levels)] if w]
+
+    def speaks_of(text: str, code: str) -> bool:
+        lowered = text.lower()
+        return any(w.lower() in lowered for w in own_words(code))
+
+    with sqlite3.connect(settings.db_path) as conn:
+        rows = conn.execute("SELECT r.id, r.item_code, r.text, f.note FROM remediation_items r"
+                            " JOIN findings f ON f.id = r.finding_id").fetchall()
+        assert len(rows) >= 12
+        for item_id, code, text, note in rows:
+            assert text.startswith(f"Tiêu chí {code} "), (item_id, text)
+            assert f"Đoàn ghi nhận: {note}" in text and speaks_of(note, code), (item_id, code, note)
+        seven = next(r for r in rows if r[0] == 7)
+        assert "niêm yết" not in seven[3].lower() or "niêm yết" in items[seven[1]].text.lower()
+        notes = conn.execute("SELECT f.item_code, f.note FROM findings f JOIN visits v ON v.id = f.visit_id"
+                             " WHERE v.status = 'signed_off' AND f.note != ''").fetchall()
+        assert len(notes) > 100
+        for code, note in notes:
+            if note not in ("Đã kiểm tra văn bản gốc, đầy đủ.", "Đạt yêu cầu.",
+                            "Đối chiếu hồ sơ lưu, thực hiện đúng quy định."):
+                assert speaks_of(note, code), (code, note)
+        answers = conn.execute("SELECT r.item_code, s.text, s.kind FROM remediation_responses s"
+                               " JOIN remediation_items r ON r.id = s.item_id").fetchall()
+        for code, text, kind in answers:
+            if kind in ("answer", "return"):
+                assert f"tiêu chí {code}" in text, (code, kind, text)
+        for code, caption in conn.execute("SELECT item_code, caption FROM evidence_files WHERE caption != ''"):
+            hint = items[code].evidence.hint.lower() + " " + items[code].text.lower()
+            assert any(word in hint for word in ("niêm yết", "bảng công khai")), (code, caption)

@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import brotli
-from conftest import csrf_token, login, post_form, text_of
+from conftest import csrf_token, followed, login, post_form, text_of
 
 from inspect_app.settings import ROOT
 from inspect_app.web.templating import asset
@@ -58,8 +58,9 @@ def test_admin_creates_a_plan_and_bad_dates_are_explained(as_role):
     client = as_role("admin")
     bad = post_form(client, "/plans/", {"number": "45/KH-UBND", "issued_on": "2026-13-01", "issuer": "UBND",
                                         "title": "Kiểm tra", "period_start": "2026-03-01", "period_end": "2026-02-01"})
-    assert bad.status_code == 422
-    assert "Ngày không hợp lệ." in bad.text and "Ngày kết thúc phải sau ngày bắt đầu." in bad.text
+    shown = followed(client, bad)
+    assert "Ngày không hợp lệ." in shown.text and "Ngày kết thúc phải sau ngày bắt đầu." in shown.text
+    assert 'value="45/KH-UBND"' in shown.text  # what was typed is kept
     ok = post_form(client, "/plans/", {
         "number": "45/KH-UBND", "issued_on": "2026-03-01", "issuer": "UBND thành phố Hải Phòng",
         "title": "Kiểm tra đột xuất công tác CCHC quý II", "legal_basis": "", "province_code": "31",
@@ -75,10 +76,11 @@ def test_admin_creates_a_unit_officer_who_can_log_in(as_role):
     client = as_role("admin")
     missing_unit = post_form(client, "/users/", {"username": "dv99999", "full_name": "A", "role": "unit",
                                                  "unit_code": "99999", "password": "mat-khau-dai"})
-    assert missing_unit.status_code == 422 and "Không có đơn vị mã 99999" in missing_unit.text
+    shown = followed(client, missing_unit).text
+    assert "Không có đơn vị mã 99999" in shown and 'value="dv99999"' in shown
     short = post_form(client, "/users/", {"username": "dvmoi", "full_name": "A", "role": "unit",
                                           "unit_code": "10525", "password": "ngan"})
-    assert short.status_code == 422 and "ít nhất 8 ký tự" in short.text
+    assert "ít nhất 8 ký tự" in followed(client, short).text
     ok = post_form(client, "/users/", {"username": "canbo10525", "full_name": "Đỗ Văn Nam", "role": "unit",
                                        "unit_code": "10525", "password": "mat-khau-dai"})
     assert ok.status_code == 303

@@ -89,3 +89,19 @@ async def remediation_days(db: Database | Tx, plan_id: int) -> int:
     """The plan's default time to fix a shortcoming, in days."""
     row = await db.fetch_one("SELECT remediation_days FROM plans WHERE id = ?", (plan_id,))
     return row[0] if row else 30
+
+
+async def plan_settings(db: Database | Tx, plan_id: int) -> dict[str, tuple[str, int]]:
+    """The plan's stored settings: key → (value, version); a key absent here has its default."""
+    rows = await db.fetch_all("SELECT key, value, version FROM plan_settings WHERE plan_id = ?", (plan_id,))
+    return {row["key"]: (row["value"], row["version"]) for row in rows}
+
+
+async def put_plan_setting(tx: Tx, plan_id: int, key: str, value: str, version: int, user_id: int) -> None:
+    """Store a setting as `version` (1 for the first value, then one more than the replaced one)."""
+    await tx.execute(
+        "INSERT INTO plan_settings (plan_id, key, value, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(plan_id, key) DO UPDATE SET value = excluded.value, version = excluded.version,"
+        " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        (plan_id, key, value, version, utc_now(), user_id),
+    )

@@ -19,6 +19,7 @@ from inspect_app.permissions import ADMIN, LEAD
 from inspect_app.queries import audit, evidence, findings
 from inspect_app.queries import self_assessment as self_assessments
 from inspect_app.queries import checklists as checklist_q
+from inspect_app.services import plan_settings
 from inspect_app.services.answers import answer_to_api
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc
@@ -258,19 +259,73 @@ async def submit_visit(db: Database, user: User, visit: Visit) -> None:
                            subject_id=visit.id, before={"status": status}, after={"status": "submitted"})
 
 
+def code_list(codes: list[str], limit: int = 12) -> str:
+    """Item codes for a message: the first `limit`, then how many more ("… và 48 tiêu chí khác")."""
+    shown = ", ".join(codes[:limit])
+    return f"{shown} và {len(codes) - limit} tiêu chí khác" if len(codes) > limit else shown
+
+
+MAX_REASON = 2000
+
+
+class SignOffCheck(msgspec.Struct):
+    """What stands between a visit and its sign-off, as the page shows it before anyone submits."""
+
+    unanswered: list[str]
+    missing_evidence: list[str]
+    policy: str  # the plan's missing_evidence_policy: "confirm" or "refuse"
+
+    @property
+    def blocked(self) -> bool:
+        """No sign-off possible now, whatever the lead types."""
+        return bool(self.unanswered) or (self.policy == "refuse" and bool(self.missing_evidence))
+
+    @property
+    def needs_reason(self) -> bool:
+        return self.policy != "refuse" and bool(self.missing_evidence)
+
+
+async def sign_off_check(db: Database, visit: Visit, checklist: Checklist) -> SignOffCheck:
+    visit_findings = await findings.list_findings(db, visit.id)
+    answers = {f.item_code: decode_answer(f.answer_json) for f in visit_findings}
+    unanswered = [item.code for item in checklist.items()
+                  if item.code not in answers or is_blank(answers[item.code])]
+    missing = missing_evidence(checklist, answers, await evidence_counts(db, visit.id))
+    policy = await plan_settings.value_of(db, visit.plan_id, plan_settings.MISSING_EVIDENCE_POLICY)
+    return SignOffCheck(unanswered=unanswered, missing_evidence=missing, policy=policy)
+
+
 async def sign_off(db: Database, user: User, visit: Visit, checklist: Checklist, *, remarks: str,
-                   unit_representative: str) -> None:
-    """The lead signs off: every item answered (or N/A); findings then lock in the database."""
+                   unit_representative: str, missing_evidence_reason: str = "") -> None:
+    """The lead signs off: every item answered (or N/A); findings then lock in the database.
+
+    Items still missing their required evidence follow the plan's `missing_evidence_policy`:
+    "refuse" refuses the sign-off; "confirm" (the default) needs the lead's reason, which the
+    audit entry of the sign-off keeps together with the items' codes.
+    """
     remarks, unit_representative = nfc(remarks), nfc(unit_representative)
+    reason = nfc(missing_evidence_reason)
     if not unit_representative:
         raise Refused(422, "representative_required", "Nhập họ tên, chức vụ người đại diện đơn vị được kiểm tra.")
-    visit_findings = await findings.list_findings(db, visit.id)
-    answered = {f.item_code for f in visit_findings if not is_blank(decode_answer(f.answer_json))}
-    unanswered = [item.code for item in checklist.items() if item.code not in answered]
-    if unanswered:
+    if len(reason) > MAX_REASON:
+        raise Refused(422, "reason_too_long", f"Lý do dài quá {MAX_REASON} ký tự.")
+    check = await sign_off_check(db, visit, checklist)
+    if check.unanswered:
         raise Refused(409, "incomplete",
-                      f"Còn {len(unanswered)} tiêu chí chưa trả lời: {', '.join(unanswered[:12])}"
-                      f"{'…' if len(unanswered) > 12 else ''}.", {"unanswered": unanswered})
+                      f"Còn {len(check.unanswered)} tiêu chí chưa trả lời: {code_list(check.unanswered)}. "
+                      "Hãy trả lời (hoặc đánh dấu không áp dụng) trước khi ký duyệt.",
+                      {"unanswered": check.unanswered, "count": len(check.unanswered)})
+    missing = check.missing_evidence
+    if missing and check.policy == "refuse":
+        raise Refused(409, "missing_evidence",
+                      f"Còn {len(missing)} tiêu chí thiếu minh chứng bắt buộc: {code_list(missing)}. "
+                      "Kế hoạch này không cho ký duyệt khi chưa đủ minh chứng.",
+                      {"missing_evidence": missing, "count": len(missing)})
+    if missing and not reason:
+        raise Refused(409, "missing_evidence_reason_required",
+                      f"Còn {len(missing)} tiêu chí thiếu minh chứng bắt buộc: {code_list(missing)}. "
+                      "Muốn ký duyệt, hãy xác nhận và nêu lý do.",
+                      {"missing_evidence": missing, "count": len(missing)})
     async with db.transaction() as tx:
         status = (await tx.fetch_one("SELECT status FROM visits WHERE id = ?", (visit.id,)))["status"]
         if status not in ("in_progress", "submitted"):
@@ -279,10 +334,11 @@ async def sign_off(db: Database, user: User, visit: Visit, checklist: Checklist,
             "UPDATE visits SET status = 'signed_off', signed_off_at = ?, signed_off_by = ?, remarks = ?,"
             " unit_representative = ?, version = version + 1 WHERE id = ?",
             (utc_now(), user.id, remarks, unit_representative, visit.id))
+        after = {"status": "signed_off", "remarks": remarks, "unit_representative": unit_representative}
+        if missing:
+            after |= {"missing_evidence": missing, "missing_evidence_reason": reason}
         await audit.record(tx, actor_id=user.id, actor=user.username, action="visit.sign_off",
-                           subject_type="visit", subject_id=visit.id, before={"status": status},
-                           after={"status": "signed_off", "remarks": remarks,
-                                  "unit_representative": unit_representative})
+                           subject_type="visit", subject_id=visit.id, before={"status": status}, after=after)
 
 
 async def evidence_counts(db: Database | Tx, visit_id: int) -> dict[str, int]:

@@ -23,21 +23,56 @@ from inspect_app.queries import users, visits
 from inspect_app.services import attach, capture, remediation
 from inspect_app.services.capture import request_hash
 
-# What an inspector writes when an item falls short, by area (lĩnh vực) of the checklist.
-NOTES_BAD = {
-    "1": ["Kế hoạch ban hành muộn, chưa phân công cụ thể người chịu trách nhiệm và thời hạn hoàn thành.",
-          "Báo cáo định kỳ gửi chậm so với quy định; một số nhiệm vụ chưa hoàn thành, chưa nêu nguyên nhân."],
-    "2": ["Chưa thực hiện đầy đủ việc tự kiểm tra, rà soát văn bản; chưa công bố kết quả rà soát."],
-    "3": ["Niêm yết thủ tục hành chính chưa đầy đủ; còn thủ tục đã hết hiệu lực trên bảng niêm yết.",
-          "Hồ sơ lấy mẫu có trường hợp trả kết quả quá hạn nhưng không có phiếu xin lỗi và hẹn lại ngày trả.",
-          "Chưa cập nhật đầy đủ sổ theo dõi hồ sơ theo mẫu số 06."],
-    "4": ["Quy chế làm việc chưa được sửa đổi, bổ sung theo tổ chức bộ máy mới."],
-    "5": ["Một số công chức chưa được cập nhật hồ sơ, chưa bố trí đúng vị trí việc làm được phê duyệt."],
-    "6": ["Quy chế chi tiêu nội bộ chưa được công khai đầy đủ theo quy định."],
-    "7": ["Tỷ lệ hồ sơ trực tuyến toàn trình còn thấp so với chỉ tiêu giao; tỷ lệ số hóa kết quả chưa đạt."],
-    "8": ["Chưa tổ chức khảo sát sự hài lòng của người dân theo kế hoạch."],
-}
+# What an inspector writes when an item meets its requirement.
 NOTES_GOOD = ["Đã kiểm tra văn bản gốc, đầy đủ.", "Đạt yêu cầu.", "Đối chiếu hồ sơ lưu, thực hiện đúng quy định.", ""]
+# How many ways each area's shortfall note used to be drawn: the draw is kept so that the demo's
+# answers, scores and every figure built on them stay what they were when notes were per area.
+SHORT_NOTE_DRAWS = {"1": 2, "2": 1, "3": 3, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1}
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def shortfall_note(item: Item, answer: Answer) -> str:
+    """What the inspector notes on an item below its maximum, said with the item's own words
+    (its levels, labels and text), so the note always matches the criterion it is about."""
+    if item.type == "levels":
+        label = next((level.label for level in item.levels if level.key == answer.choice), "")
+        return f"Mức đạt: {_lower_first(label)}."
+    if item.type == "ratio" and answer.denominator:
+        percent = round(100 * (answer.numerator or 0) / answer.denominator)
+        return (f"{item.numerator_label or 'Số đạt'}: {answer.numerator:.0f}; "
+                f"{_lower_first(item.denominator_label or 'tổng số')}: {answer.denominator:.0f} (đạt {percent}%).")
+    if item.type == "count":
+        return f"{item.count_label or 'Số ghi nhận'}: {answer.number:.0f}."
+    if item.type == "deduction":
+        what = item.violation_label.removeprefix("Mỗi ").strip()
+        return f"Ghi nhận {answer.number:.0f} trường hợp vi phạm" + (f": {_lower_first(what)}." if what else ".")
+    if item.type == "score":
+        return f"Chưa đạt đầy đủ yêu cầu: {_lower_first(item.text.rstrip('.'))}."
+    return f"Chưa đạt: {_lower_first(item.text.rstrip('.'))}."
+
+
+def photo_caption(item: Item) -> str:
+    """The caption of a notice-board photo on this item; "" when such a photo is no evidence of it."""
+    if item.evidence.kind not in ("photo", "any"):
+        return ""
+    text = item.text.lower()
+    if "niêm yết" in text and "thủ tục" in text:
+        return "Khu vực niêm yết thủ tục hành chính tại Bộ phận Một cửa"
+    if "bộ phận một cửa" in text and "bảng công khai" in item.evidence.hint.lower():
+        return "Bảng công khai tại Bộ phận Một cửa"
+    if "ngân sách" in text and "bảng niêm yết" in item.evidence.hint.lower():
+        return "Bảng niêm yết công khai ngân sách"
+    return ""
+
+
+def text_answer(item: Item) -> str:
+    """A free-text answer that fits the question (a person, or a model worth sharing)."""
+    if "họ tên" in item.text.lower():
+        return "Bà Nguyễn Thị Hoa, công chức Văn phòng - Thống kê"
+    return "Mô hình “Bộ phận Một cửa thân thiện” được người dân đánh giá cao."
 
 
 def demo_answer(item: Item, rng: random.Random) -> Answer:
@@ -62,8 +97,8 @@ def demo_answer(item: Item, rng: random.Random) -> Answer:
         return Answer(number=0.0 if good else float(rng.randint(1, 3)))
     if item.type == "date":
         return Answer(text=f"{date.today().year}-01-{rng.randint(5, 28):02d}")
-    return Answer(text=rng.choice(["Bà Nguyễn Thị Hoa, công chức Văn phòng - Thống kê",
-                                   "Mô hình “Bộ phận Một cửa thân thiện” được người dân đánh giá cao."]))
+    rng.random()  # the draw the text used to take, kept so the answers after it stay the same
+    return Answer(text=text_answer(item))
 
 
 def demo_photo(rng: random.Random, label_color: tuple[int, int, int]) -> bytes:
@@ -91,24 +126,32 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
         answer = demo_answer(item, rng)
         score = score_item(item, answer)
         short = score.points is not None and score.points < score.max_points
-        bad = NOTES_BAD.get(item.code.split(".")[0], NOTES_BAD["1"])
-        note = rng.choice(bad) if short else rng.choice(NOTES_GOOD)
+        if short:
+            rng.randrange(SHORT_NOTE_DRAWS.get(item.code.split(".")[0], 2))
+            note = shortfall_note(item, answer)
+        else:
+            note = rng.choice(NOTES_GOOD)
         if unit_answered and not note:
             note = "Đã đối chiếu hồ sơ, tài liệu lưu tại đơn vị."
         await capture.save_finding(
             db, user=inspector, visit=visit, checklist=checklist, item=item, answer=answer, note=note,
             base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}",
             payload_hash=request_hash("demo", visit.id, item.code))
-    photo_items = [item for item in checklist.items() if item.evidence.kind in ("photo", "any")][:3]
+    # The generated photos show notice boards: they go to the items whose evidence is such a board.
+    photo_items = [item for item in checklist.items() if photo_caption(item)][:3]
     for index, item in enumerate(photo_items):
         await attach.attach(db, root=evidence_root, user=inspector, visit=visit, item=item,
                             data=demo_photo(rng, ((40, 90, 160), (160, 60, 40), (60, 130, 70))[index % 3]),
-                            filename=f"IMG_{seed}{index:02d}.jpg", caption="Bảng niêm yết tại Bộ phận Một cửa",
+                            filename=f"IMG_{seed}{index:02d}.jpg", caption=photo_caption(item),
                             idempotency_key=f"demo-photo-{visit.id}-{index}")
+    check = await capture.sign_off_check(db, visit, checklist)
     await capture.sign_off(db, lead, visit, checklist, remarks=(
         "Đơn vị đã quan tâm chỉ đạo công tác cải cách hành chính; Bộ phận Một cửa bố trí khang trang. "
         "Một số tồn tại cần khắc phục như nêu tại biên bản."),
-        unit_representative="Ông Phạm Văn Hùng, Chủ tịch UBND")
+        unit_representative="Ông Phạm Văn Hùng, Chủ tịch UBND",
+        missing_evidence_reason=(
+            "Đơn vị xuất trình bản gốc tài liệu tại buổi kiểm tra, Đoàn đã đối chiếu; bản chụp các tài liệu này "
+            "đơn vị gửi bổ sung sau.") if check.missing_evidence else "")
     await demo_q.backdate_visit(db, visit.id, visit_day)
 
 
@@ -125,18 +168,31 @@ async def make_remediation(db: Database, *, visit: Visit, checklist: Checklist, 
                                                 text=proposal.text, deadline=(today + timedelta(days=25)).isoformat())
         row = await remediation_q.get_item(db, item_id)
         if state in ("answered", "returned", "accepted", "accepted_late"):
-            await remediation.save_answer(db, officer, row, submit=True, text=(
-                "Đơn vị đã rà soát, gỡ bỏ nội dung hết hiệu lực và niêm yết lại đầy đủ; gửi kèm ảnh chụp và văn bản."))
+            await remediation.save_answer(db, officer, row, submit=True,
+                                          text=fix_report(capture.find_item(checklist, row.item_code)))
             row = await remediation_q.get_item(db, item_id)
         if state == "returned":
             await remediation.review(db, admin, row, decision="return",
-                                     comment="Ảnh chụp chưa thể hiện rõ nội dung niêm yết; đề nghị bổ sung.")
+                                     comment=return_comment(capture.find_item(checklist, row.item_code)))
         if state in ("accepted", "accepted_late"):
             await remediation.review(db, admin, row, decision="accept", comment="Đã khắc phục đạt yêu cầu.")
         deadline = {"overdue": today - timedelta(days=4), "accepted_late": today - timedelta(days=2),
                     "answered": today + timedelta(days=3)}.get(state)
         if deadline is not None:  # move the clock: the item was due earlier than it was answered
             await demo_q.set_deadline(db, item_id, deadline.isoformat())
+
+
+def fix_report(item: Item) -> str:
+    """The unit's report on fixing a shortcoming: about this criterion, with the evidence it asks for."""
+    hint = f" Gửi kèm: {_lower_first(item.evidence.hint.rstrip('.'))}." if item.evidence.hint else ""
+    return (f"Đơn vị đã khắc phục tồn tại nêu tại tiêu chí {item.code} "
+            f"({_lower_first(item.text.rstrip('.'))}).{hint}")
+
+
+def return_comment(item: Item) -> str:
+    """The Sở Nội vụ sending a report back: what it lacks, for this criterion."""
+    wanted = _lower_first(item.evidence.hint.rstrip(".")) if item.evidence.hint else "tài liệu kiểm chứng"
+    return f"Tài liệu gửi kèm chưa chứng minh đã khắc phục tồn tại tại tiêu chí {item.code}; đề nghị bổ sung: {wanted}."
 
 
 async def officer(db: Database, unit_code: str) -> User:

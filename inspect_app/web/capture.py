@@ -31,7 +31,8 @@ from inspect_app.services.answers import answer_from_api, answer_from_form, answ
 from inspect_app.text import vn_number
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
-from inspect_app.web.common import dom_id, page_context, user_of, wants_fragment
+from inspect_app.web import flash
+from inspect_app.web.common import clock_now, dom_id, page_context, user_of, wants_fragment
 from inspect_app.web.visits import visit_and_membership
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -191,6 +192,16 @@ def conflict_view(item: Item, current: dict[str, Any] | None) -> dict[str, Any]:
     return view
 
 
+def refused_card(card: CardView, note: flash.Flash) -> CardView:
+    """The card as a refused plain-form save left it: the message, and the values that were sent."""
+    try:
+        mine = answer_from_form(card.item, note.form)
+    except Refused:
+        mine = Answer()
+    return msgspec.structs.replace(card, answer=mine, note=note.value("note"), points=None, error=note.message,
+                                   conflict=note.extra.get("conflict"))
+
+
 def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
     if flt == "differs":
         return bool(card.unit) and card.unit["differs"]
@@ -220,6 +231,9 @@ class CaptureController(Controller):
         if ctx.user.role == UNIT:
             return Template("visits/detail.html", context=context)
         data = await page_data(db, ctx)
+        note = flash.flash_of(request)
+        if note and note.kind == "error" and note.where in data["cards"]:
+            data["cards"][note.where] = refused_card(data["cards"][note.where], note)
         flt = filter if filter in ("unanswered", "missing_evidence", "differs", "no_unit_evidence") else ""
         shown = {code for code, card in data["cards"].items()
                  if card_matches(card, flt, data["progress"].missing_evidence)}
@@ -279,7 +293,7 @@ class CaptureController(Controller):
             request, visit=ctx.visit, card=build_card(ctx, item, saved, []), progress=progress))
 
     async def _refused(self, request: HTMXRequest, db: Database, ctx: VisitContext, item: Item,
-                       form: dict[str, str], refused: Refused) -> Template:
+                       form: dict[str, str], refused: Refused) -> Template | Redirect:
         """Show why a save was refused, keeping the inspector's values (nothing is lost silently)."""
         if refused.status == 403:
             raise refused
@@ -296,13 +310,16 @@ class CaptureController(Controller):
             error=refused.message,
             conflict=conflict_view(item, refused.extra.get("current")) if refused.code == "version_conflict" else None,
         )
-        context = page_context(request, visit=ctx.visit, card=card, editable=True,
-                               locked=ctx.visit.status in capture.LOCKED)
         if wants_fragment(request):
+            context = page_context(request, visit=ctx.visit, card=card, editable=True,
+                                   locked=ctx.visit.status in capture.LOCKED)
             return Template("visits/_refused.html", context=context, status_code=refused.status
                             if refused.status in (409, 422) else 422)
-        context |= {"checklist": ctx.checklist, "single": True}
-        return Template("visits/card_page.html", context=context, status_code=refused.status)
+        # A plain form (no JavaScript): back to the visit page, which shows this card with the
+        # message and what was typed (post/redirect/get: a reload does not post again).
+        return flash.redirect(request, f"/visits/{ctx.visit.id}#item-{dom_id(item.code)}", refused.message,
+                              where=item.code, form=form,
+                              extra={"conflict": card.conflict} if card.conflict else None)
 
     @post("/start", name="visits:start", opt=allow(*STAFF_ROLES), status_code=303)
     async def start(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
@@ -322,31 +339,40 @@ class CaptureController(Controller):
     @get("/sign-off", name="visits:sign-off-page", opt=allow(ADMIN, LEAD, INSPECTOR))
     async def sign_off_page(self, request: Request, db: NamedDependency[Database],
                             visit_id: FromPath[int]) -> Template:
-        """What is still incomplete, and the sign-off form for the lead."""
+        """What is still incomplete, and the sign-off form for the lead: refused up front (the button
+        is disabled, with the reason) while items are unanswered; a confirmation with a reason, or a
+        refusal, per the plan's missing_evidence_policy while required evidence is missing."""
         ctx = await load_context(db, request, visit_id)
-        return await self._sign_off_template(request, db, ctx, error="", form={})
-
-    async def _sign_off_template(self, request: Request, db: Database, ctx: VisitContext, error: str,
-                                 form: dict, status: int = 200) -> Template:
+        note = flash.flash_of(request)
         data = await page_data(db, ctx)
-        unanswered = [c.item for c in data["cards"].values() if c.version == 0 or is_blank(c.answer)]
-        missing = [data["cards"][code].item for code in data["progress"].missing_evidence]
-        return Template("visits/sign_off.html", status_code=status, context=page_context(
-            request, visit=ctx.visit, progress=data["progress"], unanswered=unanswered, missing=missing,
-            can_sign_off=capture.can_sign_off(ctx.user, ctx.is_member), error=error,
-            form={"remarks": form.get("remarks", ""), "unit_representative": form.get("unit_representative", "")},
+        check = await capture.sign_off_check(db, ctx.visit, ctx.checklist)
+        cards = data["cards"]
+        return Template("visits/sign_off.html", context=page_context(
+            request, visit=ctx.visit, progress=data["progress"], check=check,
+            unanswered=[cards[code].item for code in check.unanswered],
+            missing=[cards[code].item for code in check.missing_evidence],
+            can_sign_off=capture.can_sign_off(ctx.user, ctx.is_member),
+            error=note.message if note and note.kind == "error" else "",
+            form={"remarks": note.value("remarks") if note else "",
+                  "unit_representative": note.value("unit_representative") if note else "",
+                  "missing_evidence_reason": note.value("missing_evidence_reason") if note else ""},
             editable=capture.can_edit_findings(ctx.user, ctx.is_member)))
 
     @post("/sign-off", name="visits:sign-off", opt=allow(ADMIN, LEAD), status_code=303)
     async def sign_off(self, request: Request, db: NamedDependency[Database],
-                       visit_id: FromPath[int]) -> Template | Redirect:
+                       visit_id: FromPath[int]) -> Redirect:
+        """Sign off; a refusal goes back to the sign-off page with its message and what was typed."""
         ctx = await load_context(db, request, visit_id)
         if not capture.can_sign_off(ctx.user, ctx.is_member):
             raise Refused(403, "forbidden", "Chỉ trưởng đoàn của cuộc kiểm tra này được ký duyệt.")
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
         try:
-            await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=form.get("remarks", ""),
-                                   unit_representative=form.get("unit_representative", ""))
+            await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=fields.get("remarks", ""),
+                                   unit_representative=fields.get("unit_representative", ""),
+                                   missing_evidence_reason=fields.get("missing_evidence_reason", "")
+                                   if fields.get("confirm_missing_evidence") else "")
         except Refused as exc:
-            return await self._sign_off_template(request, db, ctx, exc.message, form, status=exc.status)
-        return Redirect(f"/visits/{visit_id}", status_code=303)
+            return flash.redirect(request, f"/visits/{visit_id}/sign-off", exc.message, form=form)
+        return flash.redirect(request, f"/visits/{visit_id}", f"Đã ký duyệt lúc {clock_now()}. Kết quả đã khóa.",
+                              kind="success")

@@ -47,8 +47,13 @@ class EvidenceUpload(msgspec.Struct):
 
 
 class SignOffIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`missing_evidence_reason`: needed when items still lack required evidence and the plan's
+    `missing_evidence_policy` is "confirm" (without it: 409 `missing_evidence_reason_required`,
+    with `count` and `missing_evidence`); under "refuse" such a sign-off is 409 `missing_evidence`."""
+
     unit_representative: str
     remarks: str = ""
+    missing_evidence_reason: str = ""
 
 
 class VisitFindings(msgspec.Struct):
@@ -134,10 +139,13 @@ class CaptureApiController(Controller):
     @post("/visits/{visit_id:int}/sign-off", opt=allow(ADMIN, LEAD), operation_id="SignOffVisit", status_code=200)
     async def sign_off(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
                        data: JSONBody[SignOffIn]) -> dict[str, str]:
-        """The lead signs off: refused (409, with `unanswered`) while items are unanswered; findings then lock."""
+        """The lead signs off: refused (409 `incomplete`, with `unanswered` and `count`) while items are
+        unanswered, and per the plan's `missing_evidence_policy` while required evidence is missing;
+        findings then lock."""
         ctx = await load_context(db, request, visit_id)
         if not capture.can_sign_off(ctx.user, ctx.is_member):
             raise Refused(403, "forbidden", "Chỉ trưởng đoàn của cuộc kiểm tra này được ký duyệt.")
         await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=data.remarks,
-                               unit_representative=data.unit_representative)
+                               unit_representative=data.unit_representative,
+                               missing_evidence_reason=data.missing_evidence_reason)
         return {"status": "signed_off"}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Request
 from litestar.plugins.htmx import HTMXRequest
 
 from inspect_app.models import User
+from inspect_app.services.deadlines import VIETNAM
+from inspect_app.web.flash import flash_of
 
 
 def user_of(request: Request) -> User:
@@ -33,7 +36,13 @@ def safe_next(target: str | None) -> str:
 
 
 def page_context(request: Request, **values: Any) -> dict[str, Any]:
-    return {"user": request.scope.get("user"), **values}
+    """The context every page gets: the user and the note a form's redirect carried (web/flash.py)."""
+    return {"user": request.scope.get("user"), "flash": flash_of(request), **values}
+
+
+def clock_now() -> str:
+    """Vietnam time now, "HH:MM", for confirmations ("Đã gửi … lúc 09:41")."""
+    return f"{datetime.now(VIETNAM):%H:%M}"
 
 
 def form_values(form: Any, key: str) -> list[Any]:

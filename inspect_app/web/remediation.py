@@ -25,7 +25,9 @@ from inspect_app.services.capture import LOCKED
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import load_context
-from inspect_app.web.common import form_values, page_context, user_of
+from inspect_app.web import flash
+from inspect_app.web.common import clock_now, form_values, page_context, user_of
+from inspect_app.web.flash import flash_of
 
 MAX_FILES = 4
 
@@ -110,11 +112,10 @@ class RemediationController(Controller):
 
     @get("/{item_id:int}", name="remediation:detail", opt=allow(*ALL_ROLES))
     async def detail(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Template:
-        return await self._detail(request, db, item_id)
-
-    async def _detail(self, request: Request, db: Database, item_id: int, error: str = "",
-                      status_code: int = 200) -> Template:
+        """The item, its thread and the forms; a refused form comes back here with its message and
+        what was typed (post/redirect/get, web/flash.py)."""
         row, is_member = await item_for(db, request, item_id)
+        note = flash_of(request)
         user = user_of(request)
         ctx = await load_context(db, request, row.visit_id)
         linked = set(await q.linked_findings(db, row.id))
@@ -124,10 +125,11 @@ class RemediationController(Controller):
         draft = next((r for r in thread if r.kind == "answer" and r.state == "draft"), None)
         if draft and not (user.role == "unit" and user.unit_code == row.unit_code):
             thread = [r for r in thread if r.id != draft.id]  # a draft is the unit's own business
-        return Template("remediation/detail.html", status_code=status_code, context=page_context(
+        return Template("remediation/detail.html", context=page_context(
             request, item=remediation.view(row, deadlines.today_in_vietnam()), findings=visit_findings,
             checklist=ctx.checklist, photos=photos, thread=thread, draft=draft,
-            files=await q.response_files(db, row.id), error=error,
+            files=await q.response_files(db, row.id), error=note.message if note and note.kind == "error" else "",
+            typed=note if note and note.kind == "error" else None,
             can_answer=user.role == "unit" and user.unit_code == row.unit_code and row.status in ("open", "returned"),
             can_review=remediation.can_manage(user, is_member) and row.status == "answered",
             can_edit=remediation.can_manage(user, is_member) and row.status != "accepted",
@@ -136,7 +138,7 @@ class RemediationController(Controller):
     @post("/{item_id:int}/answer", name="remediation:answer", opt=allow("unit"), status_code=303,
           request_max_body_size=64_000_000)
     async def answer(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                     item_id: FromPath[int]) -> Template | Redirect:
+                     item_id: FromPath[int]) -> Redirect:
         """Save the unit's answer as a draft, or submit it; files join the answer."""
         row, _ = await item_for(db, request, item_id)
         form = await request.form()
@@ -154,12 +156,19 @@ class RemediationController(Controller):
                 await remediation.save_answer(db, user_of(request), row, text=str(form.get("text") or ""),
                                               submit=True)
         except Refused as exc:
-            return await self._detail(request, db, item_id, exc.message, exc.status)
-        return Redirect(f"/remediation/{item_id}", status_code=303)
+            chosen = " Các tệp đã chọn chưa được lưu: hãy chọn lại." if form_values(form, "file") else ""
+            return flash.redirect(request, f"/remediation/{item_id}#answer", exc.message + chosen,
+                                  where="answer", form=form)
+        if submit:
+            return flash.redirect(request, f"/remediation/{item_id}",
+                                  f"Đã gửi kết quả khắc phục cho Sở Nội vụ lúc {clock_now()}. "
+                                  "Sở Nội vụ sẽ xem xét và trả lời tại trang này.", kind="success")
+        return flash.redirect(request, f"/remediation/{item_id}#answer", f"Đã lưu nháp lúc {clock_now()}.",
+                              kind="success")
 
     @post("/{item_id:int}/review", name="remediation:review", opt=allow(ADMIN, LEAD), status_code=303)
     async def review(self, request: Request, db: NamedDependency[Database],
-                     item_id: FromPath[int]) -> Template | Redirect:
+                     item_id: FromPath[int]) -> Redirect:
         row, is_member = await item_for(db, request, item_id)
         if not remediation.can_manage(user_of(request), is_member):
             raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được xem xét.")
@@ -168,12 +177,12 @@ class RemediationController(Controller):
             await remediation.review(db, user_of(request), row, decision=str(form.get("decision") or ""),
                                      comment=str(form.get("comment") or ""))
         except Refused as exc:
-            return await self._detail(request, db, item_id, exc.message, exc.status)
+            return flash.redirect(request, f"/remediation/{item_id}#review", exc.message, where="review", form=form)
         return Redirect(f"/remediation/{item_id}", status_code=303)
 
     @post("/{item_id:int}/edit", name="remediation:edit", opt=allow(ADMIN, LEAD), status_code=303)
     async def edit(self, request: Request, db: NamedDependency[Database],
-                   item_id: FromPath[int]) -> Template | Redirect:
+                   item_id: FromPath[int]) -> Redirect:
         row, is_member = await item_for(db, request, item_id)
         if not remediation.can_manage(user_of(request), is_member):
             raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được sửa kiến nghị.")
@@ -182,7 +191,7 @@ class RemediationController(Controller):
             await remediation.edit_item(db, user_of(request), row, text=str(form.get("text") or ""),
                                         deadline=str(form.get("deadline") or ""))
         except Refused as exc:
-            return await self._detail(request, db, item_id, exc.message, exc.status)
+            return flash.redirect(request, f"/remediation/{item_id}#edit", exc.message, where="edit", form=form)
         return Redirect(f"/remediation/{item_id}", status_code=303)
 
 
@@ -194,27 +203,26 @@ class VisitRemediationController(Controller):
 
     @get("/", name="remediation:visit", opt=allow(ADMIN, LEAD, "inspector"))
     async def page(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Template:
-        return await self._page(request, db, visit_id)
-
-    async def _page(self, request: Request, db: Database, visit_id: int, error: str = "",
-                    status_code: int = 200) -> Template:
         ctx = await load_context(db, request, visit_id)
+        note = flash_of(request)
+        error = note.message if note and note.kind == "error" else ""
         items = await q.list_items(db, visit_id=visit_id)
         covered = {f for item in items for f in await q.linked_findings(db, item.id)}
         signed_off_at = await visits_q.signed_off_at(db, visit_id)
         days = await plans_q.remediation_days(db, ctx.visit.plan_id)
         default = deadlines.default_deadline(signed_off_at, days) if signed_off_at else ""
         today = deadlines.today_in_vietnam()
-        return Template("remediation/visit.html", status_code=status_code, context=page_context(
+        return Template("remediation/visit.html", context=page_context(
             request, visit=ctx.visit, error=error, items=[remediation.view(i, today) for i in items],
             proposals=remediation.proposals(ctx.checklist, await findings_q.list_findings(db, visit_id), covered)
             if ctx.visit.status in LOCKED else [],
             default_deadline=max(default, today.isoformat()) if default else today.isoformat(),
-            can_manage=remediation.can_manage(ctx.user, ctx.is_member)))
+            can_manage=remediation.can_manage(ctx.user, ctx.is_member),
+            typed=note if note and note.kind == "error" else None))
 
     @post("/", name="remediation:create", opt=allow(ADMIN, LEAD), status_code=303)
     async def create(self, request: Request, db: NamedDependency[Database],
-                     visit_id: FromPath[int]) -> Template | Redirect:
+                     visit_id: FromPath[int]) -> Redirect:
         """One form, three uses: confirm one proposal, merge the ticked ones, or add a new item."""
         ctx = await load_context(db, request, visit_id)
         if not remediation.can_manage(ctx.user, ctx.is_member):
@@ -224,8 +232,8 @@ class VisitRemediationController(Controller):
             finding_ids = [int(v) for v in form_values(form, "finding_id")]
             await remediation.create_item(db, ctx.user, ctx.visit, finding_ids=finding_ids,
                                           text=str(form.get("text") or ""), deadline=str(form.get("deadline") or ""))
-        except ValueError:
-            return await self._page(request, db, visit_id, "Lựa chọn không hợp lệ.", 422)
-        except Refused as exc:
-            return await self._page(request, db, visit_id, exc.message, exc.status)
+        except (ValueError, Refused) as exc:  # back to the page, the form that was sent keeping what was typed
+            message = exc.message if isinstance(exc, Refused) else "Lựa chọn không hợp lệ."
+            return flash.redirect(request, f"/visits/{visit_id}/remediation", message,
+                                  where=str(form.get("form") or "")[:20], form=form, lists=("finding_id",))
         return Redirect(f"/visits/{visit_id}/remediation", status_code=303)

@@ -29,7 +29,9 @@ from inspect_app.settings import Settings
 from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.web.evidence_package import latest_facts
+from inspect_app.web import flash
 from inspect_app.web.common import dom_id, form_values, page_context, user_of, wants_fragment
+from inspect_app.web.flash import flash_of
 from inspect_app.web.plans import visible_plans
 
 
@@ -66,15 +68,16 @@ class SelfAssessmentController(Controller):
     @get("/", name="self:page", opt=allow(UNIT))
     async def page(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Template:
         """The unit's self-assessment of this visit's checklist: draft, then submitted (read-only)."""
-        return await self._page(request, db, visit_id)
-
-    async def _page(self, request: Request, db: Database, visit_id: int, error: str = "",
-                    status_code: int = 200) -> Template:
         ctx = await load_context(db, request, visit_id)
+        note = flash_of(request)
+        error = note.message if note and note.kind == "error" else ""
         assessment = await q.get_for_visit(db, visit_id)
         cards = await unit_cards(db, ctx, assessment.id if assessment else None)
         editable = (assessment is None or assessment.status == "draft") and ctx.visit.status not in capture.LOCKED
-        return Template("self_assessment/page.html", status_code=status_code, context=page_context(
+        if note and note.kind == "error" and note.where in cards:  # a refused plain-form save: show what was typed
+            card = cards[note.where]
+            cards[note.where] = msgspec.structs.replace(card, note=note.value("note", card.note), error=note.message)
+        return Template("self_assessment/page.html", context=page_context(
             request, visit=ctx.visit, checklist=ctx.checklist, cards=cards, assessment=assessment, error=error,
             editable=editable, **header_figures(cards)))
 
@@ -100,7 +103,8 @@ class SelfAssessmentController(Controller):
             if wants_fragment(request):
                 return Template("self_assessment/_status.html", status_code=refused.status if refused.status in
                                 (409, 422) else 422, context={"code": item_code, "error": refused.message})
-            return await self._page(request, db, visit_id, f"{item_code}: {refused.message}", refused.status)
+            return flash.redirect(request, f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}",
+                                  f"{item_code}: {refused.message}", where=item_code, form=form)
         if not wants_fragment(request):
             return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)
         # The status line, the new version and the header's figures (out of band), as on the visit page.
@@ -143,14 +147,15 @@ class SelfAssessmentController(Controller):
         return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)
 
     @post("/submit", name="self:submit", opt=allow(UNIT), status_code=303)
-    async def submit(self, request: Request, db: NamedDependency[Database],
-                     visit_id: FromPath[int]) -> Template | Redirect:
+    async def submit(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
+        """Submit to the Sở Nội vụ; the page then says so, with the time (or why it was refused)."""
         ctx = await load_context(db, request, visit_id)
         try:
             await self_assessment.submit(db, ctx.user, ctx.visit, ctx.checklist)
         except Refused as exc:
-            return await self._page(request, db, visit_id, exc.message, exc.status)
-        return Redirect(f"/visits/{visit_id}/self-assessment", status_code=303)
+            return flash.redirect(request, f"/visits/{visit_id}/self-assessment", exc.message)
+        # The page now opens with the confirmation: sent to the Sở Nội vụ, at what time.
+        return Redirect(f"/visits/{visit_id}/self-assessment#top", status_code=303)
 
 
 class CampaignController(Controller):
@@ -162,11 +167,9 @@ class CampaignController(Controller):
     @get("/", name="self:campaign", opt=allow(ADMIN, LEAD))
     async def progress(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                        plan_id: FromPath[int]) -> Template:
-        return await self._progress(request, db, settings, plan_id)
-
-    async def _progress(self, request: Request, db: Database, settings: Settings, plan_id: int, error: str = "",
-                        status_code: int = 200) -> Template:
         user = user_of(request)
+        note = flash_of(request)
+        error = note.message if note and note.kind == "error" else ""
         if plan_id not in {p.id for p in await visible_plans(db, request)}:
             raise Refused(404, "not_found", "Không tìm thấy kế hoạch này.")
         plan = await plans.get_plan(db, plan_id)
@@ -195,13 +198,12 @@ class CampaignController(Controller):
             rows.append(row)
         # Units with gaps in their evidence first: that is whom the Sở Nội vụ chases before the scoring.
         rows.sort(key=lambda r: (bool(r["completeness"]) and not r["completeness"].lacking, r["unit_name"]))
-        return Template("self_assessment/campaign.html", status_code=status_code, context=page_context(
+        return Template("self_assessment/campaign.html", context=page_context(
             request, plan=plan, rows=rows, error=error, over_claimed=self_assessment.most_over_claimed(appraisals),
             counts={s: sum(1 for r in rows if r["state"] == s) for s in ("none", "draft", "late", "submitted")}))
 
     @post("/", name="self:open", opt=allow(ADMIN), status_code=303)
-    async def open_campaign(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                            plan_id: FromPath[int]) -> Template | Redirect:
+    async def open_campaign(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int]) -> Redirect:
         form = await request.form()
         chosen = {int(v) for v in form_values(form, "visit_id") if str(v).isdigit()}
         targets = [v for v in await visits.list_visits(db, plan_id=plan_id) if v.id in chosen]
@@ -210,5 +212,6 @@ class CampaignController(Controller):
                 raise Refused(422, "no_units", "Chọn ít nhất một đơn vị.")
             await self_assessment.open_for(db, user_of(request), targets, str(form.get("deadline") or "") or None)
         except Refused as exc:
-            return await self._progress(request, db, settings, plan_id, exc.message, exc.status)
+            return flash.redirect(request, f"/plans/{plan_id}/self-assessments", exc.message, form=form,
+                                  lists=("visit_id",))
         return Redirect(f"/plans/{plan_id}/self-assessments", status_code=303)

@@ -10,7 +10,7 @@ from inspect_app import __version__
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.services.answers import answer_label
 from inspect_app.services.capture import score_state
-from inspect_app.text import file_size, short_date, vn_number
+from inspect_app.text import file_size, fold, short_date, vn_number
 from inspect_app.web.common import dom_id
 from inspect_app.web.static import static_file
 
@@ -48,6 +48,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["file_size"] = file_size
     env.filters["local_time"] = local_time
     env.filters["domid"] = dom_id
+    env.filters["fold"] = fold
     env.filters["answer_label"] = answer_label
     env.globals.update(
         ROLE_LABELS=ROLE_LABELS,

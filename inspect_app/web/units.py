@@ -15,7 +15,9 @@ from inspect_app.permissions import ADMIN, INSPECTOR, LEAD, allow
 from inspect_app.queries import audit, units
 from inspect_app.services.units_import import DEPARTMENT_CODE_RE
 from inspect_app.text import nfc
+from inspect_app.web import flash
 from inspect_app.web.common import client_ip, page_context, user_of, wants_fragment
+from inspect_app.web.flash import flash_of
 
 PAGE_SIZE = 50
 
@@ -44,13 +46,15 @@ class UnitController(Controller):
         if wants_fragment(request):
             return Template("units/_rows.html", context=context, headers={"Vary": "HX-Request"})
         context["provinces"] = await units.list_provinces(db)
-        context["dept_form"] = DepartmentForm(province_code=province)
-        context["dept_errors"] = {}
+        note = flash_of(request)
+        typed = {k: v for k, v in note.form.items() if k in DepartmentForm.__struct_fields__} if note else {}
+        context["dept_form"] = msgspec.convert(typed, DepartmentForm) if typed else DepartmentForm(province_code=province)
+        context["dept_errors"] = note.errors if note else {}
         return Template("units/list.html", context=context, headers={"Vary": "HX-Request"})
 
     @post("/departments", name="units:add-department", opt=allow(ADMIN), status_code=303)
     async def add_department(self, request: HTMXRequest, db: NamedDependency[Database],
-                             data: URLEncodedBody[DepartmentForm]) -> Template | Redirect:
+                             data: URLEncodedBody[DepartmentForm]) -> Redirect:
         """Add a sở/ngành (communes come from the official list, not by hand)."""
         code, name = nfc(data.code).upper(), nfc(data.name)
         provinces = await units.list_provinces(db)
@@ -63,11 +67,9 @@ class UnitController(Controller):
             errors["name"] = "Nhập tên đầy đủ của sở, ngành."
         if data.province_code not in {c for c, _, _ in provinces}:
             errors["province_code"] = "Chọn tỉnh, thành phố."
-        if errors:
-            rows = await units.search_units(db, limit=PAGE_SIZE + 1)
-            return Template("units/list.html", status_code=422, context=page_context(
-                request, units=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=1, q="", province="",
-                kind="", provinces=provinces, dept_form=data, dept_errors=errors))
+        if errors:  # back to the list with the messages and what was typed (post/redirect/get)
+            return flash.redirect(request, "/units#add-department", "Vui lòng sửa các mục được đánh dấu.",
+                                  form=msgspec.structs.asdict(data), errors=errors)
         user = user_of(request)
         unit = Unit(code=code, name=name, kind="so_nganh", province_code=data.province_code)
         async with db.transaction() as tx:

@@ -13,7 +13,9 @@ from inspect_app.errors import AppError
 from inspect_app.permissions import ADMIN, allow
 from inspect_app.queries import users
 from inspect_app.services.accounts import AccountError, create_user, set_password
+from inspect_app.web import flash
 from inspect_app.web.common import client_ip, page_context, user_of
+from inspect_app.web.flash import flash_of
 
 
 class UserForm(msgspec.Struct):
@@ -37,25 +39,27 @@ class UserController(Controller):
 
     @get("/", name="users:list")
     async def list_users(self, request: Request, db: NamedDependency[Database]) -> Template:
+        note = flash_of(request)
+        typed = {k: v for k, v in note.form.items() if k in UserForm.__struct_fields__ and k != "password"} if note else {}
         return Template("users/list.html", context=page_context(
-            request, users=await users.list_users(db), form=UserForm(), error=""))
+            request, users=await users.list_users(db), form=msgspec.convert(typed, UserForm),
+            error=note.message if note and note.kind == "error" else ""))
 
     @post("/", name="users:create", status_code=303)
     async def create(self, request: Request, db: NamedDependency[Database],
-                     data: URLEncodedBody[UserForm]) -> Template | Redirect:
+                     data: URLEncodedBody[UserForm]) -> Redirect:
         try:
             await create_user(db, username=data.username, full_name=data.full_name, title=data.title,
                               role=data.role, unit_code=data.unit_code, password=data.password, email=data.email,
                               actor=user_of(request), ip=client_ip(request))
-        except AccountError as exc:
-            return Template("users/list.html", status_code=422, context=page_context(
-                request, users=await users.list_users(db), form=msgspec.structs.replace(data, password=""),
-                error=str(exc)))
+        except AccountError as exc:  # back to the page with the message and what was typed (never the password)
+            return flash.redirect(request, "/users", str(exc),
+                                  form={**msgspec.structs.asdict(data), "password": ""})
         return Redirect("/users", status_code=303)
 
     @post("/{user_id:int}/password", name="users:password", status_code=303)
     async def reset_password(self, request: Request, db: NamedDependency[Database], user_id: FromPath[int],
-                             data: URLEncodedBody[PasswordForm]) -> Template | Redirect:
+                             data: URLEncodedBody[PasswordForm]) -> Redirect:
         """Set a new password; the user's open sessions end."""
         target = await users.get_user(db, user_id)
         if target is None:
@@ -63,6 +67,5 @@ class UserController(Controller):
         try:
             await set_password(db, target.username, data.password, actor=user_of(request))
         except AccountError as exc:
-            return Template("users/list.html", status_code=422, context=page_context(
-                request, users=await users.list_users(db), form=UserForm(), error=f"{target.username}: {exc}"))
+            return flash.redirect(request, "/users", f"{target.username}: {exc}")
         return Redirect("/users", status_code=303)

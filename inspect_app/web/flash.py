@@ -1,0 +1,125 @@
+"""Post/redirect/get for forms: a form POST always answers with a redirect to a page.
+
+A refused POST keeps its message and what the person typed here for a few minutes and redirects
+to the page that holds the form, which shows both; an accepted one may leave a confirmation
+("Đã gửi … lúc 09:41"). The redirect names the note by a random token in `?flash=`, so the
+address bar holds a GET: reloading repeats the GET (the note shows again while it lasts), never
+the POST.
+
+The notes live in the memory of the one server process (docs/architecture.md: one process):
+they are short-lived by design and lost on a restart, which costs a message, never data. Each
+note belongs to the user who made it; another user's token finds nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any, Literal
+
+import msgspec
+from litestar import Request
+from litestar.response import Redirect
+
+TTL_SECONDS = 15 * 60
+MAX_NOTES = 2000
+MAX_VALUE = 20_000  # characters kept of one typed value (the forms' own limits are lower)
+
+
+class Flash(msgspec.Struct):
+    kind: Literal["error", "success"]
+    message: str
+    where: str = ""  # which form of the page it is about (e.g. "schedule", "team-3"); "" = the page
+    form: dict[str, str] = {}  # what was typed, by field name (the first value of each)
+    lists: dict[str, list[str]] = {}  # repeated fields (ticked checkboxes)
+    errors: dict[str, str] = {}  # messages by field, for forms that mark each field
+    extra: dict[str, Any] = {}  # what else the page needs to explain the refusal (e.g. the other version)
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.form.get(name, default)
+
+    def chosen(self, name: str) -> list[str]:
+        return self.lists.get(name, [])
+
+
+class FlashStore:
+    """Notes by token, oldest dropped first when full or expired."""
+
+    def __init__(self, ttl: float = TTL_SECONDS, limit: int = MAX_NOTES) -> None:
+        self.ttl, self.limit = ttl, limit
+        self._notes: OrderedDict[str, tuple[float, int, Flash]] = OrderedDict()
+
+    def put(self, user_id: int, flash: Flash) -> str:
+        now = time.monotonic()
+        self._expire(now)
+        while len(self._notes) >= self.limit:
+            self._notes.popitem(last=False)
+        token = secrets.token_urlsafe(12)
+        self._notes[token] = (now + self.ttl, user_id, flash)
+        return token
+
+    def get(self, user_id: int, token: str) -> Flash | None:
+        self._expire(time.monotonic())
+        found = self._notes.get(token)
+        if found is None or found[1] != user_id:
+            return None
+        return found[2]
+
+    def _expire(self, now: float) -> None:
+        while self._notes:
+            token, (expires, _, _) = next(iter(self._notes.items()))
+            if expires > now:
+                break
+            del self._notes[token]
+
+
+def store_of(request: Request) -> FlashStore:
+    state = request.app.state
+    if "flash" not in state:
+        state["flash"] = FlashStore()
+    return state["flash"]
+
+
+def typed(form: Any, *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("_csrf_token",)) -> tuple[
+        dict[str, str], dict[str, list[str]]]:
+    """What the person typed in a submitted form: text fields, and the repeated fields named in `lists`.
+    Files and the CSRF token are not kept."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    items = form.multi_items() if hasattr(form, "multi_items") else list(form.items())
+    for name, value in items:
+        if name in skip or not isinstance(value, str):
+            continue
+        if name in lists:
+            multi.setdefault(name, []).append(value[:MAX_VALUE])
+        else:
+            single.setdefault(name, value[:MAX_VALUE])
+    return single, multi
+
+
+def with_token(url: str, token: str) -> str:
+    path, hash_, fragment = url.partition("#")
+    joiner = "&" if "?" in path else "?"
+    return f"{path}{joiner}flash={token}{hash_}{fragment}"
+
+
+def redirect(request: Request, url: str, message: str, *, kind: Literal["error", "success"] = "error",
+             where: str = "", form: Any = None, lists: tuple[str, ...] = (),
+             errors: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> Redirect:
+    """303 to `url`, carrying a note (and, for a refusal, what was typed) for the page to show."""
+    single, multi = typed(form, lists=lists) if form is not None else ({}, {})
+    user = request.scope.get("user")
+    token = store_of(request).put(user.id if user else 0,
+                                  Flash(kind=kind, message=message, where=where, form=single, lists=multi,
+                                        errors=errors or {}, extra=extra or {}))
+    return Redirect(with_token(url, token), status_code=303)
+
+
+def flash_of(request: Request) -> Flash | None:
+    """The note this page was redirected with, if it is still there and the caller's."""
+    token = request.query_params.get("flash")
+    if not token:
+        return None
+    user = request.scope.get("user")
+    return store_of(request).get(user.id if user else 0, token)
