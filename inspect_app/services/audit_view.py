@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     "units.import": "Nhập danh mục đơn vị",
     "checklist.version": "Nạp phiên bản bộ tiêu chí",
     "plan.create": "Tạo kế hoạch kiểm tra",
+    "plan.settings": "Thay đổi thiết lập kế hoạch",
     "team.create": "Thành lập đoàn kiểm tra",
     "team.member": "Thêm thành viên đoàn",
     "visit.create": "Lên lịch cuộc kiểm tra",
@@ -101,6 +102,8 @@ FIELD_LABELS: dict[str, str] = {
     "username": "Tên đăng nhập", "label": "Tên gọi", "number": "Số, ký hiệu",
     "decision": "Quyết định số",
     "unit_code": "Mã đơn vị", "item": "Tiêu chí", "kind": "Loại", "source": "Nguồn",
+    "key": "Thiết lập", "value": "Giá trị", "missing_evidence": "Tiêu chí thiếu minh chứng",
+    "missing_evidence_reason": "Lý do ký duyệt khi thiếu minh chứng",
 }
 # Technical fields: ids and hashes that say nothing to a reader (they stay in the stored entry).
 HIDDEN_FIELDS = {"version", "checklist_version", "response_id", "assessment_id", "evidence_id", "token_id", "hash",
