@@ -35,6 +35,7 @@ from inspect_app.services.auth import LoginThrottle
 from inspect_app.services.checklist_store import sync_checklists
 from inspect_app.settings import ROOT, Settings
 from inspect_app.web import ROUTE_HANDLERS
+from inspect_app.web.boundary import AppRequest, annotate, boundary_guard
 from inspect_app.web.templating import configure_environment
 
 
@@ -62,12 +63,13 @@ def create_app(settings: Settings) -> Litestar:
     template_config = TemplateConfig(
         directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=configure_environment
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
         state=State({"throttle": LoginThrottle()}),
         dependencies={"db": Provide(provide_db), "settings": Provide(provide_settings)},
-        guards=[role_guard],
+        guards=[role_guard, boundary_guard],  # who may call first, then what they sent
+        request_class=AppRequest,
         before_send=[security_headers_hook(settings)],
         middleware=[
             ConditionalPageMiddleware,
@@ -93,3 +95,5 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=LoggingConfig(log_exceptions="debug"),
         request_max_body_size=1_000_000,  # forms; upload routes raise their own limit
     )
+    annotate(app)
+    return app

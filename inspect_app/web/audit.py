@@ -10,7 +10,7 @@ from litestar.response import Template
 from inspect_app.db import Database
 from inspect_app.permissions import ADMIN, allow
 from inspect_app.queries import audit
-from inspect_app.web.common import page_context
+from inspect_app.web.common import page_context, page_number
 
 PAGE_SIZE = 100
 
@@ -26,7 +26,7 @@ class AuditController(Controller):
         action: FromQuery[str] = "", subject_type: FromQuery[str] = "", since: FromQuery[str] = "",
         page: FromQuery[int] = 1,
     ) -> Template:
-        page = max(1, page)
+        page = page_number(page)
         entries = await audit.list_entries(db, actor=actor, action=action, subject_type=subject_type,
                                            since=since, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         actors, types = await audit.distinct_values(db)
