@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.template.config import TemplateConfig
 
@@ -36,6 +35,7 @@ from inspect_app.services.checklist_store import sync_checklists
 from inspect_app.settings import ROOT, Settings
 from inspect_app.web import ROUTE_HANDLERS
 from inspect_app.web.boundary import AppRequest, annotate, boundary_guard
+from inspect_app.web.contract import ContractRenderPlugin
 from inspect_app.web.templating import configure_environment
 
 
@@ -88,8 +88,9 @@ def create_app(settings: Settings) -> Litestar:
                                              minimum_size=500, exclude_opt_key="precompressed"),
         openapi_config=OpenAPIConfig(
             title="Sổ Kiểm Tra API", version=__version__, path="/schema",
-            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
-            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+            # The document Litestar writes, finished by web/contract.py so that it tells the truth.
+            render_plugins=[ContractRenderPlugin(path=["/", "/openapi.json"])],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         ),
         # Expected refusals are answered, not logged; handle_unexpected logs real failures itself.
         logging_config=LoggingConfig(log_exceptions="debug"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, MultipartBody
 from litestar.response import File
 
@@ -21,6 +22,7 @@ from inspect_app.services.capture import FindingOut, Progress
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import load_context, require_editor, start_if_planned
+from inspect_app.web.contract import IDEMPOTENCY_KEY_REQUIRED, ConflictOut, IncompleteOut, errors
 from inspect_app.web.evidence import evidence_for, file_response
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -39,6 +41,10 @@ class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
     base_version: int = 0
     amend_reason: str = ""
+
+
+REPLAYED_UPLOAD = ResponseSpec(data_container=EvidenceOut, generate_examples=False, description="The same key and file again: the stored result")
+EVIDENCE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 
 
 class EvidenceUpload(msgspec.Struct):
@@ -64,7 +70,8 @@ class CaptureApiController(Controller):
     path = "/api/v1"
     tags = ["field capture"]
 
-    @get("/visits/{visit_id:int}/findings", opt=allow(*ALL_ROLES), operation_id="ListFindings")
+    @get("/visits/{visit_id:int}/findings", opt=allow(*ALL_ROLES), operation_id="ListFindings",
+         responses=errors(403))
     async def list_findings(self, request: Request, db: NamedDependency[Database],
                             visit_id: FromPath[int]) -> VisitFindings:
         """Every saved finding of a visit with its version and computed score, plus the progress."""
@@ -79,10 +86,11 @@ class CaptureApiController(Controller):
             progress=capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id)),
             findings=[capture.finding_out(items[f.item_code], f) for f in rows if f.item_code in items])
 
-    @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES), operation_id="SaveFinding")
+    @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
+         operation_id="SaveFinding", responses=errors(409, 422, conflict=ConflictOut))
     async def save_finding(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
                            item_code: FromPath[str], data: JSONBody[FindingIn],
-                           idempotency_key: IdempotencyKey = None) -> Response:
+                           idempotency_key: IdempotencyKey = None) -> Response[FindingOut]:
         """Save one answer. Same key + same body → the original result; same key + other body → 409;
         a stale `base_version` → 409 with `current`, the finding as saved by someone else."""
         ctx = await load_context(db, request, visit_id)
@@ -102,11 +110,12 @@ class CaptureApiController(Controller):
         return Response(result.finding, status_code=result.status_code,
                         headers={"Idempotent-Replayed": "true"} if result.replayed else {})
 
-    @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES),
-          operation_id="UploadEvidence", request_max_body_size=16_000_000, status_code=201)
+    @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
+          operation_id="UploadEvidence", request_max_body_size=16_000_000, status_code=201,
+          responses={200: REPLAYED_UPLOAD, **errors(409, 422, 507)})
     async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                      visit_id: FromPath[int], item_code: FromPath[str], data: MultipartBody[EvidenceUpload],
-                     idempotency_key: IdempotencyKey = None) -> Response:
+                     idempotency_key: IdempotencyKey = None) -> Response[EvidenceOut]:
         """One photo (JPEG/PNG/WebP) or PDF per request, multipart field `file`."""
         ctx = await load_context(db, request, visit_id)
         require_editor(ctx)
@@ -123,15 +132,17 @@ class CaptureApiController(Controller):
         ev, _ = await evidence_for(db, request, evidence_id)
         return attach.evidence_out(ev)
 
-    @get("/evidence/{evidence_id:int}/file", opt=allow(*ALL_ROLES), operation_id="GetEvidenceFile")
+    @get("/evidence/{evidence_id:int}/file", opt=allow(*ALL_ROLES) | {"media_types": EVIDENCE_MEDIA_TYPES},
+         operation_id="GetEvidenceFile")
     async def get_evidence_file(self, request: Request, db: NamedDependency[Database],
                                 settings: NamedDependency[Settings], evidence_id: FromPath[int],
-                                size: FromQuery[str] = "display") -> File:
+                                size: FromQuery[Literal["thumb", "display", "original"]] = "display") -> File:
         """`size`: thumb (≤ 320 px), display (≤ 1600 px, upright, no EXIF) or original (the bytes received)."""
         ev, _ = await evidence_for(db, request, evidence_id)
         return file_response(settings, ev, size)
 
-    @post("/visits/{visit_id:int}/sign-off", opt=allow(ADMIN, LEAD), operation_id="SignOffVisit", status_code=200)
+    @post("/visits/{visit_id:int}/sign-off", opt=allow(ADMIN, LEAD), operation_id="SignOffVisit", status_code=200,
+          responses=errors(409, 422, conflict=IncompleteOut))
     async def sign_off(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
                        data: JSONBody[SignOffIn]) -> dict[str, str]:
         """The lead signs off: refused (409, with `unanswered`) while items are unanswered; findings then lock."""
