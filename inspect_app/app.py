@@ -34,7 +34,7 @@ from inspect_app.services.auth import LoginThrottle
 from inspect_app.services.checklist_store import sync_checklists
 from inspect_app.settings import ROOT, Settings
 from inspect_app.web import ROUTE_HANDLERS
-from inspect_app.web.boundary import AppRequest, annotate, boundary_guard
+from inspect_app.web.boundary import AppRequest, allow_header_hook, annotate, boundary_guard
 from inspect_app.web.contract import ContractRenderPlugin
 from inspect_app.web.templating import configure_environment
 
@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"db": Provide(provide_db), "settings": Provide(provide_settings)},
         guards=[role_guard, boundary_guard],  # who may call first, then what they sent
         request_class=AppRequest,
-        before_send=[security_headers_hook(settings)],
+        before_send=[security_headers_hook(settings), allow_header_hook],
         middleware=[
             ConditionalPageMiddleware,
             StrictFormEncodingMiddleware,

@@ -20,6 +20,7 @@ import types
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 import msgspec
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ParamType, RequestEncodingType
 from litestar.exceptions import NotFoundException, SerializationException
 from litestar.plugins.htmx import HTMXRequest
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
+    from litestar.types import Message, Scope
 
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
 MIN_INT = -(2**63)
@@ -82,8 +84,19 @@ def annotate(app: Litestar) -> None:
             for handler, kwargs_model in route.route_handler_map.values():
                 handler.opt[BOUNDARY_OPT] = route_facts(handler, kwargs_model)
                 if "create_options_handler" in getattr(handler.fn, "__qualname__", ""):
-                    # Litestar's own OPTIONS answer (204 + Allow) tells nothing a 405 would not.
+                    # Litestar's own OPTIONS answer (204 + Allow) tells nothing a 405 would not. Its
+                    # Allow comes from the first handler registered on the path, so it is set here
+                    # from the route's complete method list (allow_header_hook).
                     handler.opt["public"] = True
+                    handler.opt["allow"] = ", ".join(sorted(route.methods))
+
+
+async def allow_header_hook(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: an OPTIONS answer lists every method of its path."""
+    if message["type"] == "http.response.start" and scope.get("method") == "OPTIONS":
+        handler = scope.get("route_handler")
+        if handler is not None and (allow := handler.opt.get("allow")):
+            MutableScopeHeaders.from_message(message)["allow"] = allow
 
 
 def _query_int(raw: str) -> int | None:

@@ -18,10 +18,11 @@ from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
 from inspect_app.services.answers import answer_from_api
 from inspect_app.services.attach import EvidenceOut
-from inspect_app.services.capture import FindingOut, Progress
+from inspect_app.services.capture import MAX_NOTE, FindingOut, Progress
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import load_context, require_editor, start_if_planned
+from inspect_app.web.boundary import MAX_ID, MIN_INT
 from inspect_app.web.contract import IDEMPOTENCY_KEY_REQUIRED, ConflictOut, IncompleteOut, errors
 from inspect_app.web.evidence import evidence_for, file_response
 
@@ -31,15 +32,21 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", r
                                                        description="A client-made UUID per change")]
 
 
+# The JSON shapes an answer can take (which one fits depends on the item: services/answers.py).
+# Integers beyond 64 bits never reach a handler (web/boundary.py).
+ANSWER_SCHEMA = {"type": ["boolean", "number", "string", "array", "null"], "minimum": MIN_INT, "maximum": MAX_ID,
+                 "items": {"type": "number", "minimum": MIN_INT, "maximum": MAX_ID}, "minItems": 2, "maxItems": 2}
+
+
 class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
     """`answer`: true/false (yesno), a level key, a number (score, count, deduction), [numerator, denominator]
     (ratio), a string (text) or "YYYY-MM-DD" (date); null clears. `base_version`: the version this edit
     replaces (0 for a new finding)."""
 
-    answer: Any = None
+    answer: Annotated[Any, msgspec.Meta(extra_json_schema={"extra": ANSWER_SCHEMA})] = None
     na: bool = False
-    note: str = ""
-    base_version: int = 0
+    note: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"maxLength": MAX_NOTE}})] = ""
+    base_version: Annotated[int, msgspec.Meta(extra_json_schema={"extra": {"minimum": 0, "maximum": MAX_ID}})] = 0
     amend_reason: str = ""
 
 
@@ -53,7 +60,8 @@ class EvidenceUpload(msgspec.Struct):
 
 
 class SignOffIn(msgspec.Struct, forbid_unknown_fields=True):
-    unit_representative: str
+    # Not empty (the service says so in Vietnamese; the schema tells clients beforehand).
+    unit_representative: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"minLength": 1, "pattern": r"\S"}})]
     remarks: str = ""
 
 
