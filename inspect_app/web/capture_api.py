@@ -60,8 +60,10 @@ class EvidenceUpload(msgspec.Struct):
 
 
 class SignOffIn(msgspec.Struct, forbid_unknown_fields=True):
-    # Not empty (the service says so in Vietnamese; the schema tells clients beforehand).
-    unit_representative: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"minLength": 1, "pattern": r"\S"}})]
+    # Not blank once trimmed as text.nfc trims (Python's whitespace, which counts \x1c-\x1f and \x85 too);
+    # the service says so in Vietnamese, the schema tells clients beforehand.
+    unit_representative: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {
+        "minLength": 1, "pattern": r"[^\s\x1c-\x1f\x85]"}})]
     remarks: str = ""
 
 
