@@ -156,3 +156,27 @@ def test_options_lists_every_method_of_the_path(client):
     response = client.options("/api/v1/visits/1/self-assessment/1.1.1")
     assert response.status_code == 204
     assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "PUT", "OPTIONS"}
+
+
+# ------------------------------------------------------------------------------ the boundary's rules
+
+
+def test_json_limits_are_64_bit_integers_and_32_levels():
+    from inspect_app.errors import AppError
+    from inspect_app.web.boundary import MAX_ID, MAX_JSON_DEPTH, MIN_INT, check_json
+
+    for fine in ({"answer": [MAX_ID, MIN_INT], "base_version": 0}, 1e308, True, "9" * 400,
+                 [[[0]]], _nested(MAX_JSON_DEPTH - 1)):
+        check_json(fine)
+    for bad, says in (({"answer": MAX_ID + 1}, "quá lớn"), ([MIN_INT - 1], "quá lớn"), (_nested(MAX_JSON_DEPTH), "quá sâu"),
+                      ({"a": _nested(MAX_JSON_DEPTH)}, "quá sâu")):
+        with pytest.raises(AppError) as refused:
+            check_json(bad)
+        assert refused.value.status_code == 400 and says in refused.value.message
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value

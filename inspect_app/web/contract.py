@@ -148,18 +148,19 @@ def _document_idempotency_key(handler: Any, operation: dict) -> None:
             parameter["required"] = bool(handler.opt.get("idempotency_key_required"))
 
 
-def _fix_headers(operation: dict) -> None:
+def _fix_headers(operation: dict, media_types: tuple[str, ...]) -> None:
+    """`Last-Modified` as an HTTP-date; a file download's content under the media types it can have
+    (route `opt["media_types"]`) instead of Litestar's nameless "" entry."""
     for response in operation.get("responses", {}).values():
         for name, header in response.get("headers", {}).items():
             if name.lower() == "last-modified":
                 header["schema"] = dict(HTTP_DATE)
                 header["description"] = "When the file last changed (HTTP-date)"
         content = response.get("content", {})
-        if "" in content:  # Litestar's File response names no media type
+        if "" in content and media_types:
             binary = content.pop("")
-            for media_type in response.get("x-media-types", ()):
+            for media_type in media_types:
                 content[media_type] = copy.deepcopy(binary)
-        response.pop("x-media-types", None)
 
 
 def _closed_bodies(app: Litestar, components: dict) -> None:
@@ -198,13 +199,9 @@ def refine(schema: dict, app: Litestar) -> None:
                 del responses[status]
             for status in _generic_statuses(handler, method, operation):
                 responses.setdefault(str(status), _json_error(status))
-            if handler.opt.get("media_types"):
-                for status, response in responses.items():
-                    if int(status) < 300:
-                        response["x-media-types"] = handler.opt["media_types"]
             _bound_integers(operation)
             _document_idempotency_key(handler, operation)
-            _fix_headers(operation)
+            _fix_headers(operation, tuple(handler.opt.get("media_types", ())))
     _closed_bodies(app, components)
 
 
