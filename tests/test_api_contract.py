@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import login
+from conftest import csrf_token, login
 
 from browser import LiveServer, live_data_dir
 
@@ -113,6 +113,25 @@ def test_closed_request_bodies_say_so(document):
     schemas = document["components"]["schemas"]
     for name in ("FindingIn", "SignOffIn", "ReviewIn"):
         assert schemas[name]["additionalProperties"] is False, name
+
+
+def test_request_bodies_are_documented_as_the_server_reads_them(client, document):
+    """Schemathesis found a sign-off with `"unit_representative": ""` valid by the schema and refused (422)."""
+    schemas = document["components"]["schemas"]
+    representative = schemas["SignOffIn"]["properties"]["unit_representative"]
+    assert representative["minLength"] == 1
+    for blank in ("", " ", "\x85", "\xa0\t"):
+        assert not re.search(representative["pattern"], blank), repr(blank)
+    assert re.search(representative["pattern"], "Ông Vũ Văn Long")
+    finding = schemas["FindingIn"]["properties"]
+    assert set(finding["answer"]["type"]) == {"boolean", "number", "string", "array", "null"}
+    assert finding["note"]["maxLength"] == 4000
+    assert finding["base_version"]["minimum"] == 0
+    login(client, "truongdoan")
+    visit = client.get("/api/v1/visits").json()[0]  # a visit of the lead's own team
+    response = client.post(f"/api/v1/visits/{visit['id']}/sign-off", json={"unit_representative": " \x85"},
+                           headers={"x-csrftoken": csrf_token(client)})
+    assert response.status_code == 422 and response.json()["error"] == "representative_required"
 
 
 def test_ids_and_keys_are_documented_as_the_server_enforces_them(document):
