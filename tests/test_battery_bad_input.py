@@ -381,7 +381,15 @@ def _finding_as(env: Env, content_type: str, body: bytes = b'{"answer": true, "b
                           headers=api_headers(env.client, **{"Content-Type": content_type}))
 
 
+def _photo_of_signed_visit(env: Env) -> int:
+    with sqlite3.connect(env.settings.db_path) as conn:
+        return conn.execute("SELECT id FROM evidence_files WHERE visit_id = ? AND kind = 'photo' LIMIT 1",
+                            (env.signed,)).fetchone()[0]
+
+
 CASES += [
+    Case("evidence-file-unknown-size", lambda e: e.client.get(f"/api/v1/evidence/{_photo_of_signed_visit(e)}/file",
+                                                              params={"size": "rất lớn"}), 400, "thumb, display hoặc original"),
     Case("path-id-beyond-64-bits", lambda e: put_finding(e, YESNO, {"answer": True, "base_version": 0},
                                                          visit=BEYOND_64_BITS), 404, "Không tìm thấy"),
     Case("path-id-zero", lambda e: put_finding(e, YESNO, {"answer": True, "base_version": 0}, visit=0), 404,

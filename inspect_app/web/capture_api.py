@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, MultipartBody
+from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody, QueryParameter
 from litestar.response import File
 
 from inspect_app.db import Database
@@ -52,6 +52,8 @@ class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
 
 REPLAYED_UPLOAD = ResponseSpec(data_container=EvidenceOut, generate_examples=False, description="The same key and file again: the stored result")
 EVIDENCE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+# Checked by file_response with its own Vietnamese message; the document lists the values.
+EvidenceSize = Annotated[str, QueryParameter(name="size", schema_extra={"enum": ["thumb", "display", "original"]})]
 
 
 class EvidenceUpload(msgspec.Struct):
@@ -146,7 +148,7 @@ class CaptureApiController(Controller):
          operation_id="GetEvidenceFile")
     async def get_evidence_file(self, request: Request, db: NamedDependency[Database],
                                 settings: NamedDependency[Settings], evidence_id: FromPath[int],
-                                size: FromQuery[Literal["thumb", "display", "original"]] = "display") -> File:
+                                size: EvidenceSize = "display") -> File:
         """`size`: thumb (≤ 320 px), display (≤ 1600 px, upright, no EXIF) or original (the bytes received)."""
         ev, _ = await evidence_for(db, request, evidence_id)
         return file_response(settings, ev, size)
