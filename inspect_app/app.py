@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.template.config import TemplateConfig
 
@@ -35,6 +34,8 @@ from inspect_app.services.auth import LoginThrottle
 from inspect_app.services.checklist_store import sync_checklists
 from inspect_app.settings import ROOT, Settings
 from inspect_app.web import ROUTE_HANDLERS
+from inspect_app.web.boundary import AppRequest, allow_header_hook, annotate, boundary_guard
+from inspect_app.web.contract import ContractRenderPlugin
 from inspect_app.web.templating import configure_environment
 
 
@@ -62,13 +63,14 @@ def create_app(settings: Settings) -> Litestar:
     template_config = TemplateConfig(
         directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=configure_environment
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
         state=State({"throttle": LoginThrottle()}),
         dependencies={"db": Provide(provide_db), "settings": Provide(provide_settings)},
-        guards=[role_guard],
-        before_send=[security_headers_hook(settings)],
+        guards=[role_guard, boundary_guard],  # who may call first, then what they sent
+        request_class=AppRequest,
+        before_send=[security_headers_hook(settings), allow_header_hook],
         middleware=[
             ConditionalPageMiddleware,
             StrictFormEncodingMiddleware,
@@ -86,10 +88,13 @@ def create_app(settings: Settings) -> Litestar:
                                              minimum_size=500, exclude_opt_key="precompressed"),
         openapi_config=OpenAPIConfig(
             title="Sổ Kiểm Tra API", version=__version__, path="/schema",
-            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
-            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+            # The document Litestar writes, finished by web/contract.py so that it tells the truth.
+            render_plugins=[ContractRenderPlugin(path=["/", "/openapi.json"])],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         ),
         # Expected refusals are answered, not logged; handle_unexpected logs real failures itself.
         logging_config=LoggingConfig(log_exceptions="debug"),
         request_max_body_size=1_000_000,  # forms; upload routes raise their own limit
     )
+    annotate(app)
+    return app

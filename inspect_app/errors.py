@@ -48,6 +48,7 @@ MESSAGES = {
     "invalid_input": "Dữ liệu gửi lên không hợp lệ.",
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "method_not_allowed": "Phương thức không được hỗ trợ cho địa chỉ này.",
+    "unsupported_media_type": "Kiểu dữ liệu gửi lên (Content-Type) không được hỗ trợ cho địa chỉ này.",
     "bad_encoding": "Dữ liệu gửi lên có ký tự không hợp lệ (không phải UTF-8); hãy kiểm tra bộ gõ hoặc tệp rồi gửi lại.",
     "server_error": "Đã xảy ra lỗi ngoài dự kiến. Dữ liệu của bạn chưa bị thay đổi; vui lòng thử lại.",
 }
@@ -59,13 +60,15 @@ def wants_json(request: Request) -> bool:
     )
 
 
-def error_response(request: Request, status: int, code: str, message: str, extra: dict | None = None) -> Response:
+def error_response(request: Request, status: int, code: str, message: str, extra: dict | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
     if wants_json(request):
-        return Response({"error": code, "message": message, **(extra or {})}, status_code=status)
+        return Response({"error": code, "message": message, **(extra or {})}, status_code=status, headers=headers)
     return Template(
         template_name="errors/error.html",
         context={"status": status, "code": code, "message": message},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -111,8 +114,10 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if status >= 500:
         return handle_unexpected(request, exc)
-    code = {413: "too_large", 405: "method_not_allowed", 404: "not_found"}.get(status, "invalid_input")
-    return error_response(request, status, code, MESSAGES[code])
+    code = {413: "too_large", 405: "method_not_allowed", 404: "not_found",
+            415: "unsupported_media_type"}.get(status, "invalid_input")
+    # Headers the exception carries stay: a 405 names the methods that work (`Allow`, RFC 9110).
+    return error_response(request, status, code, MESSAGES[code], headers=exc.headers)
 
 
 def handle_bad_encoding(request: Request, exc: UnicodeDecodeError) -> Response:

@@ -151,7 +151,7 @@ def env(client, settings) -> Env:
 
 
 def put_finding(env: Env, code: str, body, k: str | None = None, visit: int | None = None, headers=None):
-    url = f"/api/v1/visits/{visit or env.visit}/findings/{code}"
+    url = f"/api/v1/visits/{env.visit if visit is None else visit}/findings/{code}"
     h = headers if headers is not None else api_headers(env.client, k)
     if isinstance(body, bytes):
         return env.client.put(url, content=body, headers={**h, "Content-Type": "application/json"})
@@ -384,6 +384,53 @@ CASES = [
     Case("sign-off-incomplete", _sign_off_incomplete, 409, "chưa trả lời", as_user("truongdoan")),
 ]
 
+
+# -- the HTTP boundary: ids beyond SQLite's 64 bits, JSON that no handler could hold, wrong media types
+BEYOND_64_BITS = 2**63
+
+
+def _finding_as(env: Env, content_type: str, body: bytes = b'{"answer": true, "base_version": 0}'):
+    return env.client.put(f"/api/v1/visits/{env.visit}/findings/{YESNO}", content=body,
+                          headers=api_headers(env.client, **{"Content-Type": content_type}))
+
+
+def _photo_of_signed_visit(env: Env) -> int:
+    with sqlite3.connect(env.settings.db_path) as conn:
+        return conn.execute("SELECT id FROM evidence_files WHERE visit_id = ? AND kind = 'photo' LIMIT 1",
+                            (env.signed,)).fetchone()[0]
+
+
+CASES += [
+    Case("evidence-file-unknown-size", lambda e: e.client.get(f"/api/v1/evidence/{_photo_of_signed_visit(e)}/file",
+                                                              params={"size": "rất lớn"}), 400, "thumb, display hoặc original"),
+    Case("path-id-beyond-64-bits", lambda e: put_finding(e, YESNO, {"answer": True, "base_version": 0},
+                                                         visit=BEYOND_64_BITS), 404, "Không tìm thấy"),
+    Case("path-id-zero", lambda e: put_finding(e, YESNO, {"answer": True, "base_version": 0}, visit=0), 404,
+         "Không tìm thấy"),
+    Case("upload-path-id-beyond-64-bits", lambda e: upload(e, jpeg(), visit=BEYOND_64_BITS), 404, "Không tìm thấy"),
+    Case("query-id-beyond-64-bits", lambda e: e.client.get("/api/v1/visits", params={"plan": str(BEYOND_64_BITS)}),
+         400, "quá lớn"),
+    Case("query-offset-beyond-64-bits", lambda e: e.client.get("/api/v1/units", params={"offset": "9" * 30}),
+         400, "quá lớn"),
+    Case("json-number-of-400-digits", lambda e: put_finding(
+        e, SCORE, b'{"answer": ' + b"9" * 400 + b', "base_version": 0}'), 400, "số nguyên quá lớn"),
+    Case("json-base-version-of-400-digits", lambda e: put_finding(
+        e, YESNO, b'{"answer": true, "base_version": ' + b"9" * 400 + b"}"), 400, "số nguyên quá lớn"),
+    Case("json-array-nested-100000-deep", lambda e: put_finding(
+        e, RATIO_MAX, b'{"answer": ' + b"[" * 100_000 + b"]" * 100_000 + b', "base_version": 0}'), 400, "quá sâu"),
+    Case("json-bare-array-nested-100000-deep", lambda e: put_finding(e, YESNO, b"[" * 100_000 + b"]" * 100_000),
+         400, "quá sâu"),
+    Case("json-sent-as-text-plain", lambda e: _finding_as(e, "text/plain"), 415, "application/json"),
+    Case("json-sent-as-form", lambda e: _finding_as(e, "application/x-www-form-urlencoded"), 415, "application/json"),
+    Case("json-sent-without-content-type", lambda e: _finding_as(e, ""), 415, "application/json"),
+    Case("upload-sent-as-json", lambda e: e.client.post(
+        f"/api/v1/visits/{e.visit}/findings/{YESNO}/evidence", content=b'{"file": "anh.jpg"}',
+        headers=api_headers(e.client, **{"Content-Type": "application/json"})), 415, "multipart/form-data"),
+    Case("review-sent-as-text-plain", lambda e: e.client.post(
+        f"/api/v1/remediation/{e.item}/review", content=b'{"decision": "accept"}',
+        headers=api_headers(e.client, **{"Content-Type": "text/plain"})), 415, "application/json",
+         as_user("sonoivu", ("answered",))),
+]
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_clearly_and_changes_nothing(env, case):
@@ -734,3 +781,36 @@ def test_injection_strings_are_stored_verbatim_and_shown_escaped(env, store):
     with sqlite3.connect(env.settings.db_path) as conn:  # the SQL in the text was never run
         assert conn.execute("SELECT count(*) FROM findings").fetchone()[0] > 0
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _integer_path_routes(app) -> list[tuple[str, str]]:
+    from litestar.routes import HTTPRoute
+
+    return sorted((method, route.path) for route in app.routes if isinstance(route, HTTPRoute) and ":int}" in route.path
+                  for method in route.methods - {"OPTIONS", "HEAD"})
+
+
+@pytest.mark.parametrize("number", [BEYOND_64_BITS, 2**64, 10**30, 0, -1])
+def test_every_integer_in_a_path_outside_sqlite_range_is_not_found(client, number):
+    """Every route with an id in its path, page or API, answers an id SQLite cannot hold as it answers an
+    unknown id (404), never 500; a route the role may not use still says 403 first."""
+    login(client, "sonoivu")
+    routes = _integer_path_routes(client.app)
+    assert len(routes) >= 30
+    for method, path in routes:
+        url = re.sub(r"\{\w+:int\}", str(number), path.replace(":str}", "}")).replace("{item_code}", YESNO)
+        url = re.sub(r"\{\w+\}", "x", url)
+        response = client.request(method, url, headers={"x-csrftoken": csrf_token(client)}, follow_redirects=False)
+        assert response.status_code in (403, 404), (method, url, response.status_code, response.text[:200])
+        if url.startswith("/api/"):
+            assert set(response.json()) >= {"error", "message"}
+
+
+@pytest.mark.parametrize("page", [2**62, 2**63 - 1, 2**63, -(2**63), 0])
+def test_a_page_number_past_the_end_shows_an_empty_page(client, page):
+    login(client, "sonoivu")
+    for url in ("/audit", "/units"):
+        response = client.get(url, params={"page": str(page)})
+        assert response.status_code in (200, 400), (url, page, response.status_code)
+        if page < 2**63 and page >= -(2**63):
+            assert response.status_code == 200, (url, page)

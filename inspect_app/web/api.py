@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
+
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from inspect_app.db import Database
 from inspect_app.errors import AppError
@@ -52,6 +55,13 @@ class VisitOut(msgspec.Struct):
     checklist_version: str
 
 
+# The bounds the handler checks itself (with its own Vietnamese message), told to the OpenAPI document.
+Province = Annotated[str, QueryParameter(name="province", schema_extra={"pattern": "^([0-9]{1,2})?$"})]
+Limit = Annotated[int, QueryParameter(name="limit", schema_extra={"minimum": 1, "maximum": 1000})]
+Offset = Annotated[int, QueryParameter(name="offset", schema_extra={"minimum": 0, "maximum": 2**63 - 1})]
+PROVINCE_CODE = re.compile(r"[0-9]{1,2}")
+
+
 class ApiController(Controller):
     path = "/api/v1"
     tags = ["api"]
@@ -64,11 +74,11 @@ class ApiController(Controller):
 
     @get("/units", opt=allow(ADMIN, LEAD, INSPECTOR), operation_id="ListUnits")
     async def list_units(
-        self, db: NamedDependency[Database], province: FromQuery[str] = "", q: FromQuery[str] = "",
-        kind: FromQuery[str] = "", limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
+        self, db: NamedDependency[Database], province: Province = "", q: FromQuery[str] = "",
+        kind: FromQuery[str] = "", limit: Limit = 100, offset: Offset = 0,
     ) -> list[UnitOut]:
         """Units by province; `q` ignores diacritics and case ("thuy nguyen" finds "Thủy Nguyên")."""
-        if province and not (province.isdigit() and len(province) <= 2):
+        if province and not PROVINCE_CODE.fullmatch(province):
             raise AppError(400, "invalid_province", "Mã tỉnh gồm 2 chữ số, ví dụ 31.")
         if not 1 <= limit <= 1000 or offset < 0:
             raise AppError(400, "invalid_paging", "limit phải từ 1 đến 1000 và offset không âm.")

@@ -8,7 +8,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, MultipartBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody, QueryParameter
 from litestar.response import File
 
 from inspect_app.db import Database
@@ -17,10 +18,12 @@ from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
 from inspect_app.services.answers import answer_from_api
 from inspect_app.services.attach import EvidenceOut
-from inspect_app.services.capture import FindingOut, Progress
+from inspect_app.services.capture import MAX_NOTE, FindingOut, Progress
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import load_context, require_editor, start_if_planned
+from inspect_app.web.boundary import MAX_ID, MIN_INT
+from inspect_app.web.contract import IDEMPOTENCY_KEY_REQUIRED, ConflictOut, IncompleteOut, errors
 from inspect_app.web.evidence import evidence_for, file_response
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -29,16 +32,28 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", r
                                                        description="A client-made UUID per change")]
 
 
+# The JSON shapes an answer can take (which one fits depends on the item: services/answers.py).
+# Integers beyond 64 bits never reach a handler (web/boundary.py).
+ANSWER_SCHEMA = {"type": ["boolean", "number", "string", "array", "null"], "minimum": MIN_INT, "maximum": MAX_ID,
+                 "items": {"type": "number", "minimum": MIN_INT, "maximum": MAX_ID}, "minItems": 2, "maxItems": 2}
+
+
 class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
     """`answer`: true/false (yesno), a level key, a number (score, count, deduction), [numerator, denominator]
     (ratio), a string (text) or "YYYY-MM-DD" (date); null clears. `base_version`: the version this edit
     replaces (0 for a new finding)."""
 
-    answer: Any = None
+    answer: Annotated[Any, msgspec.Meta(extra_json_schema={"extra": ANSWER_SCHEMA})] = None
     na: bool = False
-    note: str = ""
-    base_version: int = 0
+    note: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"maxLength": MAX_NOTE}})] = ""
+    base_version: Annotated[int, msgspec.Meta(extra_json_schema={"extra": {"minimum": 0, "maximum": MAX_ID}})] = 0
     amend_reason: str = ""
+
+
+REPLAYED_UPLOAD = ResponseSpec(data_container=EvidenceOut, generate_examples=False, description="The same key and file again: the stored result")
+EVIDENCE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+# Checked by file_response with its own Vietnamese message; the document lists the values.
+EvidenceSize = Annotated[str, QueryParameter(name="size", schema_extra={"enum": ["thumb", "display", "original"]})]
 
 
 class EvidenceUpload(msgspec.Struct):
@@ -51,7 +66,10 @@ class SignOffIn(msgspec.Struct, forbid_unknown_fields=True):
     `missing_evidence_policy` is "confirm" (without it: 409 `missing_evidence_reason_required`,
     with `count` and `missing_evidence`); under "refuse" such a sign-off is 409 `missing_evidence`."""
 
-    unit_representative: str
+    # Not blank once trimmed as text.nfc trims (Python's whitespace, which counts \x1c-\x1f and \x85 too);
+    # the service says so in Vietnamese, the schema tells clients beforehand.
+    unit_representative: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {
+        "minLength": 1, "pattern": r"[^\s\x1c-\x1f\x85]"}})]
     remarks: str = ""
     missing_evidence_reason: str = ""
 
@@ -69,7 +87,8 @@ class CaptureApiController(Controller):
     path = "/api/v1"
     tags = ["field capture"]
 
-    @get("/visits/{visit_id:int}/findings", opt=allow(*ALL_ROLES), operation_id="ListFindings")
+    @get("/visits/{visit_id:int}/findings", opt=allow(*ALL_ROLES), operation_id="ListFindings",
+         responses=errors(403))
     async def list_findings(self, request: Request, db: NamedDependency[Database],
                             visit_id: FromPath[int]) -> VisitFindings:
         """Every saved finding of a visit with its version and computed score, plus the progress."""
@@ -84,10 +103,11 @@ class CaptureApiController(Controller):
             progress=capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id)),
             findings=[capture.finding_out(items[f.item_code], f) for f in rows if f.item_code in items])
 
-    @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES), operation_id="SaveFinding")
+    @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
+         operation_id="SaveFinding", responses=errors(409, 422, conflict=ConflictOut))
     async def save_finding(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
                            item_code: FromPath[str], data: JSONBody[FindingIn],
-                           idempotency_key: IdempotencyKey = None) -> Response:
+                           idempotency_key: IdempotencyKey = None) -> Response[FindingOut]:
         """Save one answer. Same key + same body → the original result; same key + other body → 409;
         a stale `base_version` → 409 with `current`, the finding as saved by someone else."""
         ctx = await load_context(db, request, visit_id)
@@ -107,11 +127,12 @@ class CaptureApiController(Controller):
         return Response(result.finding, status_code=result.status_code,
                         headers={"Idempotent-Replayed": "true"} if result.replayed else {})
 
-    @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES),
-          operation_id="UploadEvidence", request_max_body_size=16_000_000, status_code=201)
+    @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
+          operation_id="UploadEvidence", request_max_body_size=16_000_000, status_code=201,
+          responses={200: REPLAYED_UPLOAD, **errors(409, 422, 507)})
     async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                      visit_id: FromPath[int], item_code: FromPath[str], data: MultipartBody[EvidenceUpload],
-                     idempotency_key: IdempotencyKey = None) -> Response:
+                     idempotency_key: IdempotencyKey = None) -> Response[EvidenceOut]:
         """One photo (JPEG/PNG/WebP) or PDF per request, multipart field `file`."""
         ctx = await load_context(db, request, visit_id)
         require_editor(ctx)
@@ -128,15 +149,17 @@ class CaptureApiController(Controller):
         ev, _ = await evidence_for(db, request, evidence_id)
         return attach.evidence_out(ev)
 
-    @get("/evidence/{evidence_id:int}/file", opt=allow(*ALL_ROLES), operation_id="GetEvidenceFile")
+    @get("/evidence/{evidence_id:int}/file", opt=allow(*ALL_ROLES) | {"media_types": EVIDENCE_MEDIA_TYPES},
+         operation_id="GetEvidenceFile")
     async def get_evidence_file(self, request: Request, db: NamedDependency[Database],
                                 settings: NamedDependency[Settings], evidence_id: FromPath[int],
-                                size: FromQuery[str] = "display") -> File:
+                                size: EvidenceSize = "display") -> File:
         """`size`: thumb (≤ 320 px), display (≤ 1600 px, upright, no EXIF) or original (the bytes received)."""
         ev, _ = await evidence_for(db, request, evidence_id)
         return file_response(settings, ev, size)
 
-    @post("/visits/{visit_id:int}/sign-off", opt=allow(ADMIN, LEAD), operation_id="SignOffVisit", status_code=200)
+    @post("/visits/{visit_id:int}/sign-off", opt=allow(ADMIN, LEAD), operation_id="SignOffVisit", status_code=200,
+          responses=errors(409, 422, conflict=IncompleteOut))
     async def sign_off(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
                        data: JSONBody[SignOffIn]) -> dict[str, str]:
         """The lead signs off: refused (409 `incomplete`, with `unanswered` and `count`) while items are

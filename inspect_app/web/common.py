@@ -35,6 +35,15 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+MAX_PAGE = 1_000_000
+"""Past any real listing; keeps `(page - 1) * page_size` inside SQLite's 64-bit OFFSET."""
+
+
+def page_number(page: int) -> int:
+    """A `?page=` value as a listing can use it: 1 … MAX_PAGE (a page past the end is just empty)."""
+    return min(max(1, page), MAX_PAGE)
+
+
 def page_context(request: Request, **values: Any) -> dict[str, Any]:
     """The context every page gets: the user and the note a form's redirect carried (web/flash.py)."""
     return {"user": request.scope.get("user"), "flash": flash_of(request), **values}

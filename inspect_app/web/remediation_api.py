@@ -17,6 +17,7 @@ from inspect_app.services import deadlines, remediation
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.common import user_of
+from inspect_app.web.contract import errors
 from inspect_app.web.remediation import item_for, prevalidate, scoped_items, store_answer_files
 
 OptionalKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
@@ -102,10 +103,10 @@ class RemediationApiController(Controller):
         return await detail_out(db, row)
 
     @post("/{item_id:int}/answers", opt=allow("unit"), operation_id="AnswerRemediation",
-          request_max_body_size=64_000_000, status_code=201)
+          request_max_body_size=64_000_000, status_code=201, responses=errors(409, 422, 507))
     async def answer(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                      item_id: FromPath[int], data: MultipartBody[AnswerIn],
-                     idempotency_key: OptionalKey = None) -> Response:
+                     idempotency_key: OptionalKey = None) -> Response[RemediationDetail]:
         """Submit the unit's answer: `text` and zero or more `file` parts (photos, PDFs)."""
         row, _ = await item_for(db, request, item_id)
         files = [f for f in data.file if f.filename]
@@ -119,7 +120,8 @@ class RemediationApiController(Controller):
         await remediation.save_answer(db, user_of(request), row, text=data.text, submit=True)
         return Response(await detail_out(db, await q.get_item(db, item_id)), status_code=201)
 
-    @post("/{item_id:int}/review", opt=allow(ADMIN, LEAD), operation_id="ReviewRemediation", status_code=200)
+    @post("/{item_id:int}/review", opt=allow(ADMIN, LEAD), operation_id="ReviewRemediation", status_code=200,
+          responses=errors(409, 422))
     async def review(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int],
                      data: JSONBody[ReviewIn]) -> RemediationDetail:
         """`{"decision": "accept"|"return", "comment": "…"}`: accept closes the item; return sends it back."""

@@ -12,12 +12,13 @@ from inspect_app.permissions import ALL_ROLES, UNIT, allow
 from inspect_app.queries import self_assessment as q
 from inspect_app.services import capture, self_assessment
 from inspect_app.services.answers import answer_from_api
-from inspect_app.services.attach import attach_to_self_answer
+from inspect_app.services.attach import EvidenceOut, attach_to_self_answer
 from inspect_app.services.errors import Refused
 from inspect_app.services.self_assessment import SelfAnswerOut
 from inspect_app.settings import Settings
 from inspect_app.web.capture import VisitContext, load_context
-from inspect_app.web.capture_api import EvidenceUpload, FindingIn, IdempotencyKey
+from inspect_app.web.capture_api import REPLAYED_UPLOAD, EvidenceUpload, FindingIn, IdempotencyKey
+from inspect_app.web.contract import IDEMPOTENCY_KEY_REQUIRED, ConflictOut, IncompleteOut, errors
 
 
 class SelfAssessmentOut(msgspec.Struct):
@@ -59,10 +60,11 @@ class SelfAssessmentApiController(Controller):
         row = await q.get_answer(db, assessment.id, item_code) if assessment else None
         return self_assessment.out(item, row, assessment.status if assessment else "none")
 
-    @put("/{item_code:str}", opt=allow(UNIT), operation_id="SaveSelfAnswer")
+    @put("/{item_code:str}", opt=allow(UNIT) | IDEMPOTENCY_KEY_REQUIRED, operation_id="SaveSelfAnswer",
+         responses=errors(409, 422, conflict=ConflictOut))
     async def save(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
                    item_code: FromPath[str], data: JSONBody[FindingIn],
-                   idempotency_key: IdempotencyKey = None) -> Response:
+                   idempotency_key: IdempotencyKey = None) -> Response[SelfAnswerOut]:
         """The unit's answer: same body as findings (`answer`, `na`, `note` = explanation, `base_version`)."""
         ctx = await load_context(db, request, visit_id)
         item = capture.find_item(ctx.checklist, item_code)
@@ -72,11 +74,11 @@ class SelfAssessmentApiController(Controller):
             payload_hash=capture.request_hash("self-api", visit_id, item_code, msgspec.to_builtins(data)))
         return Response(result, headers={"Idempotent-Replayed": "true"} if replayed else {})
 
-    @post("/{item_code:str}/evidence", opt=allow(UNIT), operation_id="UploadSelfEvidence", status_code=201,
-          request_max_body_size=16_000_000)
+    @post("/{item_code:str}/evidence", opt=allow(UNIT) | IDEMPOTENCY_KEY_REQUIRED, operation_id="UploadSelfEvidence",
+          status_code=201, request_max_body_size=16_000_000, responses={200: REPLAYED_UPLOAD, **errors(409, 422, 507)})
     async def upload(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                      visit_id: FromPath[int], item_code: FromPath[str], data: MultipartBody[EvidenceUpload],
-                     idempotency_key: IdempotencyKey = None) -> Response:
+                     idempotency_key: IdempotencyKey = None) -> Response[EvidenceOut]:
         ctx = await load_context(db, request, visit_id)
         item = capture.find_item(ctx.checklist, item_code)
         assessment = await self_assessment.ensure(db, ctx.user, ctx.visit)
@@ -91,7 +93,8 @@ class SelfAssessmentApiController(Controller):
             idempotency_key=idempotency_key or "")
         return Response(out, status_code=200 if replayed else 201)
 
-    @post("/submit", opt=allow(UNIT), operation_id="SubmitSelfAssessment", status_code=200)
+    @post("/submit", opt=allow(UNIT), operation_id="SubmitSelfAssessment", status_code=200,
+          responses=errors(409, conflict=IncompleteOut))
     async def submit(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> dict[str, str]:
         """Every item answered, then read-only and timestamped."""
         ctx = await load_context(db, request, visit_id)

@@ -16,7 +16,7 @@ from inspect_app.queries import audit, units
 from inspect_app.services.units_import import DEPARTMENT_CODE_RE
 from inspect_app.text import nfc
 from inspect_app.web import flash
-from inspect_app.web.common import client_ip, page_context, user_of, wants_fragment
+from inspect_app.web.common import client_ip, page_context, page_number, user_of, wants_fragment
 from inspect_app.web.flash import flash_of
 
 PAGE_SIZE = 50
@@ -38,7 +38,7 @@ class UnitController(Controller):
         province: FromQuery[str] = "", kind: FromQuery[str] = "", page: FromQuery[int] = 1,
     ) -> Template:
         """One URL, two renderings: the rows for an htmx search, the whole page otherwise."""
-        page = max(1, page)
+        page = page_number(page)
         rows = await units.search_units(db, q=q, province=province, kind=kind, limit=PAGE_SIZE + 1,
                                         offset=(page - 1) * PAGE_SIZE)
         context = page_context(request, units=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
