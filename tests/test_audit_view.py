@@ -48,10 +48,10 @@ def test_every_action_the_app_records_has_a_vietnamese_name():
 
 
 def test_an_unknown_action_keeps_its_family_and_code():
-    assert av.action_label("plan.settings") == "Kế hoạch kiểm tra: plan.settings"
+    assert av.action_label("plan.archive") == "Kế hoạch kiểm tra: plan.archive"
     assert av.action_label("backup.run") == "Thao tác khác: backup.run"
-    menu = {prefix: codes for prefix, _, codes in av.action_menu(["plan.settings", "backup.run"])}
-    assert ("plan.settings", "Kế hoạch kiểm tra: plan.settings") in menu["plan."]
+    menu = {prefix: codes for prefix, _, codes in av.action_menu(["plan.archive", "backup.run"])}
+    assert ("plan.archive", "Kế hoạch kiểm tra: plan.archive") in menu["plan."]
     assert menu[""] == [("backup.run", "Thao tác khác: backup.run")]
     assert ("units.import", "Nhập danh mục đơn vị") in menu["unit"]
 
