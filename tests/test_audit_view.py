@@ -99,7 +99,7 @@ def test_summaries_are_words_for_every_kind_of_entry():
               after={"status": "signed_off", "remarks": "Tốt", "unit_representative": "Ông Phạm Văn Hùng",
                      "missing_evidence_reason": "Ảnh gửi sau"}):
             ["Trạng thái: Đang kiểm tra → Đã ký duyệt", "Đại diện đơn vị: Ông Phạm Văn Hùng",
-             "Ý kiến, nhận xét: “Tốt”", "missing_evidence_reason: Ảnh gửi sau"],
+             "Ý kiến, nhận xét: “Tốt”", "Lý do ký duyệt khi thiếu minh chứng: “Ảnh gửi sau”"],
         entry("remediation.edit", "remediation", "12", before={"text": "Niêm yết", "deadline": "2027-01-01"},
               after={"text": "Niêm yết", "deadline": "2027-01-15"}):
             ["Hạn khắc phục: 01/01/2027 → 15/01/2027"],
@@ -180,3 +180,20 @@ def test_times_are_vietnam_time_and_day_filters_cover_vietnamese_days():
     with pytest.raises(ValueError, match="phải trước hoặc bằng"):
         av.utc_bounds("2026-02-01", "2026-01-01")
 
+
+
+def test_plan_settings_and_a_sign_off_despite_missing_evidence_read_as_words():
+    change = entry("plan.settings", before={"key": "missing_evidence_policy", "value": "confirm", "version": 0},
+                   after={"key": "missing_evidence_policy", "value": "refuse", "version": 1},
+                   subject_type="plan", subject_id="1")
+    assert av.summarize(change, NAMES) == [
+        "Ký duyệt khi còn tiêu chí thiếu minh chứng bắt buộc: “Cho ký duyệt sau khi trưởng đoàn xác nhận và nêu lý"
+        " do” → “Không cho ký duyệt cho đến khi đủ minh chứng”"]
+    signed = entry("visit.sign_off", before={"status": "in_progress"},
+                   after={"status": "signed_off", "remarks": "", "unit_representative": "Ông Bình",
+                          "missing_evidence": ["1.1.1", "3.2.4"], "missing_evidence_reason": "Đơn vị nộp bổ sung sau"},
+                   subject_type="visit", subject_id="3")
+    lines = av.summarize(signed, NAMES)
+    assert "Ký duyệt khi còn 2 tiêu chí thiếu minh chứng: 1.1.1, 3.2.4" in lines
+    assert "Lý do ký duyệt khi thiếu minh chứng: “Đơn vị nộp bổ sung sau”" in lines
+    assert not any("missing_evidence" in line for line in lines)

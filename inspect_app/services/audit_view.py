@@ -20,6 +20,7 @@ from inspect_app.queries.audit import AuditNames
 from inspect_app.services import checklist_store
 from inspect_app.services.answers import answer_label, date_label
 from inspect_app.services.deadlines import VIETNAM
+from inspect_app.services.plan_settings import RULES
 from inspect_app.text import vn_number
 
 # Every action code the app writes (tests/test_audit_view.py checks each `audit.record` call has one).
@@ -357,7 +358,7 @@ def _sign_off(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -
         lines.append(f"Đại diện đơn vị: {person}")
     if remarks := after.pop("remarks", ""):
         lines.append(f"Ý kiến, nhận xét: {_quote(remarks)}")
-    return lines
+    return lines + _sign_off_evidence(after)
 
 
 def _evidence_add(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
@@ -492,6 +493,23 @@ def _team_member(entry: AuditEntry, before: dict, after: dict, names: AuditNames
     return lines
 
 
+def _plan_settings(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    """"Ký duyệt khi còn tiêu chí thiếu minh chứng: Cho ký duyệt sau khi … → Không cho ký duyệt …"."""
+    key = after.pop("key", before.pop("key", ""))
+    rule = RULES.get(key)
+    choices = dict(rule.choices) if rule else {}
+    old, new = before.pop("value", None), after.pop("value", None)
+    line = _change(rule.label if rule else key, choices.get(old, old), choices.get(new, new))
+    return [line] if line else []
+
+
+def _sign_off_evidence(after: dict) -> list[str]:
+    missing = after.pop("missing_evidence", None) or []
+    reason = after.pop("missing_evidence_reason", "")
+    lines = [f"Ký duyệt khi còn {len(missing)} tiêu chí thiếu minh chứng: {', '.join(missing)}"] if missing else []
+    return lines + ([f"Lý do ký duyệt khi thiếu minh chứng: {_quote(reason)}"] if reason else [])
+
+
 def _status_only(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
     return _status(before, after)
 
@@ -512,7 +530,8 @@ SUMMARIES = {
     "self_assessment.open": _self_open,
     "user.create": _user_create, "token.create": _token_create,
     "unit.create": _unit_create, "units.import": _units_import, "checklist.version": _checklist_version,
-    "plan.create": _plan_create, "team.create": _team_create, "team.member": _team_member,
+    "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _team_create,
+    "team.member": _team_member,
 }
 
 
