@@ -157,7 +157,7 @@ def test_audit_filters_by_object_and_vietnamese_days(as_role, settings):
     with sqlite3.connect(settings.db_path) as conn:
         visit_id = conn.execute("SELECT subject_id FROM audit_log WHERE action = 'evidence.add'").fetchone()[0]
         count = conn.execute("SELECT count(*) FROM audit_log WHERE subject_id = ? AND (subject_type = 'visit' OR"
-                             " subject_type LIKE 'finding:%')", (visit_id,)).fetchone()[0]
+                             " subject_type LIKE 'finding:%' OR subject_type LIKE 'self:%')", (visit_id,)).fetchone()[0]
     page = client.get("/audit", params={"kind": "visit", "object_id": visit_id})
     rows = audit_rows(page.text)
     assert len(rows) == min(count, 100) and all(f"Cuộc kiểm tra #{visit_id} ·" in row for row in rows)
@@ -171,7 +171,8 @@ def test_audit_filters_by_object_and_vietnamese_days(as_role, settings):
     bad = client.get("/audit", params={"date_from": "2026-02-30"})
     assert bad.status_code == 400 and "Từ ngày “2026-02-30” không phải là một ngày hợp lệ." in bad.text
     assert 'name="date_from" type="date" value="2026-02-30"' in bad.text  # the form keeps what was typed
-    assert client.get("/audit", params={"page": str(2**70)}).status_code == 200
+    assert client.get("/audit", params={"page": str(2**62)}).status_code == 200  # clamped: an empty last page
+    assert client.get("/audit", params={"page": str(2**70)}).status_code == 400  # no 64-bit integer (issue 15)
 
 
 def test_unknown_page_is_a_vietnamese_404(as_role):

@@ -132,7 +132,7 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
         else:
             note = rng.choice(NOTES_GOOD)
         if unit_answered and not note:
-            note = "Đã đối chiếu hồ sơ, tài liệu lưu tại đơn vị."
+            note = "Đối chiếu hồ sơ lưu, thực hiện đúng quy định."
         await capture.save_finding(
             db, user=inspector, visit=visit, checklist=checklist, item=item, answer=answer, note=note,
             base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}",
