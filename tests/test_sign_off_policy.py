@@ -56,6 +56,9 @@ def test_sign_off_is_disabled_and_explained_while_items_are_unanswered(client):
     button = re.search(r"<button[^>]*>Ký duyệt</button>", form).group(0)
     assert "disabled" in button and 'aria-describedby="sign-off-blocked"' in button
     assert f"còn {len(items) - 6} tiêu chí chưa trả lời" in text_of(form)
+    # Said at the top too: the lead need not scroll past the list to learn why the button is off.
+    top = text_of(page.split('<section class="card">')[0])
+    assert f"Chưa ký duyệt được: còn {len(items) - 6} tiêu chí chưa trả lời." in top
     # A forced submit (an old page, a script) is still refused, and the page says why, once.
     refused = post_form(client, f"/visits/{visit['id']}/sign-off", {"unit_representative": "Ông A"})
     assert refused.status_code == 303 and "flash=" in refused.headers["location"]
