@@ -243,3 +243,66 @@ def test_the_package_page_builds_with_a_plain_form(client):
     response = client.post(f"/visits/{visit}/evidence-package", data={"_csrf_token": csrf_token(client)},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/reports/jobs/")
+
+
+def test_a_draft_self_assessment_stays_the_units_until_it_submits(client):
+    """The review found it: the team could read the unit's draft through the package. Not any more."""
+    from test_battery_bad_input import jpeg  # noqa: PLC0415
+
+    visit = visit_of(client, OTHER_UNIT)
+    login(client, f"dv{OTHER_UNIT}")
+    headers = {"x-csrftoken": csrf_token(client)}
+    assert client.put(f"/api/v1/visits/{visit}/self-assessment/1.1.1",
+                      json={"answer": "2026-01-05", "note": "BẢN NHÁP CỦA ĐƠN VỊ", "base_version": 0},
+                      headers={**headers, "Idempotency-Key": "draft-1"}).status_code == 200
+    assert client.post(f"/api/v1/visits/{visit}/self-assessment/1.1.1/evidence",
+                       files={"file": ("nhap.jpg", jpeg(), "image/jpeg")},
+                       headers={**headers, "Idempotency-Key": "draft-2"}).status_code == 201
+    own = zipfile.ZipFile(io.BytesIO(build(client, visit)))
+    assert [n for n in own.namelist() if "/" in n] == ["1.1/1.1.1_1_nhap.jpg"]  # the unit sees its draft
+    login(client, "kiemtravien")
+    assert client.get(f"/visits/{visit}/evidence-package.zip").status_code == 404  # not the unit's latest
+    assert "BẢN NHÁP" not in client.get(f"/visits/{visit}/evidence-package").text
+    team = zipfile.ZipFile(io.BytesIO(build(client, visit)))
+    assert [n for n in team.namelist() if "/" in n] == []
+    listing = " ".join(str(c) for row in openpyxl.load_workbook(io.BytesIO(team.read(f"{LIST_NAME}.xlsx")))
+                       .active.iter_rows(values_only=True) for c in row if c)
+    assert "BẢN NHÁP" not in listing and "đơn vị chưa nộp tự đánh giá" in listing
+
+
+def test_a_file_missing_on_disk_is_listed_not_fatal(client, settings):
+    visit = visit_of(client, SUBMITTED_UNIT)
+    import sqlite3
+
+    with sqlite3.connect(settings.db_path) as conn:
+        meta = conn.execute("SELECT metadata_json FROM evidence_files WHERE self_answer_id IS NOT NULL"
+                            " AND kind = 'document' ORDER BY id LIMIT 1").fetchone()[0]
+    import json
+
+    (settings.evidence_dir / json.loads(meta)["original_path"]).unlink()
+    login(client, f"dv{SUBMITTED_UNIT}")
+    archive = zipfile.ZipFile(io.BytesIO(build(client, visit)))
+    assert archive.testzip() is None
+    listing = " ".join(str(c) for row in openpyxl.load_workbook(io.BytesIO(archive.read(f"{LIST_NAME}.xlsx")))
+                       .active.iter_rows(values_only=True) for c in row if c)
+    assert "Tệp không còn trên máy chủ" in listing
+
+
+def test_verify_package_refuses_a_broken_list(tmp_path, capsys):
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    (folder / f"{LIST_NAME}.xlsx").write_bytes(b"not a workbook")
+    assert cli(["verify-package", str(folder)]) == 2
+    assert "Không mở được tệp Excel" in capsys.readouterr().err
+    openpyxl.Workbook().save(folder / f"{LIST_NAME}.xlsx")  # a workbook, but not our list
+    assert cli(["verify-package", str(folder)]) == 2
+    assert "không phải danh mục do Sổ Kiểm Tra lập" in capsys.readouterr().err
+
+
+def test_a_units_job_page_links_where_the_unit_may_go(client):
+    visit = visit_of(client, SUBMITTED_UNIT)
+    login(client, f"dv{SUBMITTED_UNIT}")
+    response = client.post(f"/visits/{visit}/evidence-package", data={"_csrf_token": csrf_token(client)},
+                           follow_redirects=False)
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200 and 'href="/reports"' not in page.text

@@ -101,3 +101,20 @@ def test_a_refused_new_remediation_item_keeps_its_text(client):
     assert "không được trước hôm nay" in alert(page)
     assert "Bổ sung sổ theo dõi hồ sơ</textarea>" in page.split('id="n-text"')[1][:200]
     assert 'value="2020-01-01"' in page.split('id="n-deadline"')[1][:200]
+
+
+def test_a_refused_forms_note_is_bounded_whatever_is_posted():
+    """Padding a refused form with fields must not fill the server's memory (review finding)."""
+    from litestar.datastructures import FormMultiDict
+
+    from inspect_app.web import flash
+
+    huge = FormMultiDict([(f"f{n}", "x" * 20_000) for n in range(1000)])
+    single, multi = flash.typed(huge)
+    assert sum(len(k) + len(v) for k, v in single.items()) <= flash.MAX_TYPED
+    ticks = FormMultiDict([("unit", str(10000 + n)) for n in range(200)])
+    assert len(flash.typed(ticks, lists=("unit",))[1]["unit"]) == 200  # a real schedule keeps every tick
+    store = flash.FlashStore()
+    tokens = [store.put(7, flash.Flash("error", f"lần {n}")) for n in range(100)]
+    assert sum(store.get(7, t) is not None for t in tokens) == flash.MAX_NOTES_PER_USER
+    assert store.get(7, tokens[-1]).message == "lần 99" and store.get(8, tokens[-1]) is None

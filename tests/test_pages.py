@@ -171,6 +171,8 @@ def test_audit_filters_by_object_and_vietnamese_days(as_role, settings):
     bad = client.get("/audit", params={"date_from": "2026-02-30"})
     assert bad.status_code == 400 and "Từ ngày “2026-02-30” không phải là một ngày hợp lệ." in bad.text
     assert 'name="date_from" type="date" value="2026-02-30"' in bad.text  # the form keeps what was typed
+    for far in ("0001-01-01", "1899-12-31"):  # year 1 overflowed the move to UTC (500, review finding)
+        assert client.get("/audit", params={"date_from": far}).status_code == 400
     assert client.get("/audit", params={"page": str(2**62)}).status_code == 200  # clamped: an empty last page
     assert client.get("/audit", params={"page": str(2**70)}).status_code == 400  # no 64-bit integer (issue 15)
 

@@ -9,12 +9,15 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from openpyxl.utils.exceptions import InvalidFileException
+
 from inspect_app.db import Database, MigrationError
 from inspect_app.queries import visits
 from inspect_app.reports import evidence_package, render
 from inspect_app.reports.plan_data import DEFAULT_THRESHOLD
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
+from inspect_app.workbook_limits import WorkbookRefused, check_workbook
 
 
 class Bar:
@@ -136,7 +139,16 @@ def cmd_verify_package(args: argparse.Namespace) -> int:
         print(f"Lỗi: không thấy {listing.name} trong {folder}: hãy giải nén hồ sơ rồi chỉ đến thư mục đó.",
               file=sys.stderr)
         return 2
-    result = evidence_package.verify_folder(folder)
+    try:
+        check_workbook(listing)  # a received list passes the same limits as every workbook
+        result = evidence_package.verify_folder(folder)
+    except WorkbookRefused as exc:
+        print(f"Lỗi: {listing.name}: {exc.message}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, OSError, InvalidFileException) as exc:
+        print(f"Lỗi: không đọc được {listing.name} ({type(exc).__name__}): tệp danh mục bị hỏng hoặc không phải "
+              "danh mục do Sổ Kiểm Tra lập.", file=sys.stderr)
+        return 2
     for label, names in (("Đã bị thay đổi", result.changed), ("Bị thiếu", result.missing),
                          ("Không có trong danh mục", result.added)):
         for name in names:

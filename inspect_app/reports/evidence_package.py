@@ -18,6 +18,7 @@ import io
 import os
 import re
 import secrets
+import shutil
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -70,6 +71,7 @@ class PackageFile(msgspec.Struct, kw_only=True):
     date: str = ""
     sha256: str = ""
     detail: str = ""  # "3 trang" or "2048×1536 px"
+    missing: bool = False  # its row is there but the file is not on the server any more: listed, not packed
 
 
 class PackageItem(msgspec.Struct, kw_only=True):
@@ -85,7 +87,7 @@ class PackageItem(msgspec.Struct, kw_only=True):
 
     @property
     def unit_files(self) -> int:
-        return sum(1 for f in self.files if f.source == SOURCE_UNIT)
+        return sum(1 for f in self.files if f.source == SOURCE_UNIT and not f.missing)
 
     @property
     def lacking(self) -> bool:
@@ -98,6 +100,7 @@ class Package(msgspec.Struct, kw_only=True):
     checklist: Checklist
     signed: bool
     submitted_at: str | None
+    draft: bool  # the unit's unsubmitted answers are in it (a package built by the unit, for the unit)
     items: list[PackageItem]
     self_total: float | None
     appraised_total: float | None
@@ -105,7 +108,8 @@ class Package(msgspec.Struct, kw_only=True):
 
     @property
     def files(self) -> list[PackageFile]:
-        return [f for item in self.items for f in item.files]
+        """The files to pack (those still on the server)."""
+        return [f for item in self.items for f in item.files if not f.missing]
 
 
 def short_title(caption: str, original_name: str, item_text: str) -> str:
@@ -131,23 +135,31 @@ def entry_name(item_code: str, n: int, title: str, media_type: str) -> str:
     return f"{criterion}/{item_code}_{n}_{title}.{EXTENSIONS.get(media_type, 'bin')}"
 
 
-def _file(root: Path, ev: Evidence, item: Item, n: int, source: str) -> PackageFile | None:
+def _file(root: Path, ev: Evidence, item: Item, n: int, source: str) -> PackageFile:
     size = "original" if ev.kind == "document" else "display"
     try:
         path, media_type = stored_file(root, ev, size)
+        missing = not path.is_file()
     except (EvidenceError, KeyError, msgspec.DecodeError):
-        return None
+        path, media_type, missing = Path(), ev.media_type, True
     title = ev.caption or ev.original_name or item.text
     slug = short_title(ev.caption, ev.original_name, item.text)
     day = (ev.captured_at or ev.uploaded_at or "")[:10]
     return PackageFile(item_code=item.code, arcname=entry_name(item.code, n, slug, media_type), title=title,
-                       source=source, path=str(path), kind=ev.kind, width=ev.width, height=ev.height, date=day)
+                       source=source, path=str(path), kind=ev.kind, width=ev.width, height=ev.height, date=day,
+                       missing=missing)
 
 
-async def gather(db: Database, evidence_root: Path, visit: Visit) -> Package:
-    """Everything the package holds, read in a handful of queries (files are read later, when written)."""
+async def gather(db: Database, evidence_root: Path, visit: Visit, *, with_draft: bool = False) -> Package:
+    """Everything the package holds, read in a handful of queries (files are read later, when written).
+
+    The unit's self-assessment is in it once submitted; its draft only with `with_draft` (the unit's own
+    package: a draft is the unit's until it submits, as everywhere else in the app)."""
     checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
     assessment = await self_q.get_for_visit(db, visit.id)
+    submitted = assessment is not None and assessment.status == "submitted"
+    if assessment is not None and not (submitted or with_draft):
+        assessment = None
     self_rows = await self_q.answers(db, assessment.id) if assessment else []
     self_files = await evidence_q.list_for_assessment(db, assessment.id) if assessment else []
     signed = visit.status in SIGNED
@@ -164,9 +176,7 @@ async def gather(db: Database, evidence_root: Path, visit: Visit) -> Package:
         for source, rows in ((SOURCE_UNIT, self_files), (SOURCE_TEAM, team_files)):
             for ev in rows:
                 if ev.item_code == item.code:
-                    packed = _file(evidence_root, ev, item, len(files) + 1, source)
-                    if packed is not None:
-                        files.append(packed)
+                    files.append(_file(evidence_root, ev, item, len(files) + 1, source))
         answer = mine.get(item.code)
         items.append(PackageItem(
             code=item.code, text=item.text, max_points=item.max_points, min_count=item.evidence.min_count,
@@ -174,8 +184,8 @@ async def gather(db: Database, evidence_root: Path, visit: Visit) -> Package:
             appraised_points=team.items[item.code].points if team and item.code in theirs else None,
             answer=answer_label(answer, item) if answer else "", explanation=notes.get(item.code, ""),
             files=files))
-    return Package(visit=visit, checklist=checklist, signed=signed,
-                   submitted_at=assessment.submitted_at if assessment and assessment.status == "submitted" else None,
+    return Package(visit=visit, checklist=checklist, signed=signed, draft=assessment is not None and not submitted,
+                   submitted_at=assessment.submitted_at if submitted else None,
                    items=items, self_total=own.points if own else None,
                    appraised_total=team.points if team else None, max_total=score_checklist(checklist, {}).max_points)
 
@@ -187,9 +197,25 @@ def _decode(answer_json: str) -> Answer:
         return Answer()
 
 
-def latest_path(data_dir: Path, visit_id: int) -> Path:
-    """Where the latest built package of a visit is kept (outside static/, served only through the route)."""
-    return Path(data_dir) / "packages" / f"visit-{visit_id}.zip"
+def latest_path(data_dir: Path, visit_id: int, *, unit: bool = False) -> Path:
+    """Where the latest built package of a visit is kept (outside static/, served only through the route):
+    one for the unit (its draft included) and one for everyone else (submitted answers only)."""
+    return Path(data_dir) / "packages" / (f"visit-{visit_id}-don-vi.zip" if unit else f"visit-{visit_id}.zip")
+
+
+def publish(built: Path, latest: Path) -> None:
+    """Make `built` the latest package, atomically: a second name for the same bytes where the
+    filesystem allows (else a copy), renamed over the old one. A reader of the old file keeps it whole."""
+    tmp = latest.with_name(f".{latest.name}.{secrets.token_hex(6)}.part")
+    latest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        try:
+            os.link(built, tmp)
+        except OSError:
+            shutil.copyfile(built, tmp)
+        os.replace(tmp, latest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def download_name(visit: Visit) -> str:
@@ -197,9 +223,10 @@ def download_name(visit: Visit) -> str:
 
 
 async def build(db: Database, evidence_root: Path, target: Path, visit: Visit,
-                progress: Callable[[int, int, str], None] | None = None) -> tuple[Package, int]:
+                progress: Callable[[int, int, str], None] | None = None, *,
+                with_draft: bool = False) -> tuple[Package, int]:
     """Gather the package and write it to `target` (in a worker thread); returns it and its size."""
-    package = await gather(db, evidence_root, visit)
+    package = await gather(db, evidence_root, visit, with_draft=with_draft)
     size = await asyncio.to_thread(write_zip, package, target, progress)
     return package, size
 
@@ -246,8 +273,12 @@ def _info(name: str, compress_type: int) -> zipfile.ZipInfo:
 
 def _copy_into(archive: zipfile.ZipFile, packed: PackageFile) -> None:
     digest = hashlib.sha256()
-    with open(packed.path, "rb") as source, archive.open(_info(packed.arcname, zipfile.ZIP_STORED), "w",
-                                                          force_zip64=True) as sink:
+    try:
+        source = open(packed.path, "rb")
+    except OSError:  # gone since it was gathered: listed as missing, never a failed package
+        packed.missing = True
+        return
+    with source, archive.open(_info(packed.arcname, zipfile.ZIP_STORED), "w", force_zip64=True) as sink:
         while chunk := source.read(CHUNK):
             digest.update(chunk)
             sink.write(chunk)
@@ -291,6 +322,10 @@ def list_rows(package: Package) -> list[list[str]]:
             number += 1
             if packed is None:
                 rows.append([str(number), *base, "", "", "", "", "", "", item.explanation, lacking])
+            elif packed.missing:
+                gone = "Tệp không còn trên máy chủ, không có trong hồ sơ"
+                rows.append([str(number), *base, "", packed.title, packed.source, "", short_date(packed.date), "",
+                             item.explanation, "; ".join(n for n in (gone, lacking) if n)])
             else:
                 rows.append([str(number), *base, packed.arcname, packed.title, packed.source, packed.detail,
                              short_date(packed.date), packed.sha256, item.explanation, lacking])
@@ -302,7 +337,8 @@ def _summary(package: Package) -> list[tuple[str, str]]:
     lines = [("Đơn vị", visit.unit_name), ("Kế hoạch", visit.plan_number),
              ("Bộ tiêu chí", f"{package.checklist.title} (phiên bản {package.checklist.version})"),
              ("Tự chấm", f"{_points(package.self_total) or '–'}/{_points(package.max_total)} điểm"
-              + (f", nộp ngày {short_date(package.submitted_at)}" if package.submitted_at else ", chưa nộp"))]
+              + (f", nộp ngày {short_date(package.submitted_at)}" if package.submitted_at
+                 else ", bản nháp chưa nộp" if package.draft else ", đơn vị chưa nộp tự đánh giá"))]
     if package.signed:
         lines.append(("Thẩm định của Đoàn kiểm tra", f"{_points(package.appraised_total)}/{_points(package.max_total)} điểm"))
     else:
@@ -403,6 +439,8 @@ def read_list(path: Path) -> dict[str, str]:
         if len(cells) > HASH_COLUMN and cells[FILE_COLUMN]:
             listed[cells[FILE_COLUMN]] = cells[HASH_COLUMN]
     workbook.close()
+    if not in_table:
+        raise ValueError("no list table")
     return listed
 
 

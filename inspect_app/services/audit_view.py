@@ -170,9 +170,12 @@ def utc_bounds(date_from: str, date_to: str) -> tuple[str, str]:
     for raw, what in ((date_from, "Từ ngày"), (date_to, "Đến ngày")):
         raw = (raw or "").strip()
         try:
-            days.append(date.fromisoformat(raw) if raw else None)
+            day = date.fromisoformat(raw) if raw else None
         except ValueError:
             raise ValueError(f"{what} “{raw[:20]}” không phải là một ngày hợp lệ.") from None
+        if day is not None and not 1900 <= day.year <= 9999:  # year 1 would overflow the move to UTC
+            raise ValueError(f"{what} “{raw[:20]}” nằm ngoài khoảng năm 1900–9999.")
+        days.append(day)
     start, end = days
     if start and end and start > end:
         raise ValueError("“Từ ngày” phải trước hoặc bằng “Đến ngày”.")

@@ -285,7 +285,7 @@ class SignOffCheck(msgspec.Struct):
         return self.policy != "refuse" and bool(self.missing_evidence)
 
 
-async def sign_off_check(db: Database, visit: Visit, checklist: Checklist) -> SignOffCheck:
+async def sign_off_check(db: Database | Tx, visit: Visit, checklist: Checklist) -> SignOffCheck:
     visit_findings = await findings.list_findings(db, visit.id)
     answers = {f.item_code: decode_answer(f.answer_json) for f in visit_findings}
     unanswered = [item.code for item in checklist.items()
@@ -309,7 +309,27 @@ async def sign_off(db: Database, user: User, visit: Visit, checklist: Checklist,
         raise Refused(422, "representative_required", "Nhập họ tên, chức vụ người đại diện đơn vị được kiểm tra.")
     if len(reason) > MAX_REASON:
         raise Refused(422, "reason_too_long", f"Lý do dài quá {MAX_REASON} ký tự.")
-    check = await sign_off_check(db, visit, checklist)
+    # Checked once before the transaction (a refusal costs no writer time) and again inside it: an answer
+    # cleared, a photo deleted or the policy changed meanwhile must not slip through.
+    _refuse_sign_off(await sign_off_check(db, visit, checklist), reason)
+    async with db.transaction() as tx:
+        status = (await tx.fetch_one("SELECT status FROM visits WHERE id = ?", (visit.id,)))["status"]
+        if status not in ("in_progress", "submitted"):
+            raise Refused(409, "bad_status", "Cuộc kiểm tra này không ở trạng thái có thể ký duyệt.")
+        missing = _refuse_sign_off(await sign_off_check(tx, visit, checklist), reason)
+        await tx.execute(
+            "UPDATE visits SET status = 'signed_off', signed_off_at = ?, signed_off_by = ?, remarks = ?,"
+            " unit_representative = ?, version = version + 1 WHERE id = ?",
+            (utc_now(), user.id, remarks, unit_representative, visit.id))
+        after = {"status": "signed_off", "remarks": remarks, "unit_representative": unit_representative}
+        if missing:
+            after |= {"missing_evidence": missing, "missing_evidence_reason": reason}
+        await audit.record(tx, actor_id=user.id, actor=user.username, action="visit.sign_off",
+                           subject_type="visit", subject_id=visit.id, before={"status": status}, after=after)
+
+
+def _refuse_sign_off(check: SignOffCheck, reason: str) -> list[str]:
+    """Raise the refusal a sign-off meets under `check`; else the items it signs off without evidence."""
     if check.unanswered:
         raise Refused(409, "incomplete",
                       f"Còn {len(check.unanswered)} tiêu chí chưa trả lời: {code_list(check.unanswered)}. "
@@ -326,19 +346,7 @@ async def sign_off(db: Database, user: User, visit: Visit, checklist: Checklist,
                       f"Còn {len(missing)} tiêu chí thiếu minh chứng bắt buộc: {code_list(missing)}. "
                       "Muốn ký duyệt, hãy xác nhận và nêu lý do.",
                       {"missing_evidence": missing, "count": len(missing)})
-    async with db.transaction() as tx:
-        status = (await tx.fetch_one("SELECT status FROM visits WHERE id = ?", (visit.id,)))["status"]
-        if status not in ("in_progress", "submitted"):
-            raise Refused(409, "bad_status", "Cuộc kiểm tra này không ở trạng thái có thể ký duyệt.")
-        await tx.execute(
-            "UPDATE visits SET status = 'signed_off', signed_off_at = ?, signed_off_by = ?, remarks = ?,"
-            " unit_representative = ?, version = version + 1 WHERE id = ?",
-            (utc_now(), user.id, remarks, unit_representative, visit.id))
-        after = {"status": "signed_off", "remarks": remarks, "unit_representative": unit_representative}
-        if missing:
-            after |= {"missing_evidence": missing, "missing_evidence_reason": reason}
-        await audit.record(tx, actor_id=user.id, actor=user.username, action="visit.sign_off",
-                           subject_type="visit", subject_id=visit.id, before={"status": status}, after=after)
+    return missing
 
 
 async def evidence_counts(db: Database | Tx, visit_id: int) -> dict[str, int]:

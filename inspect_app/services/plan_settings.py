@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from inspect_app.db import Database
+from inspect_app.db import Database, Tx
 from inspect_app.models import Plan, User
 from inspect_app.permissions import can_edit_plan_settings
 from inspect_app.queries import audit, plans
@@ -47,7 +47,7 @@ class Setting(msgspec.Struct, frozen=True):
         return dict(self.rule.choices).get(self.value, self.value)
 
 
-async def settings_of(db: Database, plan_id: int) -> list[Setting]:
+async def settings_of(db: Database | Tx, plan_id: int) -> list[Setting]:
     """Every setting of the plan, in the order of RULES, with its current value."""
     stored = await plans.plan_settings(db, plan_id)
     result = []
@@ -59,7 +59,7 @@ async def settings_of(db: Database, plan_id: int) -> list[Setting]:
     return result
 
 
-async def value_of(db: Database, plan_id: int, key: str) -> str:
+async def value_of(db: Database | Tx, plan_id: int, key: str) -> str:
     return next(s.value for s in await settings_of(db, plan_id) if s.rule.key == key)
 
 

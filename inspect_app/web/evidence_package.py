@@ -7,8 +7,7 @@ report job routes, to whoever started the job.
 
 from __future__ import annotations
 
-import os
-import shutil
+import asyncio
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
@@ -20,7 +19,7 @@ from litestar.response import File, Redirect, Template
 from inspect_app.db import Database
 from inspect_app.errors import AppError, wants_json
 from inspect_app.models import Visit
-from inspect_app.permissions import ALL_ROLES, allow
+from inspect_app.permissions import ALL_ROLES, UNIT, allow
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.reports import evidence_package, jobs
 from inspect_app.reports.rules import SIGNED
@@ -32,9 +31,9 @@ from inspect_app.web.reports import WAIT_SECONDS, job_fragment
 from inspect_app.web.visits import visit_for
 
 
-def latest_facts(settings: Settings, visit_id: int) -> dict | None:
-    """Size and time of the latest built package, or None."""
-    path = evidence_package.latest_path(settings.data_dir, visit_id)
+def latest_facts(settings: Settings, visit_id: int, *, unit: bool = False) -> dict | None:
+    """Size and time of the latest built package (the unit's own, or everyone else's), or None."""
+    path = evidence_package.latest_path(settings.data_dir, visit_id, unit=unit)
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -43,11 +42,14 @@ def latest_facts(settings: Settings, visit_id: int) -> dict | None:
     return {"size": stat.st_size, "built_at": built, "url": f"/visits/{visit_id}/evidence-package.zip"}
 
 
-async def package_facts(db: Database, settings: Settings, visit: Visit) -> dict:
+async def package_facts(db: Database, settings: Settings, visit: Visit, *, unit: bool) -> dict:
+    """What the page says. A draft self-assessment counts only for the unit itself (it is the unit's)."""
     assessment = await self_q.get_for_visit(db, visit.id)
+    if assessment is not None and assessment.status != "submitted" and not unit:
+        assessment = None
     checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
     counts = await self_q.evidence_counts(db, assessment.id) if assessment else {}
-    return {"assessment": assessment, "checklist": checklist, "latest": latest_facts(settings, visit.id),
+    return {"assessment": assessment, "checklist": checklist, "latest": latest_facts(settings, visit.id, unit=unit),
             "completeness": evidence_completeness(checklist, counts) if assessment else None,
             "signed": visit.status in SIGNED}
 
@@ -61,8 +63,9 @@ class EvidencePackageController(Controller):
                    visit_id: FromPath[int]) -> Template:
         """What the package holds and how complete it is; the button that builds it; the latest one."""
         visit = await visit_for(db, request, visit_id)
+        unit = user_of(request).role == UNIT
         return Template("evidence_package/page.html", context=page_context(
-            request, visit=visit, **await package_facts(db, settings, visit)))
+            request, visit=visit, **await package_facts(db, settings, visit, unit=unit)))
 
     @post("/evidence-package", name="package:build", opt=allow(*ALL_ROLES), status_code=202)
     async def build(self, request: HTMXRequest, db: NamedDependency[Database], settings: NamedDependency[Settings],
@@ -70,22 +73,20 @@ class EvidencePackageController(Controller):
         """Start building the package: 202 {"job_id"} for programs, the progress fragment for htmx,
         a 303 to the progress page for a plain form."""
         visit = await visit_for(db, request, visit_id)
+        unit = user_of(request).role == UNIT  # the unit's own package holds its draft too; nobody else's does
         registry = jobs.registry(settings.data_dir)
-        latest = evidence_package.latest_path(settings.data_dir, visit.id)
 
         async def work(job: jobs.Job) -> jobs.Output:
-            await evidence_package.build(db, settings.evidence_dir, latest, visit, job.progress)
-            # The job's own copy (purged with the job) is a second name for the same bytes where possible.
-            copy = registry.root / f".{job.id}.zip.part"
-            registry.root.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(latest, copy)
-            except OSError:
-                shutil.copyfile(latest, copy)
-            return jobs.Output(path=copy, filename=evidence_package.download_name(visit))
+            # Built under the job's own name, then published as the latest: two builds at once never
+            # hand one's file to the other's job.
+            built = registry.root / f".{job.id}.zip.part"
+            await evidence_package.build(db, settings.evidence_dir, built, visit, job.progress, with_draft=unit)
+            await asyncio.to_thread(evidence_package.publish, built,
+                                    evidence_package.latest_path(settings.data_dir, visit.id, unit=unit))
+            return jobs.Output(path=built, filename=evidence_package.download_name(visit))
 
         job = registry.start(owner_id=user_of(request).id, title=f"Hồ sơ tài liệu kiểm chứng · {visit.unit_name}",
-                             key=("evidence-package", visit.id), work=work)
+                             key=("evidence-package", visit.id, unit), work=work)
         if wants_json(request):
             return Response({"job_id": job.id, "progress_url": f"/reports/jobs/{job.id}",
                              "file_url": f"/reports/jobs/{job.id}/file"}, status_code=202)
@@ -99,7 +100,7 @@ class EvidencePackageController(Controller):
                      visit_id: FromPath[int]) -> File:
         """The latest built package (404 until one is built)."""
         visit = await visit_for(db, request, visit_id)
-        path = evidence_package.latest_path(settings.data_dir, visit.id)
+        path = evidence_package.latest_path(settings.data_dir, visit.id, unit=user_of(request).role == UNIT)
         if not path.exists():
             raise AppError(404, "package_not_built",
                            "Chưa có hồ sơ tài liệu kiểm chứng nào được tạo cho cuộc kiểm tra này; hãy bấm «Tạo hồ sơ».")

@@ -25,6 +25,9 @@ from litestar.response import Redirect
 TTL_SECONDS = 15 * 60
 MAX_NOTES = 2000
 MAX_VALUE = 20_000  # characters kept of one typed value (the forms' own limits are lower)
+MAX_TYPED = 64_000  # characters kept of one whole form: padding a refused form cannot fill the memory
+MAX_FIELDS = 300  # values kept of one form (a schedule ticks up to a few hundred units)
+MAX_NOTES_PER_USER = 20  # one person's older notes make room for their newer ones
 
 
 class Flash(msgspec.Struct):
@@ -55,6 +58,9 @@ class FlashStore:
         self._expire(now)
         while len(self._notes) >= self.limit:
             self._notes.popitem(last=False)
+        mine = [token for token, (_, owner, _) in self._notes.items() if owner == user_id]
+        for token in mine[: max(0, len(mine) - MAX_NOTES_PER_USER + 1)]:
+            del self._notes[token]
         token = secrets.token_urlsafe(12)
         self._notes[token] = (now + self.ttl, user_id, flash)
         return token
@@ -84,17 +90,22 @@ def store_of(request: Request) -> FlashStore:
 def typed(form: Any, *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("_csrf_token",)) -> tuple[
         dict[str, str], dict[str, list[str]]]:
     """What the person typed in a submitted form: text fields, and the repeated fields named in `lists`.
-    Files and the CSRF token are not kept."""
+    Files and the CSRF token are not kept, nor anything past MAX_FIELDS values or MAX_TYPED characters."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
+    budget, count = MAX_TYPED, 0
     items = form.multi_items() if hasattr(form, "multi_items") else list(form.items())
     for name, value in items:
         if name in skip or not isinstance(value, str):
             continue
+        kept = value[:min(MAX_VALUE, budget)]
+        budget, count = budget - len(kept) - len(name), count + 1
+        if budget < 0 or count > MAX_FIELDS:
+            break
         if name in lists:
-            multi.setdefault(name, []).append(value[:MAX_VALUE])
+            multi.setdefault(name, []).append(kept)
         else:
-            single.setdefault(name, value[:MAX_VALUE])
+            single.setdefault(name, kept)
     return single, multi
 
 

@@ -191,9 +191,10 @@ class CampaignController(Controller):
                 found = await findings_q.list_findings(db, r["visit_id"])
                 row["appraisal"] = self_assessment.appraisal(checklist, await q.answers(db, r["assessment_id"]), found)
                 appraisals.append(row["appraisal"])
+            # A draft is the unit's until it submits: the Sở Nội vụ counts submitted evidence only.
             row["completeness"] = (self_assessment.evidence_completeness(
                 await checklist_version(db, r["checklist_id"], r["checklist_version"]), evidence.get(r["visit_id"], {}))
-                if r["assessment_id"] else None)
+                if r["status"] == "submitted" else None)
             row["package"] = latest_facts(settings, r["visit_id"])
             rows.append(row)
         # Units with gaps in their evidence first: that is whom the Sở Nội vụ chases before the scoring.
