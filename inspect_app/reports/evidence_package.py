@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import unicodedata
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -42,7 +41,7 @@ from inspect_app.services.answers import answer_label
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.evidence import EvidenceError
-from inspect_app.text import official_date, printable, short_date, vn_number
+from inspect_app.text import fold, official_date, printable, short_date, vn_number
 
 LIST_NAME = "danh-muc-tai-lieu-kiem-chung"
 LIST_TITLE = "Danh mục tài liệu kiểm chứng"
@@ -123,9 +122,8 @@ def short_title(caption: str, original_name: str, item_text: str) -> str:
 
 
 def _ascii_slug(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    # text.fold drops the diacritics (đ→d) and lowers; what is still not [a-z0-9] becomes a dash.
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
     return slug[:TITLE_LIMIT].rstrip("-")
 
 
