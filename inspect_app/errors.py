@@ -1,13 +1,13 @@
 """Errors as people and programs see them: Vietnamese pages for browsers, JSON for the API.
 
 Every error is a 4xx with a clear message, except the truly unexpected (500, logged).
-API errors are `{"error": "<code>", "message": "<Vietnamese text>"}`.
+API errors are `{"error": "<code>", "message": "<Vietnamese text>"}`. Everything the app refuses on purpose
+is one type, `services.errors.Refused` (status, code, Vietnamese message, extra fields).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -25,16 +25,6 @@ from inspect_app.security import CSRF_FAILED_DETAIL, SESSION_EXPIRED
 from inspect_app.services.errors import Refused
 
 log = logging.getLogger("inspect_app")
-
-
-class AppError(HTTPException):
-    """An expected failure with a machine code and a Vietnamese message."""
-
-    def __init__(self, status_code: int, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(detail=message, status_code=status_code)
-        self.code = code
-        self.message = message
-        self.extra = extra or {}
 
 
 MESSAGES = {
@@ -70,10 +60,6 @@ def error_response(request: Request, status: int, code: str, message: str, extra
         status_code=status,
         headers=headers,
     )
-
-
-def handle_app_error(request: Request, exc: AppError) -> Response:
-    return error_response(request, exc.status_code, exc.code, exc.message, exc.extra)
 
 
 def handle_refused(request: Request, exc: Refused) -> Response:
@@ -131,7 +117,6 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {
-    AppError: handle_app_error,
     Refused: handle_refused,
     NotAuthorizedException: handle_not_authorized,
     PermissionDeniedException: handle_forbidden,

@@ -181,7 +181,7 @@ def test_options_lists_every_method_of_the_path(client):
 
 
 def test_json_limits_are_64_bit_integers_and_32_levels():
-    from inspect_app.errors import AppError
+    from inspect_app.services.errors import Refused
     from inspect_app.web.boundary import MAX_ID, MAX_JSON_DEPTH, MIN_INT, check_json
 
     for fine in ({"answer": [MAX_ID, MIN_INT], "base_version": 0}, 1e308, True, "9" * 400,
@@ -189,9 +189,9 @@ def test_json_limits_are_64_bit_integers_and_32_levels():
         check_json(fine)
     for bad, says in (({"answer": MAX_ID + 1}, "quá lớn"), ([MIN_INT - 1], "quá lớn"), (_nested(MAX_JSON_DEPTH), "quá sâu"),
                       ({"a": _nested(MAX_JSON_DEPTH)}, "quá sâu")):
-        with pytest.raises(AppError) as refused:
+        with pytest.raises(Refused) as refused:
             check_json(bad)
-        assert refused.value.status_code == 400 and says in refused.value.message
+        assert refused.value.status == 400 and says in refused.value.message
 
 
 def _nested(depth: int) -> list:

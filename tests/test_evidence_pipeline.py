@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageDraw, TiffImagePlugin
 
 from inspect_app.services import evidence
-from inspect_app.services.evidence import EvidenceError, StoredEvidence, evidence_path, ingest
+from inspect_app.services.evidence import StoredEvidence, evidence_path, ingest
+from inspect_app.services.errors import Refused
 
 # Pillow reports corrupt EXIF as a UserWarning while it skips it; skipping it is what we want.
 PILLOW_EXIF_WARNINGS = pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")
@@ -233,21 +234,21 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", BAD_INPUTS)
 def test_bad_input_is_refused_in_vietnamese_and_nothing_is_written(root: Path, case: str) -> None:
     make, code = BAD_INPUTS[case]
-    with pytest.raises(EvidenceError) as caught:
+    with pytest.raises(Refused) as caught:
         ingest(make(), root, declared_name="C:\\Ảnh\\photo.jpg")
     assert caught.value.code == code
     assert caught.value.message.startswith("“photo.jpg”: ")  # the refusal names the file, not its path
     assert VIETNAMESE & set(caught.value.message.lower()), caught.value.message
     assert str(caught.value) == caught.value.message
-    assert caught.value.http_status == {"too_large": 413, "unsupported_type": 415}.get(code, 422)
+    assert caught.value.status == {"too_large": 413, "unsupported_type": 415}.get(code, 422)
     assert files_under(root) == []
 
 
 def test_size_limit_message_names_the_limit(root: Path) -> None:
-    with pytest.raises(EvidenceError) as caught:
+    with pytest.raises(Refused) as caught:
         ingest(b"x" * 2_600_000, root, max_bytes=2_500_000)
     assert "2,5 MB" in caught.value.message and "2,6 MB" in caught.value.message
-    with pytest.raises(EvidenceError) as caught:
+    with pytest.raises(Refused) as caught:
         ingest(b"x" * 15_000_001, root)
     assert caught.value.message.startswith("Tệp quá lớn (15,1 MB); giới hạn là 15 MB")
 
@@ -255,7 +256,7 @@ def test_size_limit_message_names_the_limit(root: Path) -> None:
 def test_bomb_warning_is_an_error_only_inside_ingest(root: Path) -> None:
     before = list(warnings.filters)
     # 100 MP is above Pillow's warning threshold (~89 MP) but below its hard error (~179 MP).
-    with pytest.raises(EvidenceError) as caught:
+    with pytest.raises(Refused) as caught:
         ingest(png_claiming(10_000, 10_000), root, max_pixels=10**9)
     assert caught.value.code == "too_many_pixels"
     assert warnings.filters == before
@@ -264,7 +265,7 @@ def test_bomb_warning_is_an_error_only_inside_ingest(root: Path) -> None:
 @pytest.mark.skipif(evidence._heif_available(), reason="pillow-heif is installed here")
 def test_heic_without_pillow_heif_gets_a_clear_refusal(root: Path) -> None:
     heic_header = struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00mif1heic" + b"\x00" * 100
-    with pytest.raises(EvidenceError) as caught:
+    with pytest.raises(Refused) as caught:
         ingest(heic_header, root)
     assert caught.value.code == "unsupported_type" and "HEIC" in caught.value.message
     assert files_under(root) == []
@@ -282,7 +283,7 @@ def test_damaged_images_either_store_or_refuse_cleanly(tmp_path: Path, cut: int,
     root = tmp_path / hashlib.sha256(data).hexdigest()
     try:
         result = ingest(data, root)
-    except EvidenceError:
+    except Refused:
         assert files_under(root) == []
     else:
         assert (root / result.original_path).read_bytes() == data
@@ -307,7 +308,7 @@ def test_concurrent_ingests_do_not_disturb_each_other(root: Path) -> None:
     def attempt(data: bytes) -> str:
         try:
             return ingest(data, root, max_pixels=10**9).sha256
-        except EvidenceError as exc:
+        except Refused as exc:
             return exc.code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -345,7 +346,7 @@ def test_layout_is_content_addressed(root: Path) -> None:
     "original/ab/cd/" + "a" * 64 + ".jpg\x00.png", "original\\..\\..\\secret",
 ])
 def test_evidence_path_refuses_anything_else(root: Path, relative: str) -> None:
-    with pytest.raises(EvidenceError) as caught:
+    with pytest.raises(Refused) as caught:
         evidence_path(root, relative)
     assert caught.value.code == "bad_path"
 
@@ -353,5 +354,5 @@ def test_evidence_path_refuses_anything_else(root: Path, relative: str) -> None:
 def test_evidence_path_refuses_a_symlink_out_of_the_root(root: Path, tmp_path: Path) -> None:
     (root / "original").mkdir(parents=True)
     (root / "original" / "ab").symlink_to(tmp_path)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(Refused):
         evidence_path(root, "original/ab/cd/" + "a" * 64 + ".jpg")

@@ -65,22 +65,3 @@ async def history(db: Database, finding_id: int) -> list:
         " WHERE h.finding_id = ? ORDER BY h.version DESC",
         (finding_id,),
     )
-
-
-# -- idempotency keys
-
-
-async def get_idempotent(tx: Tx, user_id: int, key: str):
-    return await tx.fetch_one(
-        "SELECT request_hash, status_code, response_json FROM idempotency_keys WHERE user_id = ? AND key = ?",
-        (user_id, key),
-    )
-
-
-async def put_idempotent(tx: Tx, user_id: int, key: str, request_hash: str, status_code: int,
-                         response_json: str) -> None:
-    await tx.execute(
-        "INSERT INTO idempotency_keys (key, user_id, request_hash, status_code, response_json, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (key, user_id, request_hash, status_code, response_json, utc_now()),
-    )

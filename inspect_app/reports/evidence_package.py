@@ -40,8 +40,8 @@ from inspect_app.reports.rules import SIGNED
 from inspect_app.services.answers import answer_label
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
-from inspect_app.services.evidence import EvidenceError
 from inspect_app.text import fold, official_date, printable, short_date, vn_number
+from inspect_app.services.errors import Refused
 
 LIST_NAME = "danh-muc-tai-lieu-kiem-chung"
 LIST_TITLE = "Danh mục tài liệu kiểm chứng"
@@ -138,7 +138,7 @@ def _file(root: Path, ev: Evidence, item: Item, n: int, source: str) -> PackageF
     try:
         path, media_type = stored_file(root, ev, size)
         missing = not path.is_file()
-    except (EvidenceError, KeyError, msgspec.DecodeError):
+    except (Refused, KeyError, msgspec.DecodeError):
         path, media_type, missing = Path(), ev.media_type, True
     title = ev.caption or ev.original_name or item.text
     slug = short_title(ev.caption, ev.original_name, item.text)

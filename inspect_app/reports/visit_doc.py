@@ -21,7 +21,7 @@ from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_label
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
-from inspect_app.services.evidence import EvidenceError
+from inspect_app.services.errors import Refused
 
 REMEDIATION_STATUS = {"open": "Chưa khắc phục", "answered": "Đơn vị đã báo cáo", "returned": "Yêu cầu bổ sung",
                       "accepted": "Đã khắc phục"}
@@ -145,7 +145,7 @@ def evidence_lines(root: Path, files: list[Evidence]) -> list[EvidenceLine]:
             try:
                 path, _ = stored_file(root, ev, "thumb")
                 thumb = str(path) if path.exists() else None
-            except (EvidenceError, KeyError):
+            except (Refused, KeyError):
                 thumb = None
         lines.append(EvidenceLine(number, ev.id, ev.item_code, ev.kind, ev.original_name, ev.caption,
                                   ev.captured_at, ev.uploaded_at, ev.sha256, thumb))

@@ -16,9 +16,10 @@ from inspect_app.db import Database, Tx
 from inspect_app.models import Evidence, User, Visit
 from inspect_app.queries import audit, findings
 from inspect_app.queries import evidence as evidence_q
-from inspect_app.services.capture import LOCKED, request_hash
+from inspect_app.services import idempotency
+from inspect_app.services.capture import LOCKED
 from inspect_app.services.errors import Refused
-from inspect_app.services.evidence import EvidenceError, StoredEvidence, evidence_path, ingest
+from inspect_app.services.evidence import StoredEvidence, evidence_path, ingest
 from inspect_app.text import display_filename, nfc
 
 # Decoding a 12 MP photo costs ~0.1 s of CPU: at most two at a time on two cores, so saves and
@@ -126,8 +127,6 @@ async def ingest_upload(root: Path, data: bytes, filename: str) -> StoredEvidenc
         async with _image_slots:
             return await anyio.to_thread.run_sync(
                 lambda: ingest(data, root, declared_name=filename, max_bytes=MAX_UPLOAD_BYTES))
-    except EvidenceError as exc:
-        raise Refused(exc.http_status, exc.code, exc.message) from None
     except OSError as exc:  # disk full, permissions: say so rather than a bare 500
         raise Refused(507, "storage_failed", "Máy chủ không ghi được tệp minh chứng (có thể hết dung lượng). "
                       "Ảnh vẫn còn trên máy tính bảng; hãy báo quản trị viên rồi thử lại.") from exc
@@ -138,38 +137,24 @@ async def _store(
     idempotency_key: str, insert_row: Callable[[Tx, StoredEvidence, str], Awaitable[int]],
 ) -> tuple[EvidenceOut, bool]:
     """Files before rows: ingest (off the event loop), then one transaction for row, audit and key."""
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key cho tệp tải lên.")
-    payload = request_hash("evidence", visit_id, scope, len(data), _sha(data))
-    prior = await _replay(db, user, idempotency_key, payload)
-    if prior is not None:
+    idempotency.require_key(idempotency_key)
+    payload = idempotency.request_hash("evidence", visit_id, scope, len(data), _sha(data))
+    # Checked before the (costly) decode too: a repeated upload never decodes its image again.
+    if (prior := await idempotency.replay(db, user.id, idempotency_key, payload, EvidenceOut)) is not None:
         return prior, True
     stored = await ingest_upload(root, data, filename)
     meta: dict[str, Any] = {"camera": stored.camera, "gps": stored.gps, "original_path": stored.original_path,
                             "display_path": stored.display_path, "thumb_path": stored.thumb_path, **stored.meta}
     async with db.transaction() as tx:
-        again = await findings.get_idempotent(tx, user.id, idempotency_key)
-        if again is not None:  # a parallel repeat won the race
-            if again["request_hash"] != payload:
-                raise Refused(409, "idempotency_key_reused", "Khóa Idempotency-Key này đã được dùng cho tệp khác.")
-            return msgspec.json.decode(again["response_json"], type=EvidenceOut), True
+        if (again := await idempotency.replay(tx, user.id, idempotency_key, payload, EvidenceOut)) is not None:
+            return again, True  # a parallel repeat won the race
         evidence_id = await insert_row(tx, stored, msgspec.json.encode(meta).decode())
         await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.add", subject_type=scope,
                            subject_id=visit_id, after={"evidence_id": evidence_id, "sha256": stored.sha256,
                                                        "kind": stored.kind})
         out = evidence_out(await evidence_q.get_evidence(tx, evidence_id))
-        await findings.put_idempotent(tx, user.id, idempotency_key, payload, 200, msgspec.json.encode(out).decode())
+        await idempotency.remember(tx, user.id, idempotency_key, payload, out)
     return out, False
-
-
-async def _replay(db: Database, user: User, key: str, payload: str) -> EvidenceOut | None:
-    row = await db.fetch_one("SELECT request_hash, response_json FROM idempotency_keys WHERE user_id = ? AND key = ?",
-                             (user.id, key))
-    if row is None:
-        return None
-    if row["request_hash"] != payload:
-        raise Refused(409, "idempotency_key_reused", "Khóa Idempotency-Key này đã được dùng cho tệp khác.")
-    return msgspec.json.decode(row["response_json"], type=EvidenceOut)
 
 
 def _sha(data: bytes) -> str:

@@ -7,7 +7,6 @@ content → 409. An edit names the version it replaces; a stale one → 409 with
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgspec
@@ -19,7 +18,7 @@ from inspect_app.permissions import ADMIN, LEAD
 from inspect_app.queries import audit, evidence, findings
 from inspect_app.queries import self_assessment as self_assessments
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import plan_settings
+from inspect_app.services import idempotency, plan_settings
 from inspect_app.services.answers import answer_to_api
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc
@@ -81,11 +80,6 @@ def find_item(checklist: Checklist, item_code: str) -> Item:
         if item.code == item_code:
             return item
     raise Refused(404, "unknown_item", f"Bộ tiêu chí của cuộc kiểm tra không có tiêu chí {item_code}.")
-
-
-def request_hash(*parts: Any) -> str:
-    """sha256 of the canonical request: what a repeat must match to be 'the same request'."""
-    return hashlib.sha256(msgspec.json.encode(parts, order="sorted")).hexdigest()
 
 
 def can_edit_findings(user: User, is_member: bool) -> bool:
@@ -168,17 +162,11 @@ async def save_finding(
     """
     note = check_input(item, answer, note)
     amend_reason = nfc(amend_reason)
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key (tối đa 100 ký tự) cho lần lưu này.")
+    idempotency.require_key(idempotency_key)
 
     async def in_transaction(tx: Tx) -> SaveResult:
-        prior = await findings.get_idempotent(tx, user.id, idempotency_key)
-        if prior is not None:
-            if prior["request_hash"] != payload_hash:
-                raise Refused(409, "idempotency_key_reused",
-                              "Khóa Idempotency-Key này đã được dùng cho một nội dung khác.")
-            return SaveResult(prior["status_code"], msgspec.json.decode(prior["response_json"], type=FindingOut),
-                              replayed=True)
+        if (prior := await idempotency.replay(tx, user.id, idempotency_key, payload_hash, FindingOut)) is not None:
+            return SaveResult(200, prior, replayed=True)
         # A locked visit is refused as locked first: no other complaint matters until it is amended.
         status = (await tx.fetch_one("SELECT status FROM visits WHERE id = ?", (visit.id,)))["status"]
         if status in LOCKED:
@@ -213,8 +201,7 @@ async def save_finding(
                 await tx.execute("UPDATE visits SET status = 'amended', version = version + 1 WHERE id = ?",
                                  (visit.id,))
         out = finding_out(item, saved)
-        await findings.put_idempotent(tx, user.id, idempotency_key, payload_hash, 200,
-                                      msgspec.json.encode(out).decode())
+        await idempotency.remember(tx, user.id, idempotency_key, payload_hash, out)
         return SaveResult(200, out)
 
     # One hop to the writer thread for the ~10 statements of a save (the hottest write).

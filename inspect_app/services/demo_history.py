@@ -21,7 +21,7 @@ from inspect_app.queries import findings as findings_q
 from inspect_app.queries import remediation as remediation_q
 from inspect_app.queries import users, visits
 from inspect_app.services import attach, capture, remediation
-from inspect_app.services.capture import request_hash
+from inspect_app.services.idempotency import request_hash
 
 # What an inspector writes when an item meets its requirement.
 NOTES_GOOD = ["Đã kiểm tra văn bản gốc, đầy đủ.", "Đạt yêu cầu.", "Đối chiếu hồ sơ lưu, thực hiện đúng quy định.", ""]

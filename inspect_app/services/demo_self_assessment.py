@@ -17,7 +17,7 @@ from inspect_app.db import Database
 from inspect_app.models import User, Visit
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import attach, self_assessment
-from inspect_app.services.capture import request_hash
+from inspect_app.services.idempotency import request_hash
 from inspect_app.services.demo_history import demo_answer, demo_photo
 
 EXPLANATIONS = [

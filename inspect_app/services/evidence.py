@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 import msgspec
 from PIL import ExifTags, Image
+
+from inspect_app.services.errors import Refused
 # Register exactly the allowed decoders: naming WEBP in Image.open(formats=...) would otherwise
 # make Pillow import all ~40 plugins on the first upload (about 40 ms and more code in memory).
 from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin  # noqa: F401
@@ -63,18 +65,13 @@ MESSAGES = {
 }
 
 
-class EvidenceError(ValueError):
-    """A refused upload: `code` for programs, `message` in Vietnamese for people."""
+STATUS = {"too_large": 413, "unsupported_type": 415, "bad_path": 404}  # else 422
 
-    def __init__(self, code: str, message: str | None = None) -> None:
-        self.code = code
-        self.message = message or MESSAGES[code]
-        super().__init__(self.message)
 
-    @property
-    def http_status(self) -> int:
-        """Suggested status: 413 too large, 415 refused format, 404 bad stored path, else 422."""
-        return {"too_large": 413, "unsupported_type": 415, "bad_path": 404}.get(self.code, 422)
+def refused(code: str, message: str | None = None) -> Refused:
+    """A refused upload as the app's one refusal: 413 too large, 415 refused format, 404 bad stored
+    path, else 422; the Vietnamese message of `code` unless a more precise one is given."""
+    return Refused(STATUS.get(code, 422), code, message or MESSAGES[code])
 
 
 class StoredEvidence(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,23 +97,23 @@ def ingest(data: bytes, evidence_root: Path, *, declared_name: str = "", max_byt
     """Validate, store and describe one upload. Synchronous and CPU-bound: the web layer runs it
     in a worker thread, at most 2 at a time (a semaphore), then commits the row.
 
-    Raises EvidenceError, and then nothing has been written. The result depends on the bytes only,
+    Raises Refused, and then nothing has been written. The result depends on the bytes only,
     so the same bytes again give an equal result and no file is rewritten. `declared_name` is the
     client's claim: it only names the file in error messages, never a path."""
     try:
         return _ingest(data, Path(evidence_root), max_bytes, max_pixels)
-    except EvidenceError as exc:
+    except Refused as exc:
         name = _clean_text(declared_name.replace("\\", "/").rsplit("/", 1)[-1], 120)
         if not name:
             raise
-        raise EvidenceError(exc.code, f"“{name}”: {exc.message}") from exc
+        raise refused(exc.code, f"“{name}”: {exc.message}") from exc
 
 
 def _ingest(data: bytes, root: Path, max_bytes: int, max_pixels: int) -> StoredEvidence:
     if not data:
-        raise EvidenceError("empty")
+        raise refused("empty")
     if len(data) > max_bytes:
-        raise EvidenceError("too_large", f"Tệp quá lớn ({_mb(len(data), up=True)} MB); giới hạn là {_mb(max_bytes)} MB "
+        raise refused("too_large", f"Tệp quá lớn ({_mb(len(data), up=True)} MB); giới hạn là {_mb(max_bytes)} MB "
                                          "mỗi tệp. Hãy chụp ở độ phân giải thấp hơn hoặc nén tệp rồi gửi lại.")
     sha = hashlib.sha256(data).hexdigest()
     if data.startswith(b"%PDF-"):
@@ -148,10 +145,10 @@ def evidence_path(evidence_root: Path, relative: str) -> Path:
     """The absolute path of a stored file; anything not shaped like our paths or escaping the root is refused."""
     root = Path(evidence_root).resolve()
     if not STORED_PATH_RE.fullmatch(relative):
-        raise EvidenceError("bad_path")
+        raise refused("bad_path")
     target = (root / relative).resolve()  # resolve() also follows symlinks planted inside the root
     if not target.is_relative_to(root):
-        raise EvidenceError("bad_path")
+        raise refused("bad_path")
     return target
 
 
@@ -161,7 +158,7 @@ def _ingest_pdf(data: bytes, sha: str, root: Path) -> StoredEvidence:
     # Not parsed (no PDF library on the server): only the framing, which catches cut-off uploads.
     # The spec allows %%EOF anywhere in the last 1024 bytes (trailing newlines, padding).
     if data.rfind(b"%%EOF", max(0, len(data) - 1024)) == -1:
-        raise EvidenceError("bad_pdf")
+        raise refused("bad_pdf")
     relative = f"original/{sha[:2]}/{sha[2:4]}/{sha}.pdf"
     _store(root, {relative: lambda: data})
     return StoredEvidence(sha256=sha, kind="document", media_type="application/pdf", size_bytes=len(data),
@@ -171,10 +168,10 @@ def _ingest_pdf(data: bytes, sha: str, root: Path) -> StoredEvidence:
 def _refuse_known_formats(data: bytes) -> None:
     for magic, name in REFUSED_MAGIC:
         if data.startswith(magic):
-            raise EvidenceError("unsupported_type", f"Định dạng {name} không được chấp nhận làm ảnh minh chứng. "
+            raise refused("unsupported_type", f"Định dạng {name} không được chấp nhận làm ảnh minh chứng. "
                                                     "Hãy gửi ảnh JPEG, PNG hoặc WebP, hoặc tài liệu PDF.")
     if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS and not _heif_available():
-        raise EvidenceError("unsupported_type", MESSAGES["heic"])
+        raise refused("unsupported_type", MESSAGES["heic"])
 
 
 @cache
@@ -195,15 +192,15 @@ def _open_image(data: bytes, max_pixels: int) -> Image.Image:
         try:
             im = Image.open(BytesIO(data), formats=formats)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise EvidenceError("too_many_pixels", _pixels_message(None, max_pixels)) from exc
+            raise refused("too_many_pixels", _pixels_message(None, max_pixels)) from exc
         except DECODE_ERRORS as exc:  # UnidentifiedImageError is an OSError
-            raise EvidenceError("not_an_image") from exc
+            raise refused("not_an_image") from exc
     if im.format not in FORMATS:
         im.close()
-        raise EvidenceError("not_an_image")
+        raise refused("not_an_image")
     if im.width * im.height > max_pixels:
         im.close()
-        raise EvidenceError("too_many_pixels", _pixels_message(im.size, max_pixels))
+        raise refused("too_many_pixels", _pixels_message(im.size, max_pixels))
     return im
 
 
@@ -220,7 +217,7 @@ def _decode(im: Image.Image) -> None:
     try:
         im.load()
     except DECODE_ERRORS as exc:
-        raise EvidenceError("truncated") from exc
+        raise refused("truncated") from exc
 
 
 # --- EXIF claims -----------------------------------------------------------------------------

@@ -17,11 +17,10 @@ from inspect_app.db import Database
 from inspect_app.models import Finding, User, Visit
 from inspect_app.permissions import UNIT
 from inspect_app.queries import audit
-from inspect_app.queries import findings as findings_q
 from inspect_app.queries import self_assessment as q
 from inspect_app.queries import visits as visits_q
 from inspect_app.queries.self_assessment import Assessment, SelfAnswer
-from inspect_app.services import deadlines
+from inspect_app.services import deadlines, idempotency
 from inspect_app.services.answers import answer_to_api
 from inspect_app.services.capture import LOCKED, MAX_NOTE, decode_answer
 from inspect_app.services.checklist_store import checklist_version
@@ -206,15 +205,11 @@ async def save_answer(
     note = nfc(note)
     if len(note) > MAX_NOTE:
         raise Refused(422, "note_too_long", f"Giải trình dài quá {MAX_NOTE} ký tự.")
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key (tối đa 100 ký tự).")
+    idempotency.require_key(idempotency_key)
     assessment = await ensure(db, user, visit)
     async with db.transaction() as tx:
-        prior = await findings_q.get_idempotent(tx, user.id, idempotency_key)
-        if prior is not None:
-            if prior["request_hash"] != payload_hash:
-                raise Refused(409, "idempotency_key_reused", "Khóa Idempotency-Key này đã được dùng cho nội dung khác.")
-            return msgspec.json.decode(prior["response_json"], type=SelfAnswerOut), True
+        if (prior := await idempotency.replay(tx, user.id, idempotency_key, payload_hash, SelfAnswerOut)) is not None:
+            return prior, True
         if (await q.get_for_visit(tx, visit.id)).status == "submitted":
             raise Refused(409, "submitted", "Đơn vị đã nộp kết quả tự đánh giá; không sửa được nữa.")
         current = await q.get_answer(tx, assessment.id, item.code)
@@ -230,8 +225,7 @@ async def save_answer(
             await q.update_answer(tx, current.id, current.version + 1, answer_json, points, note, user.id)
         saved = await q.get_answer(tx, assessment.id, item.code)
         result = out(item, saved, "draft")
-        await findings_q.put_idempotent(tx, user.id, idempotency_key, payload_hash, 200,
-                                        msgspec.json.encode(result).decode())
+        await idempotency.remember(tx, user.id, idempotency_key, payload_hash, result)
     return result, False
 
 

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.permissions import ALL_ROLES, INSPECTOR, LEAD, ADMIN, allow
 from inspect_app.queries import units
 from inspect_app.web.common import user_of
@@ -79,9 +79,9 @@ class ApiController(Controller):
     ) -> list[UnitOut]:
         """Units by province; `q` ignores diacritics and case ("thuy nguyen" finds "Thủy Nguyên")."""
         if province and not PROVINCE_CODE.fullmatch(province):
-            raise AppError(400, "invalid_province", "Mã tỉnh gồm 2 chữ số, ví dụ 31.")
+            raise Refused(400, "invalid_province", "Mã tỉnh gồm 2 chữ số, ví dụ 31.")
         if not 1 <= limit <= 1000 or offset < 0:
-            raise AppError(400, "invalid_paging", "limit phải từ 1 đến 1000 và offset không âm.")
+            raise Refused(400, "invalid_paging", "limit phải từ 1 đến 1000 và offset không âm.")
         rows = await units.search_units(db, q=q, province=province.zfill(2) if province else "", kind=kind,
                                         limit=limit, offset=offset)
         return [UnitOut(code=u.code, name=u.name, kind=u.kind, province_code=u.province_code) for u in rows]
@@ -92,7 +92,7 @@ class ApiController(Controller):
         user = user_of(request)
         unit = await units.get_unit(db, code)
         if unit is None or (user.role == "unit" and user.unit_code != code):
-            raise AppError(404, "unknown_unit", f"Không có đơn vị mã {code}.")
+            raise Refused(404, "unknown_unit", f"Không có đơn vị mã {code}.")
         return UnitOut(code=unit.code, name=unit.name, kind=unit.kind, province_code=unit.province_code)
 
     @get("/plans", opt=allow(*ALL_ROLES), operation_id="ListPlans")

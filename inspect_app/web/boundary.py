@@ -26,7 +26,7 @@ from litestar.exceptions import NotFoundException, SerializationException
 from litestar.plugins.htmx import HTMXRequest
 from litestar.routes import HTTPRoute
 
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -119,11 +119,11 @@ async def boundary_guard(connection: ASGIConnection[Any, Any, Any, Any], handler
         for raw in connection.query_params.getall(name, ()):
             number = _query_int(raw)
             if number is not None and not MIN_INT <= number <= MAX_ID:
-                raise AppError(400, "number_out_of_range", f"Tham số {name} quá lớn hoặc quá nhỏ.")
+                raise Refused(400, "number_out_of_range", f"Tham số {name} quá lớn hoặc quá nhỏ.")
     if facts.media_type and connection.scope["method"] in ("POST", "PUT", "PATCH"):
         sent = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if sent != facts.media_type:
-            raise AppError(415, "unsupported_media_type", MEDIA_MESSAGES[facts.media_type])
+            raise Refused(415, "unsupported_media_type", MEDIA_MESSAGES[facts.media_type])
 
 
 def check_json(value: Any) -> None:
@@ -138,10 +138,10 @@ def check_json(value: Any) -> None:
             continue
         if isinstance(item, int):
             if not MIN_INT <= item <= MAX_ID:
-                raise AppError(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: có số nguyên quá lớn.")
+                raise Refused(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: có số nguyên quá lớn.")
         elif isinstance(item, (list, dict)):
             if depth >= MAX_JSON_DEPTH:
-                raise AppError(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: JSON lồng nhau quá sâu.")
+                raise Refused(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: JSON lồng nhau quá sâu.")
             stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
 
 
@@ -152,8 +152,8 @@ class AppRequest(HTMXRequest):
         try:
             value = await super().json()
         except RecursionError:  # msgspec's own depth limit: far past MAX_JSON_DEPTH
-            raise AppError(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: JSON lồng nhau quá sâu.") from None
+            raise Refused(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: JSON lồng nhau quá sâu.") from None
         except SerializationException:
-            raise AppError(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: không đọc được JSON.") from None
+            raise Refused(400, "invalid_input", "Dữ liệu gửi lên không hợp lệ: không đọc được JSON.") from None
         check_json(value)
         return value

@@ -24,7 +24,7 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import capture
+from inspect_app.services import capture, idempotency
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
@@ -276,7 +276,7 @@ class CaptureController(Controller):
             await capture.save_finding(
                 db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
                 note=form.get("note", ""), base_version=base_version, idempotency_key=key,
-                payload_hash=capture.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
+                payload_hash=idempotency.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
                                                   form.get("note", ""), base_version, form.get("amend_reason", "")),
                 amend_reason=form.get("amend_reason", ""))
         except (Refused, ValueError) as exc:

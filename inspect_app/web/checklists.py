@@ -12,7 +12,7 @@ from litestar.response import Template
 
 from inspect_app.checklists.model import Checklist
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.models import ChecklistVersion
 from inspect_app.permissions import ALL_ROLES, allow
 from inspect_app.queries import checklists as checklist_q
@@ -31,13 +31,13 @@ async def version_or_404(db: Database, checklist_id: str, version: str | None,
     """The requested version, or the current one when none is named."""
     versions = await checklist_q.list_versions(db, checklist_id)
     if not versions:
-        raise AppError(404, "unknown_checklist", f"Không có bộ tiêu chí {checklist_id}.")
+        raise Refused(404, "unknown_checklist", f"Không có bộ tiêu chí {checklist_id}.")
     if version is None:
         loaded = current.get(checklist_id)
         version = loaded.version_hash if loaded else versions[0].version_hash
     meta = next((v for v in versions if v.version_hash == version), None)
     if meta is None:
-        raise AppError(404, "unknown_version", f"Bộ tiêu chí {checklist_id} không có phiên bản {version}.")
+        raise Refused(404, "unknown_version", f"Bộ tiêu chí {checklist_id} không có phiên bản {version}.")
     return meta, await checklist_version(db, checklist_id, version)
 
 

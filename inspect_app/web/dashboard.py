@@ -9,7 +9,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.models import UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.permissions import ADMIN, allow
 from inspect_app.queries import reports as report_q
@@ -23,13 +23,13 @@ from inspect_app.web.reports import WAIT_SECONDS, plan_view_job
 def checked_filters(province: str, kind: str, status: str, area: str, provinces: list[tuple[str, str]]) -> Filters:
     """Filters from the query string; an unknown value is a 400 with a message, never a silent empty page."""
     if province and province not in {code for code, _ in provinces}:
-        raise AppError(400, "bad_filter", "Tỉnh, thành phố không có trong dữ liệu kiểm tra.")
+        raise Refused(400, "bad_filter", "Tỉnh, thành phố không có trong dữ liệu kiểm tra.")
     if kind and kind not in UNIT_KIND_LABELS:
-        raise AppError(400, "bad_filter", "Loại đơn vị không hợp lệ.")
+        raise Refused(400, "bad_filter", "Loại đơn vị không hợp lệ.")
     if status and status not in VISIT_STATUS_LABELS:
-        raise AppError(400, "bad_filter", "Trạng thái không hợp lệ.")
+        raise Refused(400, "bad_filter", "Trạng thái không hợp lệ.")
     if len(area) > 10:
-        raise AppError(400, "bad_filter", "Lĩnh vực không hợp lệ.")
+        raise Refused(400, "bad_filter", "Lĩnh vực không hợp lệ.")
     return Filters(province=province, kind=kind, status=status, area=area)
 
 
@@ -49,7 +49,7 @@ class DashboardController(Controller):
         progress = await dashboard.plan_progress(db, province=province, kind=kind)
         plan_id = plan if plan is not None else (progress[0].plan_id if progress else None)
         if plan_id is not None and plan_id not in {p.plan_id for p in progress}:
-            raise AppError(404, "not_found", "Không tìm thấy kế hoạch này.")
+            raise Refused(404, "not_found", "Không tìm thấy kế hoạch này.")
         context = page_context(request, progress=progress, provinces=provinces, filters=filters, query=query,
                                plan_id=plan_id, svg=svg, report=None, job=None, unit_hits=[], finding_hits=[],
                                UNIT_KIND_LABELS=UNIT_KIND_LABELS, charts=[], areas=[])

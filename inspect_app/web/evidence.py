@@ -18,7 +18,6 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
 from inspect_app.services.errors import Refused
-from inspect_app.services.evidence import EvidenceError
 from inspect_app.settings import Settings
 from inspect_app.web.capture import VisitContext, build_cards, load_context, require_editor
 from inspect_app.web.common import dom_id, form_values, page_context, wants_fragment
@@ -67,7 +66,7 @@ def file_response(settings: Settings, ev: Evidence, size: str) -> File:
         raise Refused(400, "bad_size", "Tham số size phải là thumb, display hoặc original.")
     try:
         path, media_type = attach.stored_file(settings.evidence_dir, ev, size)
-    except EvidenceError:
+    except Refused:
         raise Refused(404, "file_missing", "Tệp minh chứng không còn trên máy chủ.") from None
     if not path.exists():
         raise Refused(404, "file_missing", "Tệp minh chứng không còn trên máy chủ.")

@@ -17,7 +17,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Template
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError, wants_json
+from inspect_app.errors import wants_json
+from inspect_app.services.errors import Refused
 from inspect_app.models import Visit
 from inspect_app.permissions import ALL_ROLES, UNIT, allow
 from inspect_app.queries import self_assessment as self_q
@@ -102,7 +103,7 @@ class EvidencePackageController(Controller):
         visit = await visit_for(db, request, visit_id)
         path = evidence_package.latest_path(settings.data_dir, visit.id, unit=user_of(request).role == UNIT)
         if not path.exists():
-            raise AppError(404, "package_not_built",
+            raise Refused(404, "package_not_built",
                            "Chưa có hồ sơ tài liệu kiểm chứng nào được tạo cho cuộc kiểm tra này; hãy bấm «Tạo hồ sơ».")
         return File(path=path, filename=evidence_package.download_name(visit), media_type="application/zip",
                     content_disposition_type="attachment",

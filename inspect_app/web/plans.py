@@ -12,12 +12,11 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.models import Plan
 from inspect_app.permissions import ADMIN, INSPECTOR, LEAD, STAFF, UNIT, allow, can_edit_plan_settings
 from inspect_app.queries import audit, plans, units, users, visits
 from inspect_app.services import plan_settings, scheduling
-from inspect_app.services.errors import Refused
 from inspect_app.text import nfc
 from inspect_app.web import flash
 from inspect_app.web.common import client_ip, form_values, page_context, user_of
@@ -156,7 +155,7 @@ class PlanController(Controller):
 
     async def _plan_or_404(self, request: Request, db: Database, plan_id: int) -> Plan:
         if plan_id not in {p.id for p in await visible_plans(db, request)}:
-            raise AppError(404, "not_found", "Không tìm thấy kế hoạch này.")
+            raise Refused(404, "not_found", "Không tìm thấy kế hoạch này.")
         return await plans.get_plan(db, plan_id)
 
     @post("/{plan_id:int}/settings", name="plans:settings", opt=allow(ADMIN), status_code=303)
@@ -231,7 +230,7 @@ class PlanController(Controller):
         user = user_of(request)
         team_id = await scheduling.lead_team(db, user, plan)
         if team_id is None:
-            raise AppError(403, "not_lead", "Bạn không phải trưởng đoàn trong kế hoạch này.")
+            raise Refused(403, "not_lead", "Bạn không phải trưởng đoàn trong kế hoạch này.")
         form = await request.form()
         try:
             created = await scheduling.schedule_visits(

@@ -11,7 +11,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Template
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.models import User
 from inspect_app.permissions import ADMIN, ALL_ROLES, LEAD, UNIT, allow
 from inspect_app.queries import reports as q
@@ -43,9 +43,9 @@ def parse_threshold(raw: str | None) -> float:
     try:
         value = float(str(raw).strip().replace(",", "."))
     except ValueError:
-        raise AppError(400, "bad_threshold", "Ngưỡng phải là một số phần trăm từ 0 đến 100.") from None
+        raise Refused(400, "bad_threshold", "Ngưỡng phải là một số phần trăm từ 0 đến 100.") from None
     if not 0 <= value <= 100:
-        raise AppError(400, "bad_threshold", "Ngưỡng phải là một số phần trăm từ 0 đến 100.")
+        raise Refused(400, "bad_threshold", "Ngưỡng phải là một số phần trăm từ 0 đến 100.")
     return value
 
 
@@ -54,7 +54,7 @@ def parse_period(year: str | None, quarter: str | None) -> tuple[int, int | None
         y = int(str(year or rules.today_in_vietnam().year).strip())
         qtr = int(quarter) if quarter not in (None, "", "all") else None
     except ValueError:
-        raise AppError(400, "bad_period", "Năm hoặc quý không hợp lệ.") from None
+        raise Refused(400, "bad_period", "Năm hoặc quý không hợp lệ.") from None
     render.check_period(y, qtr)
     return y, qtr
 
@@ -64,7 +64,7 @@ async def document_visit(db: Database, request: Request, visit_id: int):
     only once the lead has signed off (before that the findings may still change)."""
     visit = await visit_for(db, request, visit_id)
     if user_of(request).role == UNIT and visit.status not in rules.SIGNED:
-        raise AppError(403, "not_signed_off",
+        raise Refused(403, "not_signed_off",
                        "Biên bản và thông báo kết luận chỉ có sau khi trưởng đoàn ký duyệt cuộc kiểm tra.")
     return visit
 
@@ -79,7 +79,7 @@ async def readable_plan(db: Database, user: User, plan_id: int) -> q.PlanRecord:
     """Admin: any plan; a lead: the plans they have a team in (404 otherwise)."""
     plan = await q.plan_record(db, plan_id)
     if plan is None or (user.role != ADMIN and plan_id not in await q.lead_plan_ids(db, user.id)):
-        raise AppError(404, "not_found", "Không tìm thấy kế hoạch này.")
+        raise Refused(404, "not_found", "Không tìm thấy kế hoạch này.")
     return plan
 
 
@@ -223,7 +223,7 @@ class ReportController(Controller):
     async def job_file(self, request: Request, settings: NamedDependency[Settings], job_id: FromPath[str]) -> File:
         job = self._job(request, settings, job_id)
         if job.status != "done" or job.path is None or not job.path.exists():
-            raise AppError(409, "not_ready", "Tệp báo cáo chưa sẵn sàng hoặc đã hết hạn; hãy tạo lại.")
+            raise Refused(409, "not_ready", "Tệp báo cáo chưa sẵn sàng hoặc đã hết hạn; hãy tạo lại.")
         return File(path=job.path, filename=jobs.safe_filename(job.filename), media_type=job.media_type,
                     content_disposition_type="attachment",
                     headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
@@ -231,6 +231,6 @@ class ReportController(Controller):
     def _job(self, request: Request, settings: Settings, job_id: str) -> jobs.Job:
         job = jobs.registry(settings.data_dir).get(job_id, user_of(request).id)
         if job is None:
-            raise AppError(404, "not_found", "Không tìm thấy yêu cầu tạo báo cáo này (có thể đã hết hạn).")
+            raise Refused(404, "not_found", "Không tìm thấy yêu cầu tạo báo cáo này (có thể đã hết hạn).")
         return job
 

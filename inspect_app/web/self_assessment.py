@@ -21,7 +21,7 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans, visits
 from inspect_app.queries import self_assessment as q
-from inspect_app.services import capture, deadlines, self_assessment
+from inspect_app.services import capture, deadlines, idempotency, self_assessment
 from inspect_app.services.answers import answer_from_form
 from inspect_app.services.attach import attach_to_self_answer
 from inspect_app.services.errors import Refused
@@ -94,7 +94,7 @@ class SelfAssessmentController(Controller):
             result, _ = await self_assessment.save_answer(
                 db, user=ctx.user, visit=ctx.visit, item=item, answer=answer, note=form.get("note", ""),
                 base_version=base, idempotency_key=key or plain_form_key("self", ctx, item_code, base, form),
-                payload_hash=capture.request_hash("self-form", visit_id, item_code, msgspec.to_builtins(answer),
+                payload_hash=idempotency.request_hash("self-form", visit_id, item_code, msgspec.to_builtins(answer),
                                                   form.get("note", ""), base))
         except (Refused, ValueError) as exc:
             refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, MultipartBody
 from inspect_app.db import Database
 from inspect_app.permissions import ALL_ROLES, UNIT, allow
 from inspect_app.queries import self_assessment as q
-from inspect_app.services import capture, self_assessment
+from inspect_app.services import capture, idempotency, self_assessment
 from inspect_app.services.answers import answer_from_api
 from inspect_app.services.attach import EvidenceOut, attach_to_self_answer
 from inspect_app.services.errors import Refused
@@ -71,7 +71,7 @@ class SelfAssessmentApiController(Controller):
         result, replayed = await self_assessment.save_answer(
             db, user=ctx.user, visit=ctx.visit, item=item, answer=answer_from_api(item, data.answer, data.na),
             note=data.note, base_version=data.base_version, idempotency_key=idempotency_key or "",
-            payload_hash=capture.request_hash("self-api", visit_id, item_code, msgspec.to_builtins(data)))
+            payload_hash=idempotency.request_hash("self-api", visit_id, item_code, msgspec.to_builtins(data)))
         return Response(result, headers={"Idempotent-Replayed": "true"} if replayed else {})
 
     @post("/{item_code:str}/evidence", opt=allow(UNIT) | IDEMPOTENCY_KEY_REQUIRED, operation_id="UploadSelfEvidence",

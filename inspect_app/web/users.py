@@ -9,7 +9,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.permissions import ADMIN, allow
 from inspect_app.queries import users
 from inspect_app.services.accounts import AccountError, create_user, set_password
@@ -63,7 +63,7 @@ class UserController(Controller):
         """Set a new password; the user's open sessions end."""
         target = await users.get_user(db, user_id)
         if target is None:
-            raise AppError(404, "not_found", "Không tìm thấy người dùng.")
+            raise Refused(404, "not_found", "Không tìm thấy người dùng.")
         try:
             await set_password(db, target.username, data.password, actor=user_of(request))
         except AccountError as exc:

@@ -8,7 +8,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from inspect_app.db import Database
-from inspect_app.errors import AppError
+from inspect_app.services.errors import Refused
 from inspect_app.models import Visit
 from inspect_app.permissions import ADMIN, ALL_ROLES, UNIT, allow, can_see_visit
 from inspect_app.queries import visits
@@ -40,10 +40,10 @@ async def visit_and_membership(db: Database, request: Request, visit_id: int) ->
     user = user_of(request)
     found = await visits.get_visit_for_member(db, visit_id, user.id)
     if found is None or (user.role == UNIT and found[0].unit_code != user.unit_code):
-        raise AppError(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
+        raise Refused(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
     visit, is_member = found
     if not can_see_visit(user, visit, is_member):
-        raise AppError(403, "not_team_member", "Bạn không thuộc đoàn kiểm tra của cuộc kiểm tra này.")
+        raise Refused(403, "not_team_member", "Bạn không thuộc đoàn kiểm tra của cuộc kiểm tra này.")
     return visit, is_member
 
 
