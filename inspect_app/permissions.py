@@ -46,3 +46,18 @@ def can_read_findings(user: User, visit: Visit) -> bool:
 def can_edit_plan_settings(user: User) -> bool:
     """A plan's settings (thiết lập) are the Sở Nội vụ's: they bind every team of the plan."""
     return user.role == ADMIN
+
+
+def can_edit_findings(user: User, is_member: bool) -> bool:
+    """Team members write findings; the Sở Nội vụ may correct them."""
+    return user.role == ADMIN or (user.role in (LEAD, INSPECTOR) and is_member)
+
+
+def can_sign_off(user: User, is_member: bool) -> bool:
+    """The team's lead signs its visit off; the Sở Nội vụ may too."""
+    return user.role == ADMIN or (user.role == LEAD and is_member)
+
+
+def can_amend_findings(user: User) -> bool:
+    """After sign-off only a lead or the Sở Nội vụ may amend a finding (with a reason)."""
+    return user.role in (LEAD, ADMIN)

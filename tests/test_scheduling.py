@@ -177,7 +177,7 @@ def test_scheduling_rules_as_plain_functions():
     from inspect_app.checklists.loader import load_checklists
     from inspect_app.models import Unit
     from inspect_app.services import scheduling
-    from inspect_app.services.capture import code_list
+    from inspect_app.services.visits import code_list
 
     loaded = load_checklists(Path(__file__).resolve().parent.parent / "checklists")
     communes = [Unit("11560", "Phường Thủy Nguyên", "phuong", "31"), Unit("11755", "Xã Tiên Lãng", "xa", "31"),

@@ -149,19 +149,19 @@ def test_the_refuse_policy_set_by_the_admin_blocks_sign_off_until_evidence_is_co
 
 def test_the_checks_run_again_inside_the_sign_off_transaction(client, settings, monkeypatch):
     """An answer cleared between the page's check and the write must still stop the sign-off."""
-    from inspect_app.services import capture
+    from inspect_app.services import visits
 
     login(client, "truongdoan")
     visit = visit_of(client)
     answer(client, visit, items_of(client, visit)[:3])  # started, 63 items still unanswered
-    real, calls = capture.sign_off_check, []
+    real, calls = visits.sign_off_check, []
 
     async def clean_then_real(db, v, checklist):
         calls.append(db)
         check = await real(db, v, checklist)
-        return check if len(calls) > 1 else capture.SignOffCheck(unanswered=[], missing_evidence=[], policy="confirm")
+        return check if len(calls) > 1 else visits.SignOffCheck(unanswered=[], missing_evidence=[], policy="confirm")
 
-    monkeypatch.setattr(capture, "sign_off_check", clean_then_real)
+    monkeypatch.setattr(visits, "sign_off_check", clean_then_real)
     refused = client.post(f"/api/v1/visits/{visit['id']}/sign-off", headers=h(client),
                           json={"unit_representative": "Ông Nguyễn Văn A"})
     assert refused.status_code == 409 and refused.json()["error"] == "incomplete", refused.text

@@ -96,3 +96,33 @@ async def count_by_status(db: Database, plan_id: int | None = None) -> dict[str,
 async def signed_off_at(db: Database | Tx, visit_id: int) -> str | None:
     row = await db.fetch_one("SELECT signed_off_at FROM visits WHERE id = ?", (visit_id,))
     return row[0] if row else None
+
+
+# -- status changes (services/visits.py owns the rules and writes the audit rows)
+
+
+async def status_of(tx: Database | Tx, visit_id: int) -> tuple[str, str]:
+    """(status, pinned checklist version), read inside the writing transaction."""
+    row = await tx.fetch_one("SELECT status, checklist_version FROM visits WHERE id = ?", (visit_id,))
+    return row[0], row[1]
+
+
+async def set_started(tx: Tx, visit_id: int, checklist_version: str) -> None:
+    await tx.execute("UPDATE visits SET status = 'in_progress', started_at = ?, checklist_version = ?,"
+                     " version = version + 1 WHERE id = ?", (utc_now(), checklist_version, visit_id))
+
+
+async def set_submitted(tx: Tx, visit_id: int, user_id: int) -> None:
+    await tx.execute("UPDATE visits SET status = 'submitted', submitted_at = ?, submitted_by = ?,"
+                     " version = version + 1 WHERE id = ?", (utc_now(), user_id, visit_id))
+
+
+async def set_signed_off(tx: Tx, visit_id: int, user_id: int, remarks: str, unit_representative: str) -> None:
+    await tx.execute(
+        "UPDATE visits SET status = 'signed_off', signed_off_at = ?, signed_off_by = ?, remarks = ?,"
+        " unit_representative = ?, version = version + 1 WHERE id = ?",
+        (utc_now(), user_id, remarks, unit_representative, visit_id))
+
+
+async def set_amended(tx: Tx, visit_id: int) -> None:
+    await tx.execute("UPDATE visits SET status = 'amended', version = version + 1 WHERE id = ?", (visit_id,))

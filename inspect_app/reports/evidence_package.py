@@ -29,7 +29,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from inspect_app.checklists import Answer, Checklist, Item, score_checklist
+from inspect_app.checklists import Checklist, Item, score_checklist
 from inspect_app.db import Database
 from inspect_app.models import Evidence, Visit
 from inspect_app.queries import evidence as evidence_q
@@ -37,7 +37,7 @@ from inspect_app.queries import findings as findings_q
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.reports import nd30
 from inspect_app.reports.rules import SIGNED
-from inspect_app.services.answers import answer_label
+from inspect_app.services.answers import answer_label, decode
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.text import fold, official_date, printable, short_date, vn_number
@@ -163,8 +163,8 @@ async def gather(db: Database, evidence_root: Path, visit: Visit, *, with_draft:
     signed = visit.status in SIGNED
     team_rows = await findings_q.list_findings(db, visit.id) if signed else []
     team_files = await evidence_q.list_for_visit(db, visit.id) if signed else []
-    mine = {r.item_code: _decode(r.answer_json) for r in self_rows}
-    theirs = {r.item_code: _decode(r.answer_json) for r in team_rows}
+    mine = {r.item_code: decode(r.answer_json) for r in self_rows}
+    theirs = {r.item_code: decode(r.answer_json) for r in team_rows}
     own = score_checklist(checklist, mine) if mine else None
     team = score_checklist(checklist, theirs) if signed else None
     notes = {r.item_code: r.note for r in self_rows}
@@ -186,13 +186,6 @@ async def gather(db: Database, evidence_root: Path, visit: Visit, *, with_draft:
                    submitted_at=assessment.submitted_at if submitted else None,
                    items=items, self_total=own.points if own else None,
                    appraised_total=team.points if team else None, max_total=score_checklist(checklist, {}).max_points)
-
-
-def _decode(answer_json: str) -> Answer:
-    try:
-        return msgspec.json.decode(answer_json, type=Answer)
-    except msgspec.DecodeError:
-        return Answer()
 
 
 def latest_path(data_dir: Path, visit_id: int, *, unit: bool = False) -> Path:

@@ -10,7 +10,8 @@ import msgspec
 
 from inspect_app.checklists import Checklist, ChecklistScore
 from inspect_app.reports import rules
-from inspect_app.reports.scoring import decode_all, score
+from inspect_app.reports.scoring import score
+from inspect_app.services.answers import decode_all
 
 COMMON_LIMIT = 15
 

@@ -18,7 +18,8 @@ from inspect_app.db import Database
 from inspect_app.queries import reports as q
 from inspect_app.reports import rules
 from inspect_app.reports.groups import Group, build_groups, earlier_results, score_visits
-from inspect_app.reports.scoring import answers_by_visit, decode_all, load_checklists
+from inspect_app.reports.scoring import answers_by_visit, load_checklists
+from inspect_app.services.answers import decode_all
 from inspect_app.services import self_assessment
 
 DEFAULT_THRESHOLD = 65.0  # percent: below it a unit is listed for follow-up (the usual "Yếu" band)

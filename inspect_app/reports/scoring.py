@@ -4,31 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import msgspec
-
 from inspect_app.checklists import Answer, AnswerError, Checklist, ChecklistScore, score_checklist
 from inspect_app.db import Database
 from inspect_app.services.checklist_store import checklist_version
-
-_answer = msgspec.json.Decoder(Answer)
-_answers = msgspec.json.Decoder(dict[str, Answer])
-
-
-def decode(answer_json: str) -> Answer:
-    try:
-        return _answer.decode(answer_json)
-    except msgspec.DecodeError:
-        return Answer()  # an unreadable row is shown as unanswered, never as a crash
-
-
-def decode_all(answers_json: str) -> dict[str, Answer]:
-    """{item code: answer} as one JSON object (queries.reports groups a visit's answers so)."""
-    try:
-        return _answers.decode(answers_json)
-    except msgspec.DecodeError:  # one bad row: decode item by item, leaving the bad one unanswered
-        raw = msgspec.json.decode(answers_json)
-        return {code: decode(msgspec.json.encode(value)) for code, value in raw.items()}
-
 
 def answers_by_visit(rows: Iterable) -> dict[int, str]:
     """visit id → its answers as JSON, from `queries.reports` rows (decoded later, one visit at a time)."""

@@ -16,7 +16,8 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import reports as q
 from inspect_app.reports import rules
-from inspect_app.reports.scoring import decode, decode_all, score
+from inspect_app.reports.scoring import score
+from inspect_app.services.answers import decode, decode_all
 from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_label
 from inspect_app.services.attach import stored_file

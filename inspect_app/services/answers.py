@@ -1,4 +1,8 @@
-"""Answer shapes: the API's JSON values and the HTML form's fields, both into `Answer`.
+"""The answer codec: how an `Answer` is stored, read back, received and shown — the one place.
+
+Stored: `encode` / `decode` (JSON of the Answer struct, the `answer_json` of findings, self-assessment
+answers and audit rows). Received: `answer_from_api` (the API's JSON value) and `answer_from_form` (the
+card's form fields). Returned: `answer_to_api`. Shown: `answer_label`.
 
 API: yesno → true/false; levels → a level key; score, count, deduction → a number;
 ratio → [numerator, denominator]; text → a string; date → "YYYY-MM-DD"; null clears.
@@ -9,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import msgspec
+
 from inspect_app.checklists import Answer, Item, is_blank
 from inspect_app.checklists.model import MAX_VALUE_CEILING
 from inspect_app.checklists.problems import format_number
@@ -16,6 +22,34 @@ from inspect_app.services.errors import Refused
 from inspect_app.text import nfc, short_date, vn_number
 
 NUMBER_TYPES = {"score", "count", "deduction"}
+_decoder = msgspec.json.Decoder(Answer)
+_by_code = msgspec.json.Decoder(dict[str, Answer])
+
+
+def encode(answer: Answer) -> str:
+    """An answer as stored (and compared: equal answers encode to equal text)."""
+    return msgspec.json.encode(answer).decode()
+
+
+def decode(answer_json: str | bytes, *, strict: bool = False) -> Answer:
+    """A stored answer; an unreadable one (a row written by hand) reads as unanswered, never a crash —
+    unless `strict`, where it raises msgspec.DecodeError (the audit page then quotes the raw text)."""
+    try:
+        return _decoder.decode(answer_json)
+    except msgspec.DecodeError:
+        if strict:
+            raise
+        return Answer()
+
+
+def decode_all(answers_json: str) -> dict[str, Answer]:
+    """{item code: answer} stored as one JSON object (queries.reports groups a visit's answers so);
+    one unreadable answer leaves only that item unanswered."""
+    try:
+        return _by_code.decode(answers_json)
+    except msgspec.DecodeError:
+        raw = msgspec.json.decode(answers_json)
+        return {code: decode(msgspec.json.encode(value)) for code, value in raw.items()}
 
 
 def _bad(message: str) -> Refused:

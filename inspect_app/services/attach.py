@@ -17,7 +17,7 @@ from inspect_app.models import Evidence, User, Visit
 from inspect_app.queries import audit, findings
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.services import idempotency
-from inspect_app.services.capture import LOCKED
+from inspect_app.services.visits import LOCKED
 from inspect_app.services.errors import Refused
 from inspect_app.services.evidence import StoredEvidence, evidence_path, ingest
 from inspect_app.text import display_filename, nfc

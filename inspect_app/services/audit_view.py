@@ -12,13 +12,13 @@ from typing import Any
 
 import msgspec
 
-from inspect_app.checklists import Answer, is_blank
+from inspect_app.checklists import is_blank
 from inspect_app.db import Database
 from inspect_app.models import MEMBER_ROLE_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VISIT_STATUS_LABELS, AuditEntry
 from inspect_app.queries import audit
 from inspect_app.queries.audit import AuditNames
 from inspect_app.services import checklist_store
-from inspect_app.services.answers import answer_label, date_label
+from inspect_app.services.answers import answer_label, date_label, decode
 from inspect_app.services.deadlines import VIETNAM
 from inspect_app.services.plan_settings import RULES
 from inspect_app.text import vn_number
@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, str] = {
     "evidence.caption": "Sửa chú thích minh chứng",
     "evidence.delete": "Gỡ minh chứng",
     "self_assessment.open": "Mở tự đánh giá cho đơn vị",
+    "self_assessment.save": "Đơn vị ghi tự đánh giá tiêu chí",
     "self_assessment.submit": "Đơn vị nộp tự đánh giá",
     "remediation.create": "Giao kiến nghị khắc phục",
     "remediation.edit": "Sửa kiến nghị khắc phục",
@@ -297,8 +298,8 @@ def _answer(raw: Any, item: Any) -> str:
     if raw in (None, "", "{}"):
         return "(chưa trả lời)"
     try:
-        answer = msgspec.json.decode(raw if isinstance(raw, (str, bytes)) else msgspec.json.encode(raw), type=Answer)
-    except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+        answer = decode(raw if isinstance(raw, (str, bytes)) else msgspec.json.encode(raw), strict=True)
+    except (msgspec.DecodeError, TypeError):
         return _quote(raw)
     if item is not None:
         label = answer_label(answer, item)
@@ -530,7 +531,7 @@ SUMMARIES = {
     "remediation.create": _remediation_create, "remediation.edit": _remediation_edit,
     "remediation.answer": _remediation, "remediation.draft": _remediation, "remediation.accept": _remediation,
     "remediation.return": _remediation,
-    "self_assessment.open": _self_open,
+    "self_assessment.open": _self_open, "self_assessment.save": _finding,
     "user.create": _user_create, "token.create": _token_create,
     "unit.create": _unit_create, "units.import": _units_import, "checklist.version": _checklist_version,
     "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _team_create,

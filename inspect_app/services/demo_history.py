@@ -19,8 +19,9 @@ from inspect_app.models import User, Visit
 from inspect_app.queries import demo as demo_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import remediation as remediation_q
-from inspect_app.queries import users, visits
-from inspect_app.services import attach, capture, remediation
+from inspect_app.queries import users
+from inspect_app.queries import visits as visits_q
+from inspect_app.services import attach, capture, remediation, visits
 from inspect_app.services.idempotency import request_hash
 
 # What an inspector writes when an item meets its requirement.
@@ -121,7 +122,7 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
     `unit_answered`: the unit submitted a self-assessment, so every finding carries a note (an appraisal
     that differs from the unit's answer must say why)."""
     rng = random.Random(seed)
-    await capture.start_visit(db, inspector, visit, visit.checklist_version)
+    team_member = visits.VisitContext(inspector, visit, checklist, is_member=True)
     for item in checklist.items():
         answer = demo_answer(item, rng)
         score = score_item(item, answer)
@@ -133,8 +134,8 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
             note = rng.choice(NOTES_GOOD)
         if unit_answered and not note:
             note = "Đối chiếu hồ sơ lưu, thực hiện đúng quy định."
-        await capture.save_finding(
-            db, user=inspector, visit=visit, checklist=checklist, item=item, answer=answer, note=note,
+        await capture.save_finding(  # the first save starts the visit
+            db, capture.SaveTarget(team_member, visit.checklist_version, checklist, item), answer=answer, note=note,
             base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}",
             payload_hash=request_hash("demo", visit.id, item.code))
     # The generated photos show notice boards: they go to the items whose evidence is such a board.
@@ -144,8 +145,8 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
                             data=demo_photo(rng, ((40, 90, 160), (160, 60, 40), (60, 130, 70))[index % 3]),
                             filename=f"IMG_{seed}{index:02d}.jpg", caption=photo_caption(item),
                             idempotency_key=f"demo-photo-{visit.id}-{index}")
-    check = await capture.sign_off_check(db, visit, checklist)
-    await capture.sign_off(db, lead, visit, checklist, remarks=(
+    check = await visits.sign_off_check(db, visit, checklist)
+    await visits.sign_off(db, visits.VisitContext(lead, visit, checklist, is_member=True), remarks=(
         "Đơn vị đã quan tâm chỉ đạo công tác cải cách hành chính; Bộ phận Một cửa bố trí khang trang. "
         "Một số tồn tại cần khắc phục như nêu tại biên bản."),
         unit_representative="Ông Phạm Văn Hùng, Chủ tịch UBND",
@@ -160,7 +161,7 @@ async def make_remediation(db: Database, *, visit: Visit, checklist: Checklist, 
     """Turn the visit's shortcomings into items and walk each into the state named in `plan`:
     open, overdue, answered, returned, accepted, accepted_late."""
     found = await findings_q.list_findings(db, visit.id)
-    current = await visits.get_visit(db, visit.id)
+    current = await visits_q.get_visit(db, visit.id)
     candidates = remediation.proposals(checklist, found, set())
     random.Random(visit.id).shuffle(candidates)  # spread the items over the areas
     for proposal, state in zip(candidates, plan, strict=False):

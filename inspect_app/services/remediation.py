@@ -20,7 +20,8 @@ from inspect_app.queries import findings as findings_q
 from inspect_app.queries import remediation as q
 from inspect_app.queries.remediation import RemediationRow
 from inspect_app.services import deadlines
-from inspect_app.services.capture import LOCKED, decode_answer
+from inspect_app.services.answers import decode
+from inspect_app.services.visits import LOCKED
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc, vn_number
 
@@ -75,7 +76,7 @@ def proposals(checklist: Checklist, visit_findings: list[Finding], covered: set[
         finding = by_code.get(item.code)
         if finding is None or finding.id in covered:
             continue
-        score = score_item(item, decode_answer(finding.answer_json))
+        score = score_item(item, decode(finding.answer_json))
         if score.points is None or score.na or score.points >= score.max_points:
             continue
         result.append(Proposal(item.code, finding.id, proposal_text(item, score.points, finding.note),

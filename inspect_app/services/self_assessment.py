@@ -21,8 +21,9 @@ from inspect_app.queries import self_assessment as q
 from inspect_app.queries import visits as visits_q
 from inspect_app.queries.self_assessment import Assessment, SelfAnswer
 from inspect_app.services import deadlines, idempotency
-from inspect_app.services.answers import answer_to_api
-from inspect_app.services.capture import LOCKED, MAX_NOTE, decode_answer
+from inspect_app.services.answers import answer_to_api, decode, encode
+from inspect_app.services.capture import MAX_NOTE
+from inspect_app.services.visits import LOCKED
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc
@@ -68,7 +69,7 @@ class Appraisal(msgspec.Struct):
 
 
 def answers_of(rows: list[SelfAnswer] | list[Finding]) -> dict[str, Answer]:
-    return {r.item_code: decode_answer(r.answer_json) for r in rows}
+    return {r.item_code: decode(r.answer_json) for r in rows}
 
 
 def appraisal(checklist: Checklist, self_rows: list[SelfAnswer], findings: list[Finding]) -> Appraisal:
@@ -139,7 +140,7 @@ def campaign_state(status: str | None, deadline: str | None, today: date) -> str
 def out(item: Item, row: SelfAnswer | None, status: str) -> SelfAnswerOut:
     if row is None:
         return SelfAnswerOut(item.code, None, False, "", 0, None, item.max_points, status)
-    answer = decode_answer(row.answer_json)
+    answer = decode(row.answer_json)
     score = score_item(item, answer)
     return SelfAnswerOut(item.code, answer_to_api(item, answer), answer.na, row.note, row.version, score.points,
                          score.max_points, status)
@@ -217,13 +218,21 @@ async def save_answer(
             raise Refused(409, "version_conflict", f"Tiêu chí {item.code} vừa được {current.updated_by_name if current else 'người khác'} "
                           "lưu ở nơi khác; tải lại trang để xem giá trị mới.",
                           {"current": msgspec.to_builtins(out(item, current, "draft"))})
-        answer_json = msgspec.json.encode(answer).decode()
+        answer_json = encode(answer)
         points = score_item(item, answer).points
+        changed = current is None or (current.answer_json, current.note) != (answer_json, note)
         if current is None:
             await q.insert_answer(tx, assessment.id, item.code, answer_json, points, note, user.id)
-        elif (current.answer_json, current.note) != (answer_json, note):
+        elif changed:
             await q.update_answer(tx, current.id, current.version + 1, answer_json, points, note, user.id)
         saved = await q.get_answer(tx, assessment.id, item.code)
+        if changed:
+            await audit.record(tx, actor_id=user.id, actor=user.username, action="self_assessment.save",
+                               subject_type="visit", subject_id=visit.id,
+                               before=None if current is None else {"answer": current.answer_json,
+                                                                    "note": current.note, "version": current.version},
+                               after={"item": item.code, "answer": answer_json, "note": note,
+                                      "version": saved.version})
         result = out(item, saved, "draft")
         await idempotency.remember(tx, user.id, idempotency_key, payload_hash, result)
     return result, False

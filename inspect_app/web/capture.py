@@ -16,24 +16,23 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
-from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_item
+from inspect_app.checklists import Answer, Item, is_blank, score_item
 from inspect_app.db import Database
-from inspect_app.models import Evidence, Finding, User, Visit
-from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow
+from inspect_app.models import Evidence, Finding
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow, can_edit_findings, can_sign_off
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import capture, idempotency
+from inspect_app.services import answers, capture, idempotency, visits
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
 from inspect_app.text import vn_number
-from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
 from inspect_app.web import flash
 from inspect_app.web.common import clock_now, dom_id, page_context, user_of, wants_fragment
-from inspect_app.web.visits import visit_and_membership
+from inspect_app.services.visits import LOCKED, VisitContext
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
 
@@ -55,32 +54,8 @@ class CardView(msgspec.Struct):
     unit: dict[str, Any] | None = None  # the unit's submitted self-assessment of this item
 
 
-class VisitContext(msgspec.Struct):
-    user: User
-    visit: Visit
-    checklist: Checklist
-    is_member: bool
-
-
 async def load_context(db: Database, request: Request, visit_id: int) -> VisitContext:
-    visit, is_member = await visit_and_membership(db, request, visit_id)
-    checklist = await checklist_version(db, visit.checklist_id, visit.checklist_version)
-    return VisitContext(user_of(request), visit, checklist, is_member)
-
-
-async def start_if_planned(db: Database, request: Request, ctx: VisitContext) -> VisitContext:
-    """A planned visit starts with its first accepted save (pinning the checklist current then);
-    call it only once the save's input has passed its checks."""
-    if ctx.visit.status != "planned":
-        return ctx
-    await capture.start_visit(db, ctx.user, ctx.visit, await capture.current_version_of(
-        db, ctx.visit.checklist_id, request.app.state.checklists))
-    return await load_context(db, request, ctx.visit.id)
-
-
-def require_editor(ctx: VisitContext) -> None:
-    if not capture.can_edit_findings(ctx.user, ctx.is_member):
-        raise Refused(403, "forbidden", "Chỉ thành viên đoàn kiểm tra được ghi kết quả cuộc kiểm tra này.")
+    return await visits.load(db, user_of(request), visit_id)
 
 
 def plain_form_key(kind: str, ctx: VisitContext, item_code: str, base_version: int, form: dict[str, str]) -> str:
@@ -105,7 +80,7 @@ def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence
 
 
 def build_card(ctx: VisitContext, item: Item, finding: Finding | None, evidence: list[Evidence]) -> CardView:
-    answer = capture.decode_answer(finding.answer_json) if finding else Answer()
+    answer = answers.decode(finding.answer_json) if finding else Answer()
     score = score_item(item, answer)
     return CardView(
         item=item, answer=answer, note=finding.note if finding else "", version=finding.version if finding else 0,
@@ -133,7 +108,7 @@ async def unit_views(db: Database, ctx: VisitContext) -> tuple[dict[str, dict[st
     views = {}
     for row in await self_q.answers(db, assessment.id):
         item = capture.find_item(ctx.checklist, row.item_code)
-        answer = capture.decode_answer(row.answer_json)
+        answer = answers.decode(row.answer_json)
         views[row.item_code] = {"answer": answer, "label": answer_label(answer, item),
                                 "points": score_item(item, answer).points, "note": row.note,
                                 "evidence": files.get(row.item_code, []), "fields": answer_fields(answer)}
@@ -239,9 +214,9 @@ class CaptureController(Controller):
                  if card_matches(card, flt, data["progress"].missing_evidence)}
         return Template("visits/capture.html", context=context | data | {
             "checklist": ctx.checklist, "filter": flt, "shown": shown,
-            "editable": capture.can_edit_findings(ctx.user, ctx.is_member),
-            "can_sign_off": capture.can_sign_off(ctx.user, ctx.is_member),
-            "locked": ctx.visit.status in capture.LOCKED,
+            "editable": can_edit_findings(ctx.user, ctx.is_member),
+            "can_sign_off": can_sign_off(ctx.user, ctx.is_member),
+            "locked": ctx.visit.status in LOCKED,
         })
 
     @get("/items/{item_code:str}", name="visits:card", opt=allow(*STAFF_ROLES))
@@ -254,30 +229,25 @@ class CaptureController(Controller):
         card = build_cards(ctx, [finding] if finding else [],
                            await evidence_q.list_for_item(db, visit_id, item_code))[item.code]
         return Template("visits/_card.html", context=page_context(
-            request, visit=ctx.visit, card=card, editable=capture.can_edit_findings(ctx.user, ctx.is_member),
-            locked=ctx.visit.status in capture.LOCKED))
+            request, visit=ctx.visit, card=card, editable=can_edit_findings(ctx.user, ctx.is_member),
+            locked=ctx.visit.status in LOCKED))
 
     @post("/items/{item_code:str}", name="visits:save", opt=allow(*STAFF_ROLES), status_code=200)
     async def save(self, request: HTMXRequest, db: NamedDependency[Database], visit_id: FromPath[int],
                    item_code: FromPath[str]) -> Response | Template:
         """Autosave one answer: htmx gets the status and header fragments, a plain form a 303."""
-        ctx = await load_context(db, request, visit_id)
-        require_editor(ctx)
-        checklist = await capture.checklist_for_next_save(db, ctx.visit, ctx.checklist, request.app.state.checklists)
-        item = capture.find_item(checklist, item_code)
+        target = await capture.open_item(db, user_of(request), visit_id, item_code, request.app.state.checklists)
+        ctx, item = target.ctx, target.item
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
         try:
             base_version = int(form.get("base_version", "0") or 0)
             answer = answer_from_form(item, form)
-            capture.check_input(item, answer, form.get("note", ""))
-            key = key or plain_form_key("finding", ctx, item_code, base_version, form)
-            ctx = await start_if_planned(db, request, ctx)
             await capture.save_finding(
-                db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer,
-                note=form.get("note", ""), base_version=base_version, idempotency_key=key,
+                db, target, answer=answer, note=form.get("note", ""), base_version=base_version,
+                idempotency_key=key or plain_form_key("finding", ctx, item_code, base_version, form),
                 payload_hash=idempotency.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
-                                                  form.get("note", ""), base_version, form.get("amend_reason", "")),
+                                                      form.get("note", ""), base_version, form.get("amend_reason", "")),
                 amend_reason=form.get("amend_reason", ""))
         except (Refused, ValueError) as exc:
             refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")
@@ -288,7 +258,7 @@ class CaptureController(Controller):
         # not the whole page (two reads).
         visit_findings = await findings_q.list_findings(db, visit_id)
         saved = next((f for f in visit_findings if f.item_code == item_code), None)
-        progress = capture.progress(ctx.checklist, visit_findings, await capture.evidence_counts(db, visit_id))
+        progress = capture.progress(target.checklist, visit_findings, await capture.evidence_counts(db, visit_id))
         return Template("visits/_saved.html", context=page_context(
             request, visit=ctx.visit, card=build_card(ctx, item, saved, []), progress=progress))
 
@@ -312,7 +282,7 @@ class CaptureController(Controller):
         )
         if wants_fragment(request):
             context = page_context(request, visit=ctx.visit, card=card, editable=True,
-                                   locked=ctx.visit.status in capture.LOCKED)
+                                   locked=ctx.visit.status in LOCKED)
             return Template("visits/_refused.html", context=context, status_code=refused.status
                             if refused.status in (409, 422) else 422)
         # A plain form (no JavaScript): back to the visit page, which shows this card with the
@@ -324,16 +294,15 @@ class CaptureController(Controller):
     @post("/start", name="visits:start", opt=allow(*STAFF_ROLES), status_code=303)
     async def start(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
         ctx = await load_context(db, request, visit_id)
-        require_editor(ctx)
-        current = await capture.current_version_of(db, ctx.visit.checklist_id, request.app.state.checklists)
-        await capture.start_visit(db, ctx.user, ctx.visit, current)
+        capture.require_editor(ctx)
+        await visits.start(db, ctx, request.app.state.checklists)
         return Redirect(f"/visits/{visit_id}", status_code=303)
 
     @post("/submit", name="visits:submit", opt=allow(*STAFF_ROLES), status_code=303)
     async def submit(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
         ctx = await load_context(db, request, visit_id)
-        require_editor(ctx)
-        await capture.submit_visit(db, ctx.user, ctx.visit)
+        capture.require_editor(ctx)
+        await visits.submit(db, ctx)
         return Redirect(f"/visits/{visit_id}/sign-off", status_code=303)
 
     @get("/sign-off", name="visits:sign-off-page", opt=allow(ADMIN, LEAD, INSPECTOR))
@@ -345,33 +314,33 @@ class CaptureController(Controller):
         ctx = await load_context(db, request, visit_id)
         note = flash.flash_of(request)
         data = await page_data(db, ctx)
-        check = await capture.sign_off_check(db, ctx.visit, ctx.checklist)
+        check = await visits.sign_off_check(db, ctx.visit, ctx.checklist)
         cards = data["cards"]
         return Template("visits/sign_off.html", context=page_context(
             request, visit=ctx.visit, progress=data["progress"], check=check,
             unanswered=[cards[code].item for code in check.unanswered],
             missing=[cards[code].item for code in check.missing_evidence],
-            can_sign_off=capture.can_sign_off(ctx.user, ctx.is_member),
+            can_sign_off=can_sign_off(ctx.user, ctx.is_member),
             error=note.message if note and note.kind == "error" else "",
             form={"remarks": note.value("remarks") if note else "",
                   "unit_representative": note.value("unit_representative") if note else "",
                   "missing_evidence_reason": note.value("missing_evidence_reason") if note else ""},
-            editable=capture.can_edit_findings(ctx.user, ctx.is_member)))
+            editable=can_edit_findings(ctx.user, ctx.is_member)))
 
     @post("/sign-off", name="visits:sign-off", opt=allow(ADMIN, LEAD), status_code=303)
     async def sign_off(self, request: Request, db: NamedDependency[Database],
                        visit_id: FromPath[int]) -> Redirect:
         """Sign off; a refusal goes back to the sign-off page with its message and what was typed."""
         ctx = await load_context(db, request, visit_id)
-        if not capture.can_sign_off(ctx.user, ctx.is_member):
+        if not can_sign_off(ctx.user, ctx.is_member):
             raise Refused(403, "forbidden", "Chỉ trưởng đoàn của cuộc kiểm tra này được ký duyệt.")
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         try:
-            await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=fields.get("remarks", ""),
-                                   unit_representative=fields.get("unit_representative", ""),
-                                   missing_evidence_reason=fields.get("missing_evidence_reason", "")
-                                   if fields.get("confirm_missing_evidence") else "")
+            await visits.sign_off(db, ctx, remarks=fields.get("remarks", ""),
+                                  unit_representative=fields.get("unit_representative", ""),
+                                  missing_evidence_reason=fields.get("missing_evidence_reason", "")
+                                  if fields.get("confirm_missing_evidence") else "")
         except Refused as exc:
             return flash.redirect(request, f"/visits/{visit_id}/sign-off", exc.message, form=form)
         return flash.redirect(request, f"/visits/{visit_id}", f"Đã ký duyệt lúc {clock_now()}. Kết quả đã khóa.",

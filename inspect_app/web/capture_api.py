@@ -13,15 +13,16 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody, 
 from litestar.response import File
 
 from inspect_app.db import Database
-from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_read_findings
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_read_findings, can_sign_off
 from inspect_app.queries import findings as findings_q
-from inspect_app.services import attach, capture, idempotency
+from inspect_app.services import attach, capture, idempotency, visits
 from inspect_app.services.answers import answer_from_api
 from inspect_app.services.attach import EvidenceOut
 from inspect_app.services.capture import MAX_NOTE, FindingOut, Progress
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
-from inspect_app.web.capture import load_context, require_editor, start_if_planned
+from inspect_app.web.capture import load_context
+from inspect_app.web.common import user_of
 from inspect_app.web.boundary import MAX_ID, MIN_INT
 from inspect_app.web.contract import IDEMPOTENCY_KEY_REQUIRED, ConflictOut, IncompleteOut, errors
 from inspect_app.web.evidence import evidence_for, file_response
@@ -110,21 +111,13 @@ class CaptureApiController(Controller):
                            idempotency_key: IdempotencyKey = None) -> Response[FindingOut]:
         """Save one answer. Same key + same body → the original result; same key + other body → 409;
         a stale `base_version` → 409 with `current`, the finding as saved by someone else."""
-        ctx = await load_context(db, request, visit_id)
-        require_editor(ctx)
-        checklist = await capture.checklist_for_next_save(db, ctx.visit, ctx.checklist, request.app.state.checklists)
-        item = capture.find_item(checklist, item_code)
-        answer = answer_from_api(item, data.answer, data.na)
-        capture.check_input(item, answer, data.note)
-        if not idempotency_key:
-            raise Refused(400, "idempotency_key_required", "Thiếu khóa Idempotency-Key (tối đa 100 ký tự) cho lần lưu này.")
-        ctx = await start_if_planned(db, request, ctx)
+        target = await capture.open_item(db, user_of(request), visit_id, item_code, request.app.state.checklists)
         result = await capture.save_finding(
-            db, user=ctx.user, visit=ctx.visit, checklist=ctx.checklist, item=item, answer=answer, note=data.note,
-            base_version=data.base_version, idempotency_key=idempotency_key,
+            db, target, answer=answer_from_api(target.item, data.answer, data.na), note=data.note,
+            base_version=data.base_version, idempotency_key=idempotency_key or "",
             payload_hash=idempotency.request_hash("api", visit_id, item_code, msgspec.to_builtins(data)),
             amend_reason=data.amend_reason)
-        return Response(result.finding, status_code=result.status_code,
+        return Response(result.finding, status_code=200,
                         headers={"Idempotent-Replayed": "true"} if result.replayed else {})
 
     @post("/visits/{visit_id:int}/findings/{item_code:str}/evidence", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
@@ -135,7 +128,7 @@ class CaptureApiController(Controller):
                      idempotency_key: IdempotencyKey = None) -> Response[EvidenceOut]:
         """One photo (JPEG/PNG/WebP) or PDF per request, multipart field `file`."""
         ctx = await load_context(db, request, visit_id)
-        require_editor(ctx)
+        capture.require_editor(ctx)
         item = capture.find_item(ctx.checklist, item_code)
         out, replayed = await attach.attach(
             db, root=settings.evidence_dir, user=ctx.user, visit=ctx.visit, item=item, data=await data.file.read(),
@@ -166,9 +159,8 @@ class CaptureApiController(Controller):
         unanswered, and per the plan's `missing_evidence_policy` while required evidence is missing;
         findings then lock."""
         ctx = await load_context(db, request, visit_id)
-        if not capture.can_sign_off(ctx.user, ctx.is_member):
+        if not can_sign_off(ctx.user, ctx.is_member):
             raise Refused(403, "forbidden", "Chỉ trưởng đoàn của cuộc kiểm tra này được ký duyệt.")
-        await capture.sign_off(db, ctx.user, ctx.visit, ctx.checklist, remarks=data.remarks,
-                               unit_representative=data.unit_representative,
-                               missing_evidence_reason=data.missing_evidence_reason)
+        await visits.sign_off(db, ctx, remarks=data.remarks, unit_representative=data.unit_representative,
+                              missing_evidence_reason=data.missing_evidence_reason)
         return {"status": "signed_off"}

@@ -13,13 +13,14 @@ from litestar.response import File, Redirect, Template
 
 from inspect_app.db import Database
 from inspect_app.models import Evidence
-from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_read_findings
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_edit_findings, can_read_findings
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
-from inspect_app.web.capture import VisitContext, build_cards, load_context, require_editor
+from inspect_app.services.visits import LOCKED, VisitContext
+from inspect_app.web.capture import build_cards, load_context
 from inspect_app.web.common import dom_id, form_values, page_context, wants_fragment
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -58,7 +59,7 @@ async def gallery_template(request: Request, db: Database, ctx: VisitContext, it
     progress = capture.progress(ctx.checklist, visit_findings, await capture.evidence_counts(db, ctx.visit.id))
     return Template("visits/_gallery_oob.html", status_code=status_code, context=page_context(
         request, visit=ctx.visit, card=card, progress=progress,
-        editable=capture.can_edit_findings(ctx.user, ctx.is_member), locked=ctx.visit.status in capture.LOCKED))
+        editable=can_edit_findings(ctx.user, ctx.is_member), locked=ctx.visit.status in LOCKED))
 
 
 def file_response(settings: Settings, ev: Evidence, size: str) -> File:
@@ -88,7 +89,7 @@ class EvidenceController(Controller):
                      visit_id: FromPath[int], item_code: FromPath[str]) -> Template | Redirect:
         """One file per request from the script (with its Idempotency-Key); several from a plain form."""
         ctx = await load_context(db, request, visit_id)
-        require_editor(ctx)
+        capture.require_editor(ctx)
         item = capture.find_item(ctx.checklist, item_code)
         form = await request.form()
         base_key = request.headers.get("idempotency-key") or str(form.get("idempotency_key") or "") \
@@ -115,7 +116,7 @@ class EvidenceController(Controller):
     async def caption(self, request: HTMXRequest, db: NamedDependency[Database],
                       evidence_id: FromPath[int]) -> Redirect | Template:
         ev, ctx = await evidence_for(db, request, evidence_id)
-        require_editor(ctx)
+        capture.require_editor(ctx)
         form = await request.form()
         await attach.set_caption(db, ctx.user, ev, str(form.get("caption") or ""))
         if wants_fragment(request):
@@ -126,7 +127,7 @@ class EvidenceController(Controller):
     async def delete(self, request: HTMXRequest, db: NamedDependency[Database],
                      evidence_id: FromPath[int]) -> Redirect | Template:
         ev, ctx = await evidence_for(db, request, evidence_id)
-        require_editor(ctx)
+        capture.require_editor(ctx)
         await attach.remove(db, ctx.user, ev, ctx.visit)
         if wants_fragment(request):
             return await gallery_template(request, db, ctx, ev.item_code)

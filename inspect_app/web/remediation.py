@@ -21,7 +21,7 @@ from inspect_app.queries import visits as visits_q
 from inspect_app.queries.remediation import RemediationRow
 from inspect_app.services import deadlines, remediation
 from inspect_app.services.attach import attach_to_response, ingest_upload
-from inspect_app.services.capture import LOCKED
+from inspect_app.services.visits import LOCKED
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import load_context

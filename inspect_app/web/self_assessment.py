@@ -21,7 +21,8 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans, visits
 from inspect_app.queries import self_assessment as q
-from inspect_app.services import capture, deadlines, idempotency, self_assessment
+from inspect_app.services import answers, capture, deadlines, idempotency, self_assessment
+from inspect_app.services.visits import LOCKED
 from inspect_app.services.answers import answer_from_form
 from inspect_app.services.attach import attach_to_self_answer
 from inspect_app.services.errors import Refused
@@ -45,7 +46,7 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None,
     cards = {}
     for item in ctx.checklist.items():
         row = rows.get(item.code)
-        answer = capture.decode_answer(row.answer_json) if row else Answer()
+        answer = answers.decode(row.answer_json) if row else Answer()
         score = score_item(item, answer)
         cards[item.code] = CardView(item=item, answer=answer, note=row.note if row else "",
                                     version=row.version if row else 0, points=score.points,
@@ -73,7 +74,7 @@ class SelfAssessmentController(Controller):
         error = note.message if note and note.kind == "error" else ""
         assessment = await q.get_for_visit(db, visit_id)
         cards = await unit_cards(db, ctx, assessment.id if assessment else None)
-        editable = (assessment is None or assessment.status == "draft") and ctx.visit.status not in capture.LOCKED
+        editable = (assessment is None or assessment.status == "draft") and ctx.visit.status not in LOCKED
         if note and note.kind == "error" and note.where in cards:  # a refused plain-form save: show what was typed
             card = cards[note.where]
             cards[note.where] = msgspec.structs.replace(card, note=note.value("note", card.note), error=note.message)

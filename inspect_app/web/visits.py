@@ -8,9 +8,9 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from inspect_app.db import Database
-from inspect_app.services.errors import Refused
+from inspect_app.services import visits as visits_service
 from inspect_app.models import Visit
-from inspect_app.permissions import ADMIN, ALL_ROLES, UNIT, allow, can_see_visit
+from inspect_app.permissions import ADMIN, ALL_ROLES, UNIT, allow
 from inspect_app.queries import visits
 from inspect_app.web.common import page_context, user_of
 
@@ -27,24 +27,8 @@ async def visible_visits(db: Database, request: Request, plan_id: int | None = N
 
 
 async def visit_for(db: Database, request: Request, visit_id: int) -> Visit:
-    """The visit if the caller may see it.
-
-    A unit officer asking for another unit's visit gets 404, so existence does not leak outside
-    the Sở Nội vụ; an inspector of another team gets 403 (staff know the plan's visits exist).
-    """
-    return (await visit_and_membership(db, request, visit_id))[0]
-
-
-async def visit_and_membership(db: Database, request: Request, visit_id: int) -> tuple[Visit, bool]:
-    """`visit_for`, plus whether the caller is on the visit's team (read once, used twice)."""
-    user = user_of(request)
-    found = await visits.get_visit_for_member(db, visit_id, user.id)
-    if found is None or (user.role == UNIT and found[0].unit_code != user.unit_code):
-        raise Refused(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
-    visit, is_member = found
-    if not can_see_visit(user, visit, is_member):
-        raise Refused(403, "not_team_member", "Bạn không thuộc đoàn kiểm tra của cuộc kiểm tra này.")
-    return visit, is_member
+    """The visit if the caller may see it (services/visits.load: 404 for another unit, 403 for another team)."""
+    return (await visits_service.load(db, user_of(request), visit_id)).visit
 
 
 class VisitController(Controller):
