@@ -1,6 +1,8 @@
-"""Findings, their history, and the idempotency keys of repeated writes."""
+"""Findings and their history."""
 
 from __future__ import annotations
+
+import msgspec
 
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Finding
@@ -26,9 +28,34 @@ async def get_finding_by_id(db: Database | Tx, finding_id: int) -> Finding | Non
     return as_struct(Finding, row) if row else None
 
 
+class SaveState(msgspec.Struct, frozen=True):
+    """What a finding save decides on, read in one statement inside its transaction."""
+
+    status: str
+    checklist_version: str
+    unit_answer_json: str | None  # the unit's answer once its self-assessment is submitted
+    current: Finding | None
+
+
+async def save_state(tx: Database | Tx, visit_id: int, item_code: str) -> SaveState:
+    row = await tx.fetch_one(
+        "SELECT v.status, v.checklist_version, (SELECT a.answer_json FROM self_assessments s"
+        " JOIN self_answers a ON a.assessment_id = s.id WHERE s.visit_id = v.id AND s.status = 'submitted'"
+        " AND a.item_code = ?) AS unit_answer_json, f.id, f.answer_json, f.points, f.note, f.version,"
+        " f.updated_at, f.updated_by, u.full_name AS updated_by_name"
+        " FROM visits v LEFT JOIN findings f ON f.visit_id = v.id AND f.item_code = ?"
+        " LEFT JOIN users u ON u.id = f.updated_by WHERE v.id = ?",
+        (item_code, item_code, visit_id))
+    current = None if row["id"] is None else Finding(
+        id=row["id"], visit_id=visit_id, item_code=item_code, answer_json=row["answer_json"], points=row["points"],
+        note=row["note"], version=row["version"], updated_at=row["updated_at"], updated_by=row["updated_by"],
+        updated_by_name=row["updated_by_name"])
+    return SaveState(row["status"], row["checklist_version"], row["unit_answer_json"], current)
+
+
 async def insert_finding(tx: Tx, *, visit_id: int, item_code: str, answer_json: str, points: float | None,
-                         note: str, user_id: int) -> int:
-    now = utc_now()
+                         note: str, user_id: int, now: str | None = None) -> int:
+    now = now or utc_now()
     finding_id = await tx.execute(
         "INSERT INTO findings (visit_id, item_code, answer_json, points, note, version, updated_at, updated_by)"
         " VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
@@ -43,10 +70,10 @@ async def insert_finding(tx: Tx, *, visit_id: int, item_code: str, answer_json: 
 
 
 async def update_finding(tx: Tx, *, finding_id: int, new_version: int, answer_json: str, points: float | None,
-                         note: str, user_id: int, reason: str = "") -> None:
+                         note: str, user_id: int, reason: str = "", now: str | None = None) -> None:
     """Write the history row first: after sign-off, the trigger admits the update only if the
     history row with its amendment reason is already there."""
-    now = utc_now()
+    now = now or utc_now()
     await tx.execute(
         "INSERT INTO finding_history (finding_id, version, answer_json, points, note, saved_at, saved_by, reason)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -82,14 +82,6 @@ async def get_answer(db: Database | Tx, assessment_id: int, item_code: str) -> S
     return as_struct(SelfAnswer, row) if row else None
 
 
-async def submitted_answer_json(db: Database | Tx, visit_id: int, item_code: str) -> str | None:
-    """The unit's answer to one item once its self-assessment is submitted (None before, or if absent)."""
-    row = await db.fetch_one(
-        "SELECT a.answer_json FROM self_assessments s JOIN self_answers a ON a.assessment_id = s.id"
-        " WHERE s.visit_id = ? AND s.status = 'submitted' AND a.item_code = ?", (visit_id, item_code))
-    return row["answer_json"] if row else None
-
-
 async def insert_answer(tx: Tx, assessment_id: int, item_code: str, answer_json: str, points: float | None,
                         note: str, user_id: int) -> int:
     return await tx.execute(

@@ -15,12 +15,10 @@ from typing import Any
 import msgspec
 
 from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_checklist, score_item, validate_answer
-from inspect_app.db import Database, Tx
+from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Finding, User
 from inspect_app.permissions import can_amend_findings, can_edit_findings
 from inspect_app.queries import audit, evidence, findings
-from inspect_app.queries import self_assessment as self_assessments
-from inspect_app.queries import visits as visits_q
 from inspect_app.services import answers, idempotency, visits
 from inspect_app.services.answers import answer_to_api
 from inspect_app.services.errors import Refused
@@ -149,8 +147,9 @@ async def save_finding(
     async def in_transaction(tx: Tx) -> SaveResult:
         if (prior := await idempotency.replay(tx, user.id, idempotency_key, payload_hash, FindingOut)) is not None:
             return SaveResult(prior, replayed=True)
-        status, pinned = await visits_q.status_of(tx, visit.id)
-        if status != "planned" and pinned != target.version:  # started meanwhile on a newer checklist
+        state = await findings.save_state(tx, visit.id, item.code)
+        status, current = state.status, state.current
+        if status != "planned" and state.checklist_version != target.version:  # started meanwhile, newer checklist
             raise Refused(409, "visit_changed", "Cuộc kiểm tra vừa được bắt đầu với phiên bản bộ tiêu chí mới. "
                           "Hãy tải lại trang rồi nhập lại.")
         # A locked visit is refused as locked first: no other complaint matters until it is amended.
@@ -161,11 +160,10 @@ async def save_finding(
             if not amend_reason:
                 raise Refused(409, "visit_locked",
                               "Cuộc kiểm tra đã ký duyệt: muốn sửa phải nhập lý do điều chỉnh.")
-        unit_json = await self_assessments.submitted_answer_json(tx, visit.id, item.code)
+        unit_json = state.unit_answer_json
         if unit_json is not None and not note and not is_blank(answer) and answer != answers.decode(unit_json):
             raise Refused(422, "note_required", "Kết quả thẩm định khác kết quả tự đánh giá của đơn vị: "
                           "hãy ghi chú lý do trước khi lưu.")
-        current = await findings.get_finding(tx, visit.id, item.code)
         current_version = current.version if current else 0
         if base_version != current_version:
             raise Refused(409, "version_conflict",
@@ -190,26 +188,28 @@ async def save_finding(
 
 async def _write(tx: Tx, user: User, visit_id: int, item: Item, current: Finding | None, answer_json: str,
                  points: float | None, note: str, reason: str) -> Finding:
+    """The new version, its history row and its audit row; returns the finding as saved (not read back)."""
     before = None if current is None else {"answer": current.answer_json, "note": current.note,
                                            "version": current.version}
-    if current is None:
-        if reason:  # signed off: the database admits only an empty placeholder, then the amendment
-            finding_id = await findings.insert_finding(tx, visit_id=visit_id, item_code=item.code, answer_json="{}",
-                                                       points=None, note="", user_id=user.id)
-            await findings.update_finding(tx, finding_id=finding_id, new_version=2, answer_json=answer_json,
-                                          points=points, note=note, user_id=user.id, reason=reason)
-        else:
-            await findings.insert_finding(tx, visit_id=visit_id, item_code=item.code, answer_json=answer_json,
-                                          points=points, note=note, user_id=user.id)
+    now = utc_now()
+    values = {"answer_json": answer_json, "points": points, "note": note, "user_id": user.id, "now": now}
+    if current is not None:
+        finding_id, version = current.id, current.version + 1
+        await findings.update_finding(tx, finding_id=finding_id, new_version=version, reason=reason, **values)
+    elif reason:  # signed off: the database admits only an empty placeholder, then the amendment
+        finding_id, version = await findings.insert_finding(
+            tx, visit_id=visit_id, item_code=item.code, answer_json="{}", points=None, note="", user_id=user.id,
+            now=now), 2
+        await findings.update_finding(tx, finding_id=finding_id, new_version=version, reason=reason, **values)
     else:
-        await findings.update_finding(tx, finding_id=current.id, new_version=current.version + 1,
-                                      answer_json=answer_json, points=points, note=note, user_id=user.id,
-                                      reason=reason)
-    saved = await findings.get_finding(tx, visit_id, item.code)
+        finding_id, version = await findings.insert_finding(tx, visit_id=visit_id, item_code=item.code,
+                                                            **values), 1
+    saved = Finding(id=finding_id, visit_id=visit_id, item_code=item.code, answer_json=answer_json, points=points,
+                    note=note, version=version, updated_at=now, updated_by=user.id, updated_by_name=user.full_name)
     await audit.record(tx, actor_id=user.id, actor=user.username,
                        action="finding.amend" if reason else "finding.save", subject_type="visit",
                        subject_id=visit_id, before=before,
-                       after={"item": item.code, "answer": answer_json, "note": note, "version": saved.version,
+                       after={"item": item.code, "answer": answer_json, "note": note, "version": version,
                               **({"reason": reason} if reason else {})})
     return saved
 
