@@ -151,9 +151,6 @@ async def response_files(db: Database | Tx, item_id: int):
 
 
 async def count_by_status(db: Database, *, unit_code: str | None = None) -> dict[str, int]:
-    sql = "SELECT status, count(*) AS n FROM remediation_items"
-    params: tuple = ()
-    if unit_code is not None:
-        sql += " WHERE unit_code = ?"
-        params = (unit_code,)
-    return {r["status"]: r["n"] for r in await db.fetch_all(sql + " GROUP BY status", params)}
+    where, params = (" WHERE unit_code = ?", (unit_code,)) if unit_code is not None else ("", ())
+    rows = await db.fetch_all(f"SELECT status, count(*) AS n FROM remediation_items{where} GROUP BY status", params)
+    return {r["status"]: r["n"] for r in rows}

@@ -219,9 +219,10 @@ async def answer(
     MAX_FILES files (bytes, file name) stored under `root`; returns (what was written, replayed).
 
     Every file is checked and stored first, each decoded once (files before rows); then one transaction
-    writes the answer, its file rows, the submission and their audit entries. So a bad file refuses the
-    whole answer and nothing is written. With an Idempotency-Key, a repeat gets the first answer back
-    and writes nothing; without one (a form that sent none) each request is new.
+    writes the answer, its file rows, the submission and their audit entries (the text as saved,
+    `remediation.draft`; each file, `evidence.add`; when sent, `remediation.answer`). So a bad file
+    refuses the whole answer and nothing is written. With an Idempotency-Key, a repeat gets the first
+    answer back and writes nothing; without one (a form that sent none) each request is new.
     """
     if len(files) > MAX_FILES:
         raise Refused(422, "too_many_files", f"Mỗi lần gửi tối đa {MAX_FILES} tệp.")

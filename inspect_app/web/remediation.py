@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -58,15 +57,15 @@ async def read_uploads(parts) -> list[tuple[bytes, str]]:
     return [(await f.read(), f.filename) for f in parts if isinstance(f, UploadFile) and f.filename]
 
 
-async def manage(request: Request, db: Database, item_id: int, *, where: str, may: str,
-                 act: Callable[[User, RemediationRow, Any], Awaitable[None]]) -> Redirect:
-    """A manager's form on the item page: `act(user, row, form)`, then back to the item; a refusal
-    goes back to the form named `where` with its message and what was typed."""
+async def manage(request: Request, db: Database, item_id: int, where: str, act: Callable[..., Awaitable[None]],
+                 fields: tuple[str, ...], *, may: str) -> Redirect:
+    """A manager's form on the item page (`where`: review, edit): `act(db, user, row, **fields as typed)`,
+    then back to the item; a refusal goes back to that form with its message and what was typed."""
     row, is_member = await item_for(db, request, item_id)
     require_manager(user_of(request), is_member, may)
     form = await request.form()
     try:
-        await act(user_of(request), row, form)
+        await act(db, user_of(request), row, **{name: str(form.get(name) or "") for name in fields})
     except Refused as exc:
         return flash.redirect(request, f"/remediation/{item_id}#{where}", exc.message, where=where, form=form)
     return Redirect(f"/remediation/{item_id}", status_code=303)
@@ -144,7 +143,8 @@ class RemediationController(Controller):
         submit = form.get("action") == "submit"
         try:
             await remediation.answer(db, user_of(request), row, text=str(form.get("text") or ""), submit=submit,
-                                     files=await read_uploads(form_values(form, "file")), root=settings.evidence_dir,
+                                     files=await read_uploads(form_values(form, "file")),
+                                     root=settings.evidence_dir,
                                      idempotency_key=str(form.get("idempotency_key") or "") or None)
         except Refused as exc:
             chosen = " Các tệp đã chọn chưa được lưu: hãy chọn lại." if form_values(form, "file") else ""
@@ -158,18 +158,14 @@ class RemediationController(Controller):
                               kind="success")
 
     @post("/{item_id:int}/review", name="remediation:review", opt=allow(ADMIN, LEAD), status_code=303)
-    async def review(self, request: Request, db: NamedDependency[Database],
-                     item_id: FromPath[int]) -> Redirect:
-        return await manage(request, db, item_id, where="review", may="được xem xét", act=lambda user, row, form: (
-            remediation.review(db, user, row, decision=str(form.get("decision") or ""),
-                               comment=str(form.get("comment") or ""))))
+    async def review(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Redirect:
+        return await manage(request, db, item_id, "review", remediation.review, ("decision", "comment"),
+                            may="được xem xét")
 
     @post("/{item_id:int}/edit", name="remediation:edit", opt=allow(ADMIN, LEAD), status_code=303)
-    async def edit(self, request: Request, db: NamedDependency[Database],
-                   item_id: FromPath[int]) -> Redirect:
-        return await manage(request, db, item_id, where="edit", may="được sửa kiến nghị", act=lambda user, row, form: (
-            remediation.edit_item(db, user, row, text=str(form.get("text") or ""),
-                                  deadline=str(form.get("deadline") or ""))))
+    async def edit(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Redirect:
+        return await manage(request, db, item_id, "edit", remediation.edit_item, ("text", "deadline"),
+                            may="được sửa kiến nghị")
 
 
 class VisitRemediationController(Controller):
