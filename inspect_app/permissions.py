@@ -95,7 +95,8 @@ def can_self_assess(user: User, visit: Visit) -> bool:
 
 
 def can_read_self_assessment(user: User, status: str | None) -> bool:
-    """The unit reads its own at any time; the team once it is submitted (a draft is the unit's)."""
+    """Of a visit the caller may see: the unit reads its own at any time, the team once it is submitted
+    (a draft is the unit's own business)."""
     return user.role == UNIT or status == "submitted"
 
 
