@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -52,7 +52,7 @@ def require_manager(user: User, is_member: bool, may: str) -> None:
         raise Refused(403, "forbidden", f"Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra {may}.")
 
 
-async def read_uploads(parts) -> list[tuple[bytes, str]]:
+async def read_uploads(parts: Iterable[object]) -> list[tuple[bytes, str]]:
     """(bytes, file name) of each chosen file; an empty file input sends a part without a name."""
     return [(await f.read(), f.filename) for f in parts if isinstance(f, UploadFile) and f.filename]
 
