@@ -50,29 +50,26 @@ SELECT = (
 )
 
 
+# Each scope filter of `list_items`: its condition on the joined item (r) and visit (v).
+SCOPE_FILTERS = {
+    "unit_code": "r.unit_code = ?",
+    "member_user_id": "v.team_id IN (SELECT team_id FROM team_members WHERE user_id = ?)",
+    "plan_id": "v.plan_id = ?",
+    "visit_id": "r.visit_id = ?",
+    "status": "r.status = ?",
+}
+
+
 async def list_items(
     db: Database | Tx, *, unit_code: str | None = None, member_user_id: int | None = None,
     plan_id: int | None = None, visit_id: int | None = None, status: str | None = None,
 ) -> list[RemediationRow]:
     """Items in a scope: a unit's, a team member's visits', a plan's, a visit's; by deadline."""
-    where, params = [], []
-    if unit_code is not None:
-        where.append("r.unit_code = ?")
-        params.append(unit_code)
-    if member_user_id is not None:
-        where.append("v.team_id IN (SELECT team_id FROM team_members WHERE user_id = ?)")
-        params.append(member_user_id)
-    if plan_id is not None:
-        where.append("v.plan_id = ?")
-        params.append(plan_id)
-    if visit_id is not None:
-        where.append("r.visit_id = ?")
-        params.append(visit_id)
-    if status:
-        where.append("r.status = ?")
-        params.append(status)
-    sql = SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.deadline, r.id"
-    return as_structs(RemediationRow, await db.fetch_all(sql, params))
+    given = {"unit_code": unit_code, "member_user_id": member_user_id, "plan_id": plan_id, "visit_id": visit_id,
+             "status": status or None}
+    where = [(SCOPE_FILTERS[name], value) for name, value in given.items() if value is not None]
+    sql = SELECT + (" WHERE " + " AND ".join(cond for cond, _ in where) if where else "") + " ORDER BY r.deadline, r.id"
+    return as_structs(RemediationRow, await db.fetch_all(sql, [value for _, value in where]))
 
 
 async def get_item(db: Database | Tx, item_id: int) -> RemediationRow | None:
@@ -154,9 +151,6 @@ async def response_files(db: Database | Tx, item_id: int):
 
 
 async def count_by_status(db: Database, *, unit_code: str | None = None) -> dict[str, int]:
-    sql = "SELECT status, count(*) AS n FROM remediation_items"
-    params: tuple = ()
-    if unit_code is not None:
-        sql += " WHERE unit_code = ?"
-        params = (unit_code,)
-    return {r["status"]: r["n"] for r in await db.fetch_all(sql + " GROUP BY status", params)}
+    where, params = (" WHERE unit_code = ?", (unit_code,)) if unit_code is not None else ("", ())
+    rows = await db.fetch_all(f"SELECT status, count(*) AS n FROM remediation_items{where} GROUP BY status", params)
+    return {r["status"]: r["n"] for r in rows}

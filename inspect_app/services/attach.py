@@ -1,4 +1,5 @@
-"""Attaching evidence to a finding: ingest off the event loop, then one transaction for the rows."""
+"""Attaching evidence to a finding, a self-assessed item or a remediation answer: ingest off the event
+loop (files before rows), then the rows in one transaction."""
 
 from __future__ import annotations
 
@@ -85,20 +86,20 @@ async def attach(
                         filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
 
 
-async def attach_to_response(
-    db: Database, *, root: Path, user: User, visit_id: int, item_id: int, response_id: int, data: bytes,
-    filename: str, idempotency_key: str,
-) -> tuple[EvidenceOut, bool]:
-    """Store one file as evidence of a unit's remediation answer (the same validated pipeline)."""
-
-    async def insert_row(tx: Tx, stored: StoredEvidence, meta_json: str) -> int:
-        return await evidence_q.insert_response_evidence(
+async def add_to_response(tx: Tx, *, user: User, visit_id: int, item_id: int, response_id: int,
+                          uploads: list[tuple[StoredEvidence, str]]) -> list[int]:
+    """Rows for files already ingested (files before rows) that join a unit's remediation answer: one
+    evidence row and one audit entry each, inside the answer's own transaction."""
+    evidence_ids = []
+    for stored, filename in uploads:
+        evidence_id = await evidence_q.insert_response_evidence(
             tx, visit_id=visit_id, response_id=response_id, sha256=stored.sha256, media_type=stored.media_type,
-            kind=stored.kind, original_name=display_filename(filename), size_bytes=stored.size_bytes, width=stored.width,
-            height=stored.height, captured_at=stored.captured_at, metadata_json=meta_json, user_id=user.id)
-
-    return await _store(db, root=root, user=user, visit_id=visit_id, scope=f"remediation:{item_id}", data=data,
-                        filename=filename, idempotency_key=idempotency_key, insert_row=insert_row)
+            kind=stored.kind, original_name=display_filename(filename), size_bytes=stored.size_bytes,
+            width=stored.width, height=stored.height, captured_at=stored.captured_at, metadata_json=_meta_json(stored),
+            user_id=user.id)
+        await _record_added(tx, user, f"remediation:{item_id}", visit_id, evidence_id, stored)
+        evidence_ids.append(evidence_id)
+    return evidence_ids
 
 
 async def attach_to_self_answer(
@@ -138,26 +139,36 @@ async def _store(
 ) -> tuple[EvidenceOut, bool]:
     """Files before rows: ingest (off the event loop), then one transaction for row, audit and key."""
     idempotency.require_key(idempotency_key)
-    payload = idempotency.request_hash("evidence", visit_id, scope, len(data), _sha(data))
+    payload = idempotency.request_hash("evidence", visit_id, scope, len(data), sha256_of(data))
     # Checked before the (costly) decode too: a repeated upload never decodes its image again.
     if (prior := await idempotency.replay(db, user.id, idempotency_key, payload, EvidenceOut)) is not None:
         return prior, True
     stored = await ingest_upload(root, data, filename)
-    meta: dict[str, Any] = {"camera": stored.camera, "gps": stored.gps, "original_path": stored.original_path,
-                            "display_path": stored.display_path, "thumb_path": stored.thumb_path, **stored.meta}
     async with db.transaction() as tx:
         if (again := await idempotency.replay(tx, user.id, idempotency_key, payload, EvidenceOut)) is not None:
             return again, True  # a parallel repeat won the race
-        evidence_id = await insert_row(tx, stored, msgspec.json.encode(meta).decode())
-        await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.add", subject_type=scope,
-                           subject_id=visit_id, after={"evidence_id": evidence_id, "sha256": stored.sha256,
-                                                       "kind": stored.kind})
+        evidence_id = await insert_row(tx, stored, _meta_json(stored))
+        await _record_added(tx, user, scope, visit_id, evidence_id, stored)
         out = evidence_out(await evidence_q.get_evidence(tx, evidence_id))
         await idempotency.remember(tx, user.id, idempotency_key, payload, out)
     return out, False
 
 
-def _sha(data: bytes) -> str:
+def _meta_json(stored: StoredEvidence) -> str:
+    meta: dict[str, Any] = {"camera": stored.camera, "gps": stored.gps, "original_path": stored.original_path,
+                            "display_path": stored.display_path, "thumb_path": stored.thumb_path, **stored.meta}
+    return msgspec.json.encode(meta).decode()
+
+
+async def _record_added(tx: Tx, user: User, scope: str, visit_id: int, evidence_id: int,
+                        stored: StoredEvidence) -> None:
+    await audit.record(tx, actor_id=user.id, actor=user.username, action="evidence.add", subject_type=scope,
+                       subject_id=visit_id, after={"evidence_id": evidence_id, "sha256": stored.sha256,
+                                                   "kind": stored.kind})
+
+
+def sha256_of(data: bytes) -> str:
+    """The upload's fingerprint in an idempotency hash: a repeat is recognised without decoding it."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -169,8 +169,8 @@ async def make_remediation(db: Database, *, visit: Visit, checklist: Checklist, 
                                                 text=proposal.text, deadline=(today + timedelta(days=25)).isoformat())
         row = await remediation_q.get_item(db, item_id)
         if state in ("answered", "returned", "accepted", "accepted_late"):
-            await remediation.save_answer(db, officer, row, submit=True,
-                                          text=fix_report(capture.find_item(checklist, row.item_code)))
+            await remediation.answer(db, officer, row, submit=True,
+                                     text=fix_report(capture.find_item(checklist, row.item_code)))
             row = await remediation_q.get_item(db, item_id)
         if state == "returned":
             await remediation.review(db, admin, row, decision="return",

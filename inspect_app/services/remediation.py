@@ -7,25 +7,38 @@ deadline (services/deadlines.py), never stored.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import msgspec
 
 from inspect_app.checklists import Checklist, Item, score_item
-from inspect_app.db import Database
+from inspect_app.db import Database, Tx
 from inspect_app.models import Finding, User, Visit
-from inspect_app.permissions import ADMIN, LEAD, UNIT
+from inspect_app.permissions import can_answer_remediation
 from inspect_app.queries import audit
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import remediation as q
 from inspect_app.queries.remediation import RemediationRow
-from inspect_app.services import deadlines
+from inspect_app.services import attach, deadlines, idempotency
 from inspect_app.services.answers import decode
 from inspect_app.services.visits import LOCKED
 from inspect_app.services.errors import Refused
+from inspect_app.services.evidence import StoredEvidence
 from inspect_app.text import nfc, vn_number
 
 MAX_TEXT = 4000
+MAX_FILES = 4  # × 15 MB per file: the answer routes' body limit
+ANSWERABLE = ("open", "returned")
+
+
+class Answered(msgspec.Struct, frozen=True):
+    """What an answer wrote; stored under its Idempotency-Key, so a repeat gets the same back."""
+
+    response_id: int
+    submitted: bool
+    evidence_ids: list[int] = []
 
 
 class Proposal(msgspec.Struct):
@@ -121,17 +134,9 @@ def area_of(row: RemediationRow) -> str:
     return f"Lĩnh vực {row.item_code.split('.')[0]}" if row.item_code else "Kiến nghị khác"
 
 
-def can_see(user: User, row: RemediationRow, is_member: bool) -> bool:
-    if user.role == ADMIN:
-        return True
-    if user.role == UNIT:
-        return row.unit_code == user.unit_code
-    return is_member
-
-
-def can_manage(user: User, is_member: bool) -> bool:
-    """Confirm, edit, merge, add items and review answers: the Sở Nội vụ or the visit's lead."""
-    return user.role == ADMIN or (user.role == LEAD and is_member)
+def awaits_answer(row: RemediationRow) -> bool:
+    """Open or returned: the unit may (again) answer; answered or accepted it waits on the Sở Nội vụ."""
+    return row.status in ANSWERABLE
 
 
 # ---------------------------------------------------------------- use cases
@@ -192,14 +197,12 @@ async def edit_item(db: Database, user: User, row: RemediationRow, *, text: str,
                            before={"text": row.text, "deadline": row.deadline}, after={"text": text, "deadline": deadline})
 
 
-def check_can_answer(user: User, row: RemediationRow) -> None:
-    if user.role != UNIT or user.unit_code != row.unit_code:
-        raise Refused(403, "forbidden", "Chỉ cán bộ của đơn vị được kiểm tra mới trả lời kiến nghị này.")
-    if row.status not in ("open", "returned"):
+def _check_awaits_answer(row: RemediationRow) -> None:
+    if not awaits_answer(row):
         raise Refused(409, "bad_status", "Kiến nghị đang chờ xem xét hoặc đã đóng: chưa trả lời thêm được.")
 
 
-def check_answer_text(text: str, submit: bool) -> str:
+def _clean_answer_text(text: str, submit: bool) -> str:
     text = nfc(text)
     if submit and len(text) < 10:
         raise Refused(422, "text_required", "Nêu kết quả khắc phục (ít nhất một câu) trước khi gửi.")
@@ -208,29 +211,70 @@ def check_answer_text(text: str, submit: bool) -> str:
     return text
 
 
-async def save_answer(db: Database, user: User, row: RemediationRow, *, text: str, submit: bool) -> int:
-    """The unit's answer: kept as a draft until submitted; submitting makes the item 'answered'."""
-    check_can_answer(user, row)
-    text = check_answer_text(text, submit)
+async def answer(
+    db: Database, user: User, row: RemediationRow, *, text: str, submit: bool,
+    files: Sequence[tuple[bytes, str]] = (), root: Path | None = None, idempotency_key: str | None = None,
+) -> tuple[Answered, bool]:
+    """The unit's answer, kept as a draft until submitted (the item is then 'answered'), with up to
+    MAX_FILES files (bytes, file name) stored under `root`; returns (what was written, replayed).
+
+    Every file is checked and stored first, each decoded once (files before rows); then one transaction
+    writes the answer, its file rows, the submission and their audit entries (the text as saved,
+    `remediation.draft`; each file, `evidence.add`; when sent, `remediation.answer`). So a bad file
+    refuses the whole answer and nothing is written. With an Idempotency-Key, a repeat gets the first
+    answer back and writes nothing; without one (a form that sent none) each request is new.
+    """
+    if len(files) > MAX_FILES:
+        raise Refused(422, "too_many_files", f"Mỗi lần gửi tối đa {MAX_FILES} tệp.")
+    if not can_answer_remediation(user, row):
+        raise Refused(403, "forbidden", "Chỉ cán bộ của đơn vị được kiểm tra mới trả lời kiến nghị này.")
+    key = idempotency.require_key(idempotency_key) if idempotency_key else None
+    payload = idempotency.request_hash("remediation.answer", row.id, text, submit,
+                                       [(attach.sha256_of(data), name) for data, name in files]) if key else ""
+    # Before the status check and the decodes: a repeat finds the item answered and its files stored.
+    if key and (prior := await idempotency.replay(db, user.id, key, payload, Answered)) is not None:
+        return prior, True
+    _check_awaits_answer(row)
+    text = _clean_answer_text(text, submit)
+    if files and root is None:
+        raise ValueError("answer(): files need the evidence root")
+    stored = [(await attach.ingest_upload(root, data, name), name) for data, name in files]
     async with db.transaction() as tx:
-        draft = await q.draft_of(tx, row.id)
-        if draft is None:
-            response_id = await q.insert_response(tx, item_id=row.id, kind="answer",
-                                                  state="submitted" if submit else "draft", text=text, user_id=user.id)
-        else:
-            response_id = draft.id
-            if submit:
-                await q.submit_draft(tx, draft.id, text)
-            else:
-                await q.update_draft(tx, draft.id, text)
-        if submit:
-            await q.set_status(tx, row.id, "answered")
-        await audit.record(tx, actor_id=user.id, actor=user.username,
-                           action="remediation.answer" if submit else "remediation.draft",
-                           subject_type="remediation", subject_id=row.id,
-                           before={"status": row.status}, after={"status": "answered" if submit else row.status,
-                                                                 "response_id": response_id, "text": text})
-    return response_id
+        if key and (again := await idempotency.replay(tx, user.id, key, payload, Answered)) is not None:
+            return again, True  # a parallel repeat won the race
+        result = await _write_answer(tx, user, await q.get_item(tx, row.id), text, submit, stored)
+        if key:
+            await idempotency.remember(tx, user.id, key, payload, result)
+    return result, False
+
+
+async def _write_answer(tx: Tx, user: User, row: RemediationRow, text: str, submit: bool,
+                        uploads: list[tuple[StoredEvidence, str]]) -> Answered:
+    """The rows of an answer, in the caller's transaction; `row` is read inside it, so an item reviewed
+    or answered elsewhere since the page was read refuses here."""
+    _check_awaits_answer(row)
+    response_id = await _save_text(tx, row.id, text, user.id)
+    await audit.record(tx, actor_id=user.id, actor=user.username, action="remediation.draft",
+                       subject_type="remediation", subject_id=row.id, before={"status": row.status},
+                       after={"status": row.status, "response_id": response_id, "text": text})
+    evidence_ids = await attach.add_to_response(tx, user=user, visit_id=row.visit_id, item_id=row.id,
+                                                response_id=response_id, uploads=uploads)
+    if submit:
+        await q.submit_draft(tx, response_id, text)
+        await q.set_status(tx, row.id, "answered")
+        await audit.record(tx, actor_id=user.id, actor=user.username, action="remediation.answer",
+                           subject_type="remediation", subject_id=row.id, before={"status": row.status},
+                           after={"status": "answered", "response_id": response_id, "text": text})
+    return Answered(response_id=response_id, submitted=submit, evidence_ids=evidence_ids)
+
+
+async def _save_text(tx: Tx, item_id: int, text: str, user_id: int) -> int:
+    """The item's one draft answer, created or rewritten: the response the files and the submission join."""
+    draft = await q.draft_of(tx, item_id)
+    if draft is None:
+        return await q.insert_response(tx, item_id=item_id, kind="answer", state="draft", text=text, user_id=user_id)
+    await q.update_draft(tx, draft.id, text)
+    return draft.id
 
 
 async def review(db: Database, user: User, row: RemediationRow, *, decision: str, comment: str) -> None:

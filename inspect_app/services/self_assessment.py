@@ -15,7 +15,7 @@ import msgspec
 from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_checklist, score_item, validate_answer
 from inspect_app.db import Database
 from inspect_app.models import Finding, User, Visit
-from inspect_app.permissions import UNIT
+from inspect_app.permissions import can_self_assess
 from inspect_app.queries import audit
 from inspect_app.queries import self_assessment as q
 from inspect_app.queries import visits as visits_q
@@ -150,7 +150,7 @@ def out(item: Item, row: SelfAnswer | None, status: str) -> SelfAnswerOut:
 
 
 def _require_unit(user: User, visit: Visit) -> None:
-    if user.role != UNIT or user.unit_code != visit.unit_code:
+    if not can_self_assess(user, visit):
         raise Refused(403, "forbidden", "Chỉ cán bộ của đơn vị được kiểm tra mới tự đánh giá cuộc kiểm tra này.")
 
 

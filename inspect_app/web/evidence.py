@@ -13,7 +13,7 @@ from litestar.response import File, Redirect, Template
 
 from inspect_app.db import Database
 from inspect_app.models import Evidence
-from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_edit_findings, can_read_findings
+from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_edit_findings, can_read_evidence
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.services import attach, capture
@@ -44,7 +44,7 @@ async def evidence_for(db: Database, request: Request, evidence_id: int) -> tupl
     if ev is None or ev.deleted_at or ev.visit_id is None:
         raise Refused(404, "unknown_evidence", "Không tìm thấy minh chứng này.")
     ctx = await load_context(db, request, ev.visit_id)
-    if ev.finding_id is not None and not can_read_findings(ctx.user, ctx.visit):
+    if not can_read_evidence(ctx.user, ctx.visit, ev):
         raise Refused(404, "unknown_evidence", "Không tìm thấy minh chứng này.")
     return ev, ctx
 

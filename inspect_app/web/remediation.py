@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable, Iterable
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -12,7 +13,8 @@ from litestar.response import Redirect, Template
 
 from inspect_app.db import Database
 from inspect_app.models import User
-from inspect_app.permissions import ADMIN, ALL_ROLES, LEAD, allow
+from inspect_app.permissions import (ADMIN, ALL_ROLES, LEAD, allow, can_answer_remediation, can_manage_remediation,
+                                     can_see_remediation, remediation_scope)
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans as plans_q
@@ -20,7 +22,6 @@ from inspect_app.queries import remediation as q
 from inspect_app.queries import visits as visits_q
 from inspect_app.queries.remediation import RemediationRow
 from inspect_app.services import deadlines, remediation
-from inspect_app.services.attach import attach_to_response, ingest_upload
 from inspect_app.services.visits import LOCKED
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
@@ -29,16 +30,10 @@ from inspect_app.web import flash
 from inspect_app.web.common import clock_now, form_values, page_context, user_of
 from inspect_app.web.flash import flash_of
 
-MAX_FILES = 4
-
 
 async def scoped_items(db: Database, user: User, **filters) -> list[RemediationRow]:
-    """Admin: all; unit officer: their unit's; lead and inspector: their teams' visits'."""
-    if user.role == ADMIN:
-        return await q.list_items(db, **filters)
-    if user.role == "unit":
-        return await q.list_items(db, unit_code=user.unit_code, **filters)
-    return await q.list_items(db, member_user_id=user.id, **filters)
+    """The items the user's lists show (permissions.remediation_scope)."""
+    return await q.list_items(db, **remediation_scope(user), **filters)
 
 
 async def item_for(db: Database, request: Request, item_id: int) -> tuple[RemediationRow, bool]:
@@ -46,31 +41,34 @@ async def item_for(db: Database, request: Request, item_id: int) -> tuple[Remedi
     user = user_of(request)
     row = await q.get_item(db, item_id)
     is_member = row is not None and await visits_q.is_team_member(db, row.visit_id, user.id)
-    if row is None or not remediation.can_see(user, row, is_member):
+    if row is None or not can_see_remediation(user, row, is_member):
         raise Refused(404, "unknown_item", "Không tìm thấy kiến nghị khắc phục này.")
     return row, is_member
 
 
-async def store_answer_files(request: Request, db: Database, settings: Settings, row: RemediationRow,
-                             response_id: int, files: list[UploadFile], base_key: str) -> None:
-    for index, upload in enumerate(files):
-        await attach_to_response(db, root=settings.evidence_dir, user=user_of(request), visit_id=row.visit_id,
-                                 item_id=row.id, response_id=response_id, data=await upload.read(),
-                                 filename=upload.filename or "", idempotency_key=f"{base_key}:{index}")
+def require_manager(user: User, is_member: bool, may: str) -> None:
+    """403 unless the Sở Nội vụ or the visit's lead; `may` finishes the sentence ("được xem xét")."""
+    if not can_manage_remediation(user, is_member):
+        raise Refused(403, "forbidden", f"Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra {may}.")
 
 
-async def prevalidate(settings: Settings, files: list[UploadFile]) -> None:
-    """Run every file through the evidence pipeline before any row is written."""
-    for upload in files:
-        await ingest_upload(settings.evidence_dir, await upload.read(), upload.filename or "")
-        await upload.seek(0)
+async def read_uploads(parts: Iterable[object]) -> list[tuple[bytes, str]]:
+    """(bytes, file name) of each chosen file; an empty file input sends a part without a name."""
+    return [(await f.read(), f.filename) for f in parts if isinstance(f, UploadFile) and f.filename]
 
 
-def upload_list(form) -> list[UploadFile]:
-    files = [f for f in form_values(form, "file") if isinstance(f, UploadFile) and f.filename]
-    if len(files) > MAX_FILES:
-        raise Refused(422, "too_many_files", f"Mỗi lần gửi tối đa {MAX_FILES} tệp.")
-    return files
+async def manage(request: Request, db: Database, item_id: int, where: str, act: Callable[..., Awaitable[None]],
+                 fields: tuple[str, ...], *, may: str) -> Redirect:
+    """A manager's form on the item page (`where`: review, edit): `act(db, user, row, **fields as typed)`,
+    then back to the item; a refusal goes back to that form with its message and what was typed."""
+    row, is_member = await item_for(db, request, item_id)
+    require_manager(user_of(request), is_member, may)
+    form = await request.form()
+    try:
+        await act(db, user_of(request), row, **{name: str(form.get(name) or "") for name in fields})
+    except Refused as exc:
+        return flash.redirect(request, f"/remediation/{item_id}#{where}", exc.message, where=where, form=form)
+    return Redirect(f"/remediation/{item_id}", status_code=303)
 
 
 class RemediationController(Controller):
@@ -123,38 +121,31 @@ class RemediationController(Controller):
         photos = [e for e in await evidence_q.list_for_visit(db, row.visit_id) if e.finding_id in linked]
         thread = await q.responses(db, row.id)
         draft = next((r for r in thread if r.kind == "answer" and r.state == "draft"), None)
-        if draft and not (user.role == "unit" and user.unit_code == row.unit_code):
+        if draft and not can_answer_remediation(user, row):
             thread = [r for r in thread if r.id != draft.id]  # a draft is the unit's own business
         return Template("remediation/detail.html", context=page_context(
             request, item=remediation.view(row, deadlines.today_in_vietnam()), findings=visit_findings,
             checklist=ctx.checklist, photos=photos, thread=thread, draft=draft,
             files=await q.response_files(db, row.id), error=note.message if note and note.kind == "error" else "",
             typed=note if note and note.kind == "error" else None,
-            can_answer=user.role == "unit" and user.unit_code == row.unit_code and row.status in ("open", "returned"),
-            can_review=remediation.can_manage(user, is_member) and row.status == "answered",
-            can_edit=remediation.can_manage(user, is_member) and row.status != "accepted",
+            can_answer=can_answer_remediation(user, row) and remediation.awaits_answer(row),
+            can_review=can_manage_remediation(user, is_member) and row.status == "answered",
+            can_edit=can_manage_remediation(user, is_member) and row.status != "accepted",
             new_key=secrets.token_urlsafe(16)))
 
     @post("/{item_id:int}/answer", name="remediation:answer", opt=allow("unit"), status_code=303,
           request_max_body_size=64_000_000)
     async def answer(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                      item_id: FromPath[int]) -> Redirect:
-        """Save the unit's answer as a draft, or submit it; files join the answer."""
+        """Save the unit's answer as a draft, or submit it; files join the answer (services/remediation)."""
         row, _ = await item_for(db, request, item_id)
         form = await request.form()
         submit = form.get("action") == "submit"
         try:
-            files = upload_list(form)
-            remediation.check_can_answer(user_of(request), row)
-            remediation.check_answer_text(str(form.get("text") or ""), submit)
-            await prevalidate(settings, files)  # a bad file refuses the whole answer: no half-saved draft
-            response_id = await remediation.save_answer(db, user_of(request), row, text=str(form.get("text") or ""),
-                                                        submit=False)
-            await store_answer_files(request, db, settings, row, response_id, files,
-                                     str(form.get("idempotency_key") or secrets.token_urlsafe(16)))
-            if submit:
-                await remediation.save_answer(db, user_of(request), row, text=str(form.get("text") or ""),
-                                              submit=True)
+            await remediation.answer(db, user_of(request), row, text=str(form.get("text") or ""), submit=submit,
+                                     files=await read_uploads(form_values(form, "file")),
+                                     root=settings.evidence_dir,
+                                     idempotency_key=str(form.get("idempotency_key") or "") or None)
         except Refused as exc:
             chosen = " Các tệp đã chọn chưa được lưu: hãy chọn lại." if form_values(form, "file") else ""
             return flash.redirect(request, f"/remediation/{item_id}#answer", exc.message + chosen,
@@ -167,32 +158,14 @@ class RemediationController(Controller):
                               kind="success")
 
     @post("/{item_id:int}/review", name="remediation:review", opt=allow(ADMIN, LEAD), status_code=303)
-    async def review(self, request: Request, db: NamedDependency[Database],
-                     item_id: FromPath[int]) -> Redirect:
-        row, is_member = await item_for(db, request, item_id)
-        if not remediation.can_manage(user_of(request), is_member):
-            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được xem xét.")
-        form = await request.form()
-        try:
-            await remediation.review(db, user_of(request), row, decision=str(form.get("decision") or ""),
-                                     comment=str(form.get("comment") or ""))
-        except Refused as exc:
-            return flash.redirect(request, f"/remediation/{item_id}#review", exc.message, where="review", form=form)
-        return Redirect(f"/remediation/{item_id}", status_code=303)
+    async def review(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Redirect:
+        return await manage(request, db, item_id, "review", remediation.review, ("decision", "comment"),
+                            may="được xem xét")
 
     @post("/{item_id:int}/edit", name="remediation:edit", opt=allow(ADMIN, LEAD), status_code=303)
-    async def edit(self, request: Request, db: NamedDependency[Database],
-                   item_id: FromPath[int]) -> Redirect:
-        row, is_member = await item_for(db, request, item_id)
-        if not remediation.can_manage(user_of(request), is_member):
-            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được sửa kiến nghị.")
-        form = await request.form()
-        try:
-            await remediation.edit_item(db, user_of(request), row, text=str(form.get("text") or ""),
-                                        deadline=str(form.get("deadline") or ""))
-        except Refused as exc:
-            return flash.redirect(request, f"/remediation/{item_id}#edit", exc.message, where="edit", form=form)
-        return Redirect(f"/remediation/{item_id}", status_code=303)
+    async def edit(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Redirect:
+        return await manage(request, db, item_id, "edit", remediation.edit_item, ("text", "deadline"),
+                            may="được sửa kiến nghị")
 
 
 class VisitRemediationController(Controller):
@@ -217,7 +190,7 @@ class VisitRemediationController(Controller):
             proposals=remediation.proposals(ctx.checklist, await findings_q.list_findings(db, visit_id), covered)
             if ctx.visit.status in LOCKED else [],
             default_deadline=max(default, today.isoformat()) if default else today.isoformat(),
-            can_manage=remediation.can_manage(ctx.user, ctx.is_member),
+            can_manage=can_manage_remediation(ctx.user, ctx.is_member),
             typed=note if note and note.kind == "error" else None))
 
     @post("/", name="remediation:create", opt=allow(ADMIN, LEAD), status_code=303)
@@ -225,8 +198,7 @@ class VisitRemediationController(Controller):
                      visit_id: FromPath[int]) -> Redirect:
         """One form, three uses: confirm one proposal, merge the ticked ones, or add a new item."""
         ctx = await load_context(db, request, visit_id)
-        if not remediation.can_manage(ctx.user, ctx.is_member):
-            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được lập kiến nghị.")
+        require_manager(ctx.user, ctx.is_member, "được lập kiến nghị")
         form = await request.form()
         try:
             finding_ids = [int(v) for v in form_values(form, "finding_id")]

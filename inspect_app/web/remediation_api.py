@@ -14,11 +14,10 @@ from inspect_app.db import Database
 from inspect_app.permissions import ADMIN, ALL_ROLES, LEAD, allow
 from inspect_app.queries import remediation as q
 from inspect_app.services import deadlines, remediation
-from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.common import user_of
 from inspect_app.web.contract import errors
-from inspect_app.web.remediation import item_for, prevalidate, scoped_items, store_answer_files
+from inspect_app.web.remediation import item_for, read_uploads, require_manager, scoped_items
 
 OptionalKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 
@@ -107,17 +106,12 @@ class RemediationApiController(Controller):
     async def answer(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                      item_id: FromPath[int], data: MultipartBody[AnswerIn],
                      idempotency_key: OptionalKey = None) -> Response[RemediationDetail]:
-        """Submit the unit's answer: `text` and zero or more `file` parts (photos, PDFs)."""
+        """Submit the unit's answer: `text` and zero or more `file` parts (photos, PDFs). With an
+        `Idempotency-Key`, a repeat answers as the first did and adds nothing."""
         row, _ = await item_for(db, request, item_id)
-        files = [f for f in data.file if f.filename]
-        if len(files) > 4:
-            raise Refused(422, "too_many_files", "Mỗi lần gửi tối đa 4 tệp.")
-        remediation.check_can_answer(user_of(request), row)
-        remediation.check_answer_text(data.text, True)
-        await prevalidate(settings, files)  # a bad file refuses the whole answer: no half-saved draft
-        response_id = await remediation.save_answer(db, user_of(request), row, text=data.text, submit=False)
-        await store_answer_files(request, db, settings, row, response_id, files, idempotency_key or f"a{response_id}")
-        await remediation.save_answer(db, user_of(request), row, text=data.text, submit=True)
+        await remediation.answer(db, user_of(request), row, text=data.text, submit=True,
+                                 files=await read_uploads(data.file), root=settings.evidence_dir,
+                                 idempotency_key=idempotency_key)
         return Response(await detail_out(db, await q.get_item(db, item_id)), status_code=201)
 
     @post("/{item_id:int}/review", opt=allow(ADMIN, LEAD), operation_id="ReviewRemediation", status_code=200,
@@ -126,7 +120,6 @@ class RemediationApiController(Controller):
                      data: JSONBody[ReviewIn]) -> RemediationDetail:
         """`{"decision": "accept"|"return", "comment": "…"}`: accept closes the item; return sends it back."""
         row, is_member = await item_for(db, request, item_id)
-        if not remediation.can_manage(user_of(request), is_member):
-            raise Refused(403, "forbidden", "Chỉ Sở Nội vụ hoặc trưởng đoàn của cuộc kiểm tra được xem xét.")
+        require_manager(user_of(request), is_member, "được xem xét")
         await remediation.review(db, user_of(request), row, decision=data.decision, comment=data.comment)
         return await detail_out(db, await q.get_item(db, item_id))

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody
 
 from inspect_app.db import Database
-from inspect_app.permissions import ALL_ROLES, UNIT, allow
+from inspect_app.permissions import ALL_ROLES, UNIT, allow, can_read_self_assessment
 from inspect_app.queries import self_assessment as q
 from inspect_app.services import capture, idempotency, self_assessment
 from inspect_app.services.answers import answer_from_api
@@ -33,7 +33,7 @@ async def readable(db: Database, request: Request, visit_id: int) -> tuple[Visit
     """The unit reads its own at any time; the team reads it once submitted (a draft is the unit's)."""
     ctx = await load_context(db, request, visit_id)
     assessment = await q.get_for_visit(db, visit_id)
-    if ctx.user.role != UNIT and (assessment is None or assessment.status != "submitted"):
+    if not can_read_self_assessment(ctx.user, assessment.status if assessment else None):
         raise Refused(404, "not_submitted", "Đơn vị chưa nộp kết quả tự đánh giá cho cuộc kiểm tra này.")
     return ctx, assessment
 
