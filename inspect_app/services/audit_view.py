@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, str] = {
     "evidence.caption": "Sửa chú thích minh chứng",
     "evidence.delete": "Gỡ minh chứng",
     "self_assessment.open": "Mở tự đánh giá cho đơn vị",
+    "self_assessment.start": "Đơn vị bắt đầu tự đánh giá",
     "self_assessment.save": "Đơn vị ghi tự đánh giá tiêu chí",
     "self_assessment.submit": "Đơn vị nộp tự đánh giá",
     "remediation.create": "Giao kiến nghị khắc phục",
@@ -415,6 +416,10 @@ def _self_open(entry: AuditEntry, before: dict, after: dict, names: AuditNames) 
     return [f"Hạn nộp: {date_label(deadline)}" if deadline else "Không đặt hạn nộp"]
 
 
+def _self_start(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    return ["Đơn vị tự lập bản tự đánh giá khi chưa được mở, không có hạn nộp"]
+
+
 def _user_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
     lines = []
     if username := after.pop("username", ""):
@@ -531,7 +536,7 @@ SUMMARIES = {
     "remediation.create": _remediation_create, "remediation.edit": _remediation_edit,
     "remediation.answer": _remediation, "remediation.draft": _remediation, "remediation.accept": _remediation,
     "remediation.return": _remediation,
-    "self_assessment.open": _self_open, "self_assessment.save": _finding,
+    "self_assessment.open": _self_open, "self_assessment.start": _self_start, "self_assessment.save": _finding,
     "user.create": _user_create, "token.create": _token_create,
     "unit.create": _unit_create, "units.import": _units_import, "checklist.version": _checklist_version,
     "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _team_create,

@@ -191,7 +191,9 @@ async def ensure(db: Database, user: User, visit: Visit) -> Assessment:
         raise Refused(409, "visit_locked", "Cuộc kiểm tra đã ký duyệt: không tự đánh giá được nữa.")
     async with db.transaction() as tx:
         if await q.get_for_visit(tx, visit.id) is None:
-            await q.insert(tx, visit.id, None, user.id)
+            assessment_id = await q.insert(tx, visit.id, None, user.id)
+            await audit.record(tx, actor_id=user.id, actor=user.username, action="self_assessment.start",
+                               subject_type="visit", subject_id=visit.id, after={"assessment_id": assessment_id})
     return await q.get_for_visit(db, visit.id)
 
 
