@@ -318,8 +318,8 @@ def amend_finding_api(w: Walk) -> Call:
     version = w.one("SELECT version FROM findings WHERE visit_id = ? AND item_code = ?", visit, code)
     current = w.one("SELECT answer_json FROM findings WHERE visit_id = ? AND item_code = ?", visit, code)
     return Call("PUT", f"/api/v1/visits/{visit}/findings/{code}", api=True,
-                json={"answer": '"yes"' not in current, "note": "Đối chiếu lại hồ sơ", "base_version": version,
-                      "amend_reason": "Đơn vị bổ sung hồ sơ sau buổi kiểm tra"})
+                json={"answer": '"yes"' not in current, "note": "Đối chiếu lại hồ sơ",
+                      "base_version": version, "amend_reason": "Đơn vị bổ sung hồ sơ sau buổi kiểm tra"})
 
 
 @recipe("POST", "/visits/{visit_id:int}/items/{item_code:str}", persona="kiemtravien", status=303,
@@ -466,7 +466,8 @@ def edit_remediation(w: Walk) -> Call:
     item_id, _ = w.remediation_item("open")
     deadline = w.one("SELECT deadline FROM remediation_items WHERE id = ?", item_id)
     return Call("POST", f"/remediation/{item_id}/edit",
-                data={"text": "Niêm yết đầy đủ, đúng quy định các thủ tục hành chính.", "deadline": deadline})
+                data={"text": "Niêm yết đầy đủ, đúng quy định các thủ tục hành chính.",
+                      "deadline": deadline})
 
 
 @recipe("POST", "/remediation/{item_id:int}/answer", persona="dv10532", status=303,
@@ -655,7 +656,8 @@ def run_recipe(walk: Walk, route: Route, r: Recipe) -> tuple[list[str], list[str
     label = f"{route[0]} {route[1]} ({r.name})"
     walk.login(r.persona)
     call = r.build(walk)
-    assert walk.unaudited == [], f"{label}: while preparing, a transaction changed {walk.unaudited} without an audit row"
+    assert walk.unaudited == [], (f"{label}: while preparing, a transaction changed {walk.unaudited}"
+                                  " without an audit row")
     walk.login(r.persona)  # a preparation may have needed someone else
     before = State(walk.settings.db_path)
     response = walk.send(call)

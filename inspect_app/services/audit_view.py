@@ -416,10 +416,6 @@ def _self_open(entry: AuditEntry, before: dict, after: dict, names: AuditNames) 
     return [f"Hạn nộp: {date_label(deadline)}" if deadline else "Không đặt hạn nộp"]
 
 
-def _self_start(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    return ["Đơn vị tự lập bản tự đánh giá khi chưa được mở, không có hạn nộp"]
-
-
 def _user_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
     lines = []
     if username := after.pop("username", ""):
@@ -536,7 +532,8 @@ SUMMARIES = {
     "remediation.create": _remediation_create, "remediation.edit": _remediation_edit,
     "remediation.answer": _remediation, "remediation.draft": _remediation, "remediation.accept": _remediation,
     "remediation.return": _remediation,
-    "self_assessment.open": _self_open, "self_assessment.start": _self_start, "self_assessment.save": _finding,
+    "self_assessment.open": _self_open, "self_assessment.save": _finding,
+    "self_assessment.start": _self_open,  # the unit started it: no deadline
     "user.create": _user_create, "token.create": _token_create,
     "unit.create": _unit_create, "units.import": _units_import, "checklist.version": _checklist_version,
     "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _team_create,

@@ -193,7 +193,8 @@ async def ensure(db: Database, user: User, visit: Visit) -> Assessment:
         if await q.get_for_visit(tx, visit.id) is None:
             assessment_id = await q.insert(tx, visit.id, None, user.id)
             await audit.record(tx, actor_id=user.id, actor=user.username, action="self_assessment.start",
-                               subject_type="visit", subject_id=visit.id, after={"assessment_id": assessment_id})
+                               subject_type="visit", subject_id=visit.id,
+                               after={"assessment_id": assessment_id, "deadline": None})
     return await q.get_for_visit(db, visit.id)
 
 
