@@ -13,23 +13,17 @@ from collections.abc import Iterable
 import msgspec
 
 from inspect_app.db import Database
+from inspect_app.models import Plan
 from inspect_app.queries import as_struct, as_structs
 
 SIGNED = ("signed_off", "amended")
 _SIGNED_SQL = "('signed_off', 'amended')"
 
 
-class PlanRecord(msgspec.Struct, frozen=True):
-    id: int
-    number: str
-    issued_on: str
-    issuer: str
-    title: str
-    legal_basis: str
-    period_start: str
-    period_end: str
-    province_code: str | None
-    province_name: str | None
+class PlanRecord(Plan, frozen=True):
+    """A plan with the name of its province, as the documents print it."""
+
+    province_name: str | None = None
 
 
 class VisitRecord(msgspec.Struct, frozen=True):
