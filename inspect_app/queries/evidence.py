@@ -1,4 +1,5 @@
-"""Evidence files (tài liệu kiểm chứng): the team's for findings, the unit's for its self-assessment and remediation answers."""
+"""Evidence files (tài liệu kiểm chứng): the team's for findings, the unit's for its self-assessment
+and remediation answers."""
 
 from __future__ import annotations
 
