@@ -33,6 +33,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # loopback only, always
 EDITABLE = ("planned", "in_progress")
+DEMO_PASSWORD = os.environ.get("INSPECT_DEMO_PASSWORD", "kiemtra2025")  # what `inspect-app demo` sets
 
 
 # ---------------------------------------------------------------------------------------------- the server
@@ -119,6 +122,31 @@ def make_token(data_dir: Path, username: str) -> str:
                          check=True, capture_output=True, text=True, cwd=ROOT, timeout=60,
                          env={**os.environ, "INSPECT_DATA_DIR": str(data_dir)})
     return out.stdout.strip().splitlines()[-1]
+
+
+@dataclass
+class ServedDemo:
+    data_dir: Path
+    server: Server
+    token: str  # a Bearer token of kiemtravien
+
+
+@contextmanager
+def served_demo(prefix: str) -> Iterator[ServedDemo]:
+    """A fresh demo in a temporary folder, served on loopback, with an inspector's token; on leaving, the
+    server stops (if the bench has not stopped it already) and the folder is deleted."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    server = None
+    try:
+        data_dir = tmp / "data"
+        seed_demo(data_dir)
+        token = make_token(data_dir, "kiemtravien")
+        server = Server(data_dir)
+        yield ServedDemo(data_dir, server, token)
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------- the writers

@@ -27,11 +27,9 @@ import argparse
 import asyncio
 import os
 import re
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -41,7 +39,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults import HOST, Server, make_token, seed_demo  # noqa: E402
+from faults import DEMO_PASSWORD, HOST, Server, served_demo  # noqa: E402
 from finding_save import _pairs, _read_response  # noqa: E402
 
 VERSION_RE = re.compile(rb'"version":(\d+)')
@@ -201,22 +199,15 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-load-soak-"))
-    server = None
-    try:
-        data_dir = tmp / "data"
-        password = os.environ.get("INSPECT_DEMO_PASSWORD", "kiemtra2025")
-        seed_demo(data_dir)
-        token = make_token(data_dir, "kiemtravien")
-        server = Server(data_dir)
-        cookie = session_cookie(server.url, "kiemtravien", password)
+    with served_demo("bench-load-soak-") as demo:
+        cookie = session_cookie(demo.server.url, "kiemtravien", DEMO_PASSWORD)
         print(f"Load soak: {args.users} simulated inspectors, closed loop without think time, {args.seconds:g} s")
         print(f"  each repeats: {', '.join(CYCLE)} (pages with the session cookie and gzip, saves with the token)")
         print(f"  machine: {os.cpu_count()} cores; one uvicorn worker; load generator in this process")
         sys.stdout.flush()
-        result = run_load(server, token, cookie, args.users, args.seconds)
-        server.stop()
-        lost = len(lost_saves(data_dir / "inspect.sqlite3", result.acked))
+        result = run_load(demo.server, demo.token, cookie, args.users, args.seconds)
+        demo.server.stop()  # before the database is read
+        lost = len(lost_saves(demo.data_dir / "inspect.sqlite3", result.acked))
         print("\n".join(report(result, lost)))
         saves_per_s = len(result.latencies["save"]) / result.seconds
         print(f"  capacity: {saves_per_s:,.0f} saves/s alongside {(result.count() - len(result.latencies['save'])) / result.seconds:,.0f} "
@@ -224,11 +215,6 @@ def main() -> int:
         if result.latencies["save"]:
             print(f"  median save latency under this load {statistics.median(result.latencies['save']):.1f} ms")
         return 0
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())

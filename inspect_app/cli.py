@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from inspect_app import __version__
+from inspect_app.cli_support import add_command, arg, run_on_database
 from inspect_app.db import Database, MigrationError, backup
 from inspect_app.settings import Settings
-
-T = TypeVar("T")
-
-
-def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = await Database.open(settings.db_path)
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
-
 
 def _read_password(prompt: str) -> str:
     """From stdin: piped (one line) or typed twice at a terminal."""
@@ -39,15 +23,19 @@ def _read_password(prompt: str) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply pending numbered migrations (each recorded, never edited) and record new checklist versions."""
     from inspect_app.services.checklist_store import sync_checklists
 
     settings = Settings.from_env()
-    current = _with_db(settings, lambda db: sync_checklists(db, settings.checklists_dir))
+    current = run_on_database(settings.db_path, lambda db: sync_checklists(db, settings.checklists_dir))
     print(f"Cơ sở dữ liệu {settings.db_path}: đã cập nhật lược đồ; {len(current)} bộ tiêu chí đã nạp.")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Create the demo: Hải Phòng's units, plan 33/KH-UBND, its team, visits and the accounts sonoivu,
+    truongdoan, kiemtravien and dv<unit code>, with the password $INSPECT_DEMO_PASSWORD (default
+    kiemtra2025). Running it again creates nothing that exists and never resets a changed password."""
     from inspect_app.services.checklist_store import sync_checklists
     from inspect_app.services.demo import seed_demo
 
@@ -57,7 +45,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         await sync_checklists(db, settings.checklists_dir)
         return await seed_demo(db, settings.demo_password, settings.evidence_dir)
 
-    created = _with_db(settings, work)
+    created = run_on_database(settings.db_path, work)
     if created:
         print("Đã tạo dữ liệu mẫu:\n  - " + "\n  - ".join(created))
         print(f"Mật khẩu các tài khoản mẫu: {settings.demo_password} (đặt bằng INSPECT_DEMO_PASSWORD).")
@@ -67,6 +55,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app. Migrations run and checklists load at start-up; an invalid checklist file stops
+    start-up with the validator's messages."""
     import uvicorn
 
     from inspect_app.app import create_app
@@ -87,69 +77,61 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_units_import(args: argparse.Namespace) -> int:
+    """Load commune-level units (QĐ 19/2025/QĐ-TTg). The shipped list covers 34 provinces and 3,321 units;
+    --csv loads a newer list with the header code,name,kind,province_code,province_name. Existing units are
+    updated by code."""
     from inspect_app.services.units_import import UnitsFileError, import_units, read_csv_file, shipped_csv
 
     settings = Settings.from_env()
-    try:
-        if args.csv:
-            text, source = read_csv_file(Path(args.csv)), args.csv
-        else:
-            text, source = shipped_csv(), "danh mục QĐ 19/2025/QĐ-TTg (kèm theo phần mềm)"
-        if not args.csv and not args.province and not args.all:
-            raise UnitsFileError("Chọn --province MÃ_TỈNH (ví dụ 31), --all, hoặc --csv TỆP.")
-        inserted, updated = _with_db(
-            settings, lambda db: import_units(db, text, province=args.province, source=source))
-    except UnitsFileError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
+    if args.csv:
+        text, source = read_csv_file(Path(args.csv)), args.csv
+    else:
+        text, source = shipped_csv(), "danh mục QĐ 19/2025/QĐ-TTg (kèm theo phần mềm)"
+    if not args.csv and not args.province and not args.all:
+        raise UnitsFileError("Chọn --province MÃ_TỈNH (ví dụ 31), --all, hoặc --csv TỆP.")
+    inserted, updated = run_on_database(
+        settings.db_path, lambda db: import_units(db, text, province=args.province, source=source))
     print(f"Đã nhập {inserted} đơn vị mới, cập nhật {updated} đơn vị (nguồn: {source}).")
     return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from inspect_app.services.accounts import AccountError, create_user
+    """Create an account. Roles: admin (Sở Nội vụ), lead (trưởng đoàn), inspector, unit (an officer of one
+    unit: needs --unit). The password is read from stdin (one line when piped; typed twice at a terminal)."""
+    from inspect_app.services.accounts import create_user
 
     settings = Settings.from_env()
     password = _read_password("Mật khẩu: ")
-    try:
-        _with_db(settings, lambda db: create_user(
-            db, username=args.username, role=args.role, unit_code=args.unit, full_name=args.full_name or "",
-            title=args.title or "", password=password, email=args.email or ""))
-    except AccountError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
+    run_on_database(settings.db_path, lambda db: create_user(
+        db, username=args.username, role=args.role, unit_code=args.unit, full_name=args.full_name or "",
+        title=args.title or "", password=password, email=args.email or ""))
     print(f"Đã tạo tài khoản {args.username} ({args.role}).")
     return 0
 
 
 def cmd_user_passwd(args: argparse.Namespace) -> int:
-    from inspect_app.services.accounts import AccountError, set_password
+    from inspect_app.services.accounts import set_password
 
     settings = Settings.from_env()
     password = _read_password(f"Mật khẩu mới cho {args.username}: ")
-    try:
-        _with_db(settings, lambda db: set_password(db, args.username, password))
-    except AccountError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
+    run_on_database(settings.db_path, lambda db: set_password(db, args.username, password))
     print(f"Đã đổi mật khẩu của {args.username}; các phiên đăng nhập cũ đã kết thúc.")
     return 0
 
 
 def cmd_user_token(args: argparse.Namespace) -> int:
-    from inspect_app.services.accounts import AccountError, issue_token
+    """Create a personal API token for USERNAME and print it once; only its hash is stored."""
+    from inspect_app.services.accounts import issue_token
 
     settings = Settings.from_env()
-    try:
-        token = _with_db(settings, lambda db: issue_token(db, args.username, args.label or ""))
-    except AccountError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
-    print(token)
+    print(run_on_database(settings.db_path, lambda db: issue_token(db, args.username, args.label or "")))
     return 0
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:
+    """For every unit with remediation items overdue or due within 7 days (Vietnam time), print a digest
+    and, when INSPECT_SMTP_HOST is set, email it to the unit's officers who have an email address. Exit
+    status 1 if an email could not be sent."""
     import smtplib
     from datetime import date
 
@@ -168,7 +150,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
                     for d in digests}
         return digests, officers
 
-    digests, officers = _with_db(settings, work)
+    digests, officers = run_on_database(settings.db_path, work)
     if not digests:
         print(f"Ngày {today:%d/%m/%Y}: không có kiến nghị nào quá hạn hoặc đến hạn trong 7 ngày.")
         return 0
@@ -195,6 +177,8 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the live database with SQLite's backup API (safe while the server writes) and check the copy's
+    integrity. DEST is a new file or a folder."""
     settings = Settings.from_env()
     dest = Path(args.dest)
     if dest.is_dir():
@@ -208,9 +192,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
         backup(settings.db_path, dest)
     except FileExistsError:
         print(f"Lỗi: {dest} đã tồn tại; chọn tên khác.", file=sys.stderr)
-        return 1
-    except MigrationError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
         return 1
     print(f"Đã sao lưu {settings.db_path} → {dest} ({dest.stat().st_size:,} byte, kiểm tra toàn vẹn: ok).")
     return 0
@@ -230,69 +211,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="run the web server (one process: SQLite has one writer)",
-                       description="Serve the app. Migrations run and checklists load at start-up; an invalid "
-                                   "checklist file stops start-up with the validator's messages.")
-    p.add_argument("--host", help="address to listen on (default: $HOST or 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default: $PORT or 8000)")
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("migrate", help="create or update the database and load the checklist files",
-                       description="Apply pending numbered migrations (each recorded, never edited) and record "
-                                   "new checklist versions.")
-    p.set_defaults(func=cmd_migrate)
-
-    p = sub.add_parser("demo", help="seed the demo data (idempotent)",
-                       description="Create the demo: Hải Phòng's units, plan 33/KH-UBND, its team, visits and the "
-                                   "accounts sonoivu, truongdoan, kiemtravien and dv<unit code>, with the password "
-                                   "$INSPECT_DEMO_PASSWORD (default kiemtra2025). Running it again creates nothing "
-                                   "that exists and never resets a changed password.")
-    p.set_defaults(func=cmd_demo)
+    add_command(sub, "serve", cmd_serve, "run the web server (one process: SQLite has one writer)",
+                arg("--host", help="address to listen on (default: $HOST or 127.0.0.1)"),
+                arg("--port", type=int, help="port (default: $PORT or 8000)"))
+    add_command(sub, "migrate", cmd_migrate, "create or update the database and load the checklist files")
+    add_command(sub, "demo", cmd_demo, "seed the demo data (idempotent)")
 
     units = sub.add_parser("units", help="administrative units").add_subparsers(dest="units_command", required=True)
-    p = units.add_parser("import", help="load units from the shipped official list or a CSV",
-                         description="Load commune-level units (QĐ 19/2025/QĐ-TTg). The shipped list covers 34 "
-                                     "provinces and 3,321 units; --csv loads a newer list with the header "
-                                     "code,name,kind,province_code,province_name. Existing units are updated by code.")
-    p.add_argument("--province", help="only this province code, e.g. 31 (Hải Phòng: 114 units)")
-    p.add_argument("--all", action="store_true", help="every province")
-    p.add_argument("--csv", help="a CSV file in the same format instead of the shipped list")
-    p.set_defaults(func=cmd_units_import)
+    add_command(units, "import", cmd_units_import, "load units from the shipped official list or a CSV",
+                arg("--province", help="only this province code, e.g. 31 (Hải Phòng: 114 units)"),
+                arg("--all", action="store_true", help="every province"),
+                arg("--csv", help="a CSV file in the same format instead of the shipped list"))
 
     user = sub.add_parser("user", help="accounts").add_subparsers(dest="user_command", required=True)
-    p = user.add_parser("add", help="create an account; the password is read from stdin",
-                        description="Create an account. Roles: admin (Sở Nội vụ), lead (trưởng đoàn), inspector, "
-                                    "unit (an officer of one unit: needs --unit). The password is read from stdin "
-                                    "(one line when piped; typed twice at a terminal).")
-    p.add_argument("--username", required=True)
-    p.add_argument("--role", required=True, choices=["admin", "lead", "inspector", "unit"])
-    p.add_argument("--unit", help="unit code, for role unit")
-    p.add_argument("--full-name", help="họ và tên")
-    p.add_argument("--title", help="chức vụ")
-    p.add_argument("--email", help="email address, for reminder digests")
-    p.set_defaults(func=cmd_user_add)
-    p = user.add_parser("passwd", help="set a password (read from stdin); ends the user's sessions")
-    p.add_argument("username")
-    p.set_defaults(func=cmd_user_passwd)
-    p = user.add_parser("token", help="print a new personal API token (Authorization: Bearer …)",
-                        description="Create a personal API token for USERNAME and print it once; only its hash is "
-                                    "stored.")
-    p.add_argument("username")
-    p.add_argument("--label", help="what the token is for")
-    p.set_defaults(func=cmd_user_token)
+    add_command(user, "add", cmd_user_add, "create an account; the password is read from stdin",
+                arg("--username", required=True),
+                arg("--role", required=True, choices=["admin", "lead", "inspector", "unit"]),
+                arg("--unit", help="unit code, for role unit"), arg("--full-name", help="họ và tên"),
+                arg("--title", help="chức vụ"), arg("--email", help="email address, for reminder digests"))
+    add_command(user, "passwd", cmd_user_passwd, "set a password (read from stdin); ends the user's sessions",
+                arg("username"))
+    add_command(user, "token", cmd_user_token, "print a new personal API token (Authorization: Bearer …)",
+                arg("username"), arg("--label", help="what the token is for"))
 
-    p = sub.add_parser("backup", help="consistent online backup of the database to DEST",
-                       description="Copy the live database with SQLite's backup API (safe while the server writes) "
-                                   "and check the copy's integrity. DEST is a new file or a folder.")
-    p.add_argument("dest")
-    p.set_defaults(func=cmd_backup)
-
-    p = sub.add_parser("reminders", help="print today's reminder digest per unit; email it when SMTP is set",
-                       description="For every unit with remediation items overdue or due within 7 days (Vietnam "
-                                   "time), print a digest and, when INSPECT_SMTP_HOST is set, email it to the unit's "
-                                   "officers who have an email address. Exit status 1 if an email could not be sent.")
-    p.add_argument("--date", help="the day to compute for (YYYY-MM-DD; default: today in Vietnam)")
-    p.set_defaults(func=cmd_reminders)
+    add_command(sub, "backup", cmd_backup, "consistent online backup of the database to DEST", arg("dest"))
+    add_command(sub, "reminders", cmd_reminders,
+                "print today's reminder digest per unit; email it when SMTP is set",
+                arg("--date", help="the day to compute for (YYYY-MM-DD; default: today in Vietnam)"))
 
     checklist_cli.register(sub)
     reports_cli.register(sub)
@@ -301,11 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from inspect_app.checklists import ChecklistError
+    from inspect_app.services.accounts import AccountError
+    from inspect_app.services.units_import import UnitsFileError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
-    except MigrationError as exc:
+    except (MigrationError, AccountError, UnitsFileError) as exc:  # refusals every command words the same way
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 1
     except ChecklistError as exc:

@@ -1,4 +1,9 @@
-"""Records as the app passes them around: frozen msgspec Structs built from query rows."""
+"""Records as the app passes them around: frozen msgspec Structs built from query rows.
+
+This is the one home of every record more than one resource uses. A query module defines only the
+shapes of its own reads, and one that extends a record here derives from it (reports' `PlanRecord` is a
+`Plan` with its province's name; `SelfAnswer` is an `ItemAnswer` like `Finding`), never copies it.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ MEMBER_ROLE_LABELS: dict[str, str] = {
 
 
 class User(msgspec.Struct, frozen=True):
+    """An account: Sở Nội vụ staff, a team member or a unit's officer (`unit_code` set only for role unit)."""
+
     id: int
     username: str
     full_name: str
@@ -45,6 +52,8 @@ class User(msgspec.Struct, frozen=True):
 
 
 class Unit(msgspec.Struct, frozen=True):
+    """A unit inspected: a commune-level unit (QĐ 19/2025/QĐ-TTg) or a provincial department."""
+
     code: str
     name: str
     kind: UnitKind
@@ -53,6 +62,8 @@ class Unit(msgspec.Struct, frozen=True):
 
 
 class Plan(msgspec.Struct, frozen=True):
+    """An inspection plan (kế hoạch kiểm tra) as issued: number, dates, issuer, title and legal basis."""
+
     id: int
     number: str
     issued_on: str
@@ -65,6 +76,8 @@ class Plan(msgspec.Struct, frozen=True):
 
 
 class TeamMember(msgspec.Struct, frozen=True):
+    """A person on a team, with their role in it (trưởng đoàn, thành viên…)."""
+
     user_id: int
     username: str
     full_name: str
@@ -73,6 +86,8 @@ class TeamMember(msgspec.Struct, frozen=True):
 
 
 class Team(msgspec.Struct, frozen=True):
+    """An inspection team (đoàn kiểm tra) of a plan, set up by a decision, with its members."""
+
     id: int
     plan_id: int
     name: str
@@ -82,6 +97,8 @@ class Team(msgspec.Struct, frozen=True):
 
 
 class Visit(msgspec.Struct, frozen=True):
+    """One visit of a team to a unit, with the names the pages show and the checklist version it pins."""
+
     id: int
     plan_id: int
     plan_number: str
@@ -99,6 +116,8 @@ class Visit(msgspec.Struct, frozen=True):
 
 
 class AuditEntry(msgspec.Struct, frozen=True):
+    """One entry of the append-only audit log (before and after as JSON text)."""
+
     id: int
     at: str
     actor: str
@@ -113,6 +132,8 @@ class AuditEntry(msgspec.Struct, frozen=True):
 
 
 class ChecklistVersion(msgspec.Struct, frozen=True):
+    """A checklist version recorded by its content hash, as the checklist pages list it."""
+
     checklist_id: str
     version_hash: str
     version_label: str
@@ -122,22 +143,31 @@ class ChecklistVersion(msgspec.Struct, frozen=True):
     first_loaded_at: str
 
 
-class Finding(msgspec.Struct, frozen=True):
-    """An inspector's current answer to one item of a visit (answer_json holds an Answer)."""
+class ItemAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """The current answer to one checklist item (answer_json holds an Answer), versioned for edits: the
+    team's `Finding` or the unit's self-assessment answer (`queries.self_assessment.SelfAnswer`)."""
 
     id: int
-    visit_id: int
     item_code: str
     answer_json: str
     points: float | None
     note: str
     version: int
     updated_at: str
-    updated_by: int
     updated_by_name: str = ""
 
 
+class Finding(ItemAnswer, frozen=True, kw_only=True):
+    """An inspector's current answer to one item of a visit."""
+
+    visit_id: int
+    updated_by: int
+
+
 class Evidence(msgspec.Struct, frozen=True):
+    """A stored evidence file (photo or PDF) and the item it documents; the file itself lives
+    content-addressed on disk."""
+
     id: int
     visit_id: int | None
     finding_id: int | None

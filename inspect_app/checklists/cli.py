@@ -10,6 +10,8 @@ from pathlib import Path
 
 import msgspec
 
+from inspect_app.cli_support import add_command, arg
+
 from .loader import checklist_to_toml, read_source, version_hash
 from .model import Checklist
 from .validate import ChecklistError, Problem, format_number, validate_source
@@ -26,45 +28,17 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="checklist_command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser(
-        "validate",
-        help="check checklist files and print every problem",
-        description="Check checklist files against the format. Prints every problem as "
-        "`file:line: [code] message`, one line per valid file (id, version, content hash, item "
-        "count, maximum points) and a summary. Exit status 1 if any file is wrong.",
-    )
-    validate.add_argument(
-        "paths",
-        nargs="+",
-        type=Path,
-        metavar="PATH",
-        help="a .toml file, an .xlsx workbook, or a folder whose *.toml files are all checked",
-    )
-    validate.set_defaults(func=validate_command)
-
-    export = commands.add_parser(
-        "export-xlsx",
-        help="write a checklist to an Excel workbook for editing",
-        description="Find the checklist with this id in the checklists folder "
-        "(INSPECT_CHECKLISTS_DIR, default checklists/) and write it as an Excel workbook with "
-        "a «Thông tin» sheet and a «Tiêu chí» sheet (one row per item).",
-    )
-    export.add_argument("id", metavar="ID", help="the checklist id, e.g. cchc-xa")
-    export.add_argument("out", type=Path, metavar="OUT.xlsx", help="the workbook to write")
-    export.add_argument("--dir", type=Path, help="checklists folder to search instead of the configured one")
-    export.set_defaults(func=export_command)
-
-    imp = commands.add_parser(
-        "import-xlsx",
-        help="read an edited Excel workbook back into a TOML checklist",
-        description="Read a workbook made by export-xlsx (and edited), validate it with the same "
-        "rules as TOML files, and write OUT.toml only if it is valid. Problems name the sheet and "
-        "row; exit status 1 if there are any. A workbook over 5 MB, or whose parts inflate to more "
-        "than 20 MB, is refused before it is read.",
-    )
-    imp.add_argument("source", type=Path, metavar="IN.xlsx", help="the edited workbook")
-    imp.add_argument("out", type=Path, metavar="OUT.toml", help="the TOML file to write")
-    imp.set_defaults(func=import_command)
+    add_command(commands, "validate", validate_command, "check checklist files and print every problem",
+                arg("paths", nargs="+", type=Path, metavar="PATH",
+                    help="a .toml file, an .xlsx workbook, or a folder whose *.toml files are all checked"))
+    add_command(commands, "export-xlsx", export_command, "write a checklist to an Excel workbook for editing",
+                arg("id", metavar="ID", help="the checklist id, e.g. cchc-xa"),
+                arg("out", type=Path, metavar="OUT.xlsx", help="the workbook to write"),
+                arg("--dir", type=Path, help="checklists folder to search instead of the configured one"))
+    add_command(commands, "import-xlsx", import_command,
+                "read an edited Excel workbook back into a TOML checklist",
+                arg("source", type=Path, metavar="IN.xlsx", help="the edited workbook"),
+                arg("out", type=Path, metavar="OUT.toml", help="the TOML file to write"))
     return parser
 
 
@@ -104,7 +78,9 @@ def _check_file(path: Path) -> tuple[Checklist | None, list[Problem]]:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    """Validate files and folders; 0 when every file is valid, 1 otherwise."""
+    """Check checklist files against the format. Prints every problem as `file:line: [code] message`, one
+    line per valid file (id, version, content hash, item count, maximum points) and a summary. Exit status 1
+    if any file is wrong."""
     files, problems = _expand(args.paths)
     for problem in problems:
         print(problem)
@@ -155,7 +131,8 @@ def _checklists_dir(args: argparse.Namespace) -> Path:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    """Export the checklist with the given id from the checklists folder to a workbook."""
+    """Find the checklist with this id in the checklists folder (INSPECT_CHECKLISTS_DIR, default checklists/)
+    and write it as an Excel workbook with a «Thông tin» sheet and a «Tiêu chí» sheet (one row per item)."""
     directory = _checklists_dir(args)
     matches: list[tuple[Path, Checklist | None, list[Problem]]] = []
     known: list[str] = []
@@ -197,7 +174,9 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    """Import an edited workbook; write the TOML file only when it is valid."""
+    """Read a workbook made by export-xlsx (and edited), validate it with the same rules as TOML files, and
+    write OUT.toml only if it is valid. Problems name the sheet and row; exit status 1 if there are any. A
+    workbook over 5 MB, or whose parts inflate to more than 20 MB, is refused before it is read."""
     if not args.source.exists():
         print(f"{args.source}: Không tìm thấy tệp: hãy kiểm tra đường dẫn.")
         return 1

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import msgspec
 
 T = TypeVar("T")
+# One filter of a listing: (SQL with ? placeholders, *the values they take).
+Condition = tuple[Any, ...]
 
 
 def as_struct(kind: type[T], row: Any) -> T:
@@ -20,3 +22,13 @@ def as_struct(kind: type[T], row: Any) -> T:
 
 def as_structs(kind: type[T], rows: list[Any]) -> list[T]:
     return [as_struct(kind, row) for row in rows]
+
+
+def where_clause(*conditions: Condition | None, prefix: str = " WHERE ") -> tuple[str, list[Any]]:
+    """The filters a listing was asked for, joined by AND, and their values in order; a None stands for
+    a filter not asked for. ("", []) when none was: `prefix` (" WHERE ", or " AND " after a fixed
+    condition) comes only with a condition."""
+    chosen = [condition for condition in conditions if condition is not None]
+    if not chosen:
+        return "", []
+    return prefix + " AND ".join(sql for sql, *_ in chosen), [value for _, *values in chosen for value in values]

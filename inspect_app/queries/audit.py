@@ -9,7 +9,7 @@ import msgspec
 
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import AuditEntry
-from inspect_app.queries import as_structs
+from inspect_app.queries import as_structs, where_clause
 
 GENESIS = "0" * 64
 
@@ -70,28 +70,16 @@ OBJECT_KINDS: dict[str, tuple[str, str]] = {
 
 
 def _where(flt: AuditFilter) -> tuple[str, list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if flt.actor:
-        where.append("a.actor = ?")
-        params.append(flt.actor)
-    if flt.action:
-        where.append("substr(a.action, 1, ?) = ?" if flt.action.endswith(".") else "a.action = ?")
-        params.extend([len(flt.action), flt.action] if flt.action.endswith(".") else [flt.action])
-    if flt.kind:
-        kind_sql, id_sql = OBJECT_KINDS.get(flt.kind, ("subject_type = ?", "subject_id = ?"))
-        where.append(kind_sql)
-        params.extend([] if flt.kind in OBJECT_KINDS else [flt.kind])
-        if flt.object_id:
-            where.append(id_sql)
-            params.append(flt.object_id)
-    if flt.start:
-        where.append("a.at >= ?")
-        params.append(flt.start)
-    if flt.end:
-        where.append("a.at < ?")
-        params.append(flt.end)
-    return (" WHERE " + " AND ".join(where) if where else ""), params
+    kind_sql, id_sql = OBJECT_KINDS.get(flt.kind, ("subject_type = ?", "subject_id = ?"))
+    action = (("substr(a.action, 1, ?) = ?", len(flt.action), flt.action) if flt.action.endswith(".")
+              else ("a.action = ?", flt.action))
+    return where_clause(
+        ("a.actor = ?", flt.actor) if flt.actor else None,
+        action if flt.action else None,
+        ((kind_sql,) if flt.kind in OBJECT_KINDS else (kind_sql, flt.kind)) if flt.kind else None,
+        (id_sql, flt.object_id) if flt.kind and flt.object_id else None,
+        ("a.at >= ?", flt.start) if flt.start else None,
+        ("a.at < ?", flt.end) if flt.end else None)
 
 
 async def list_entries(db: Database, flt: AuditFilter = AuditFilter(), *, limit: int = 100,

@@ -1,6 +1,9 @@
-"""Evidence files (tài liệu kiểm chứng) attached to findings."""
+"""Evidence files (tài liệu kiểm chứng): the team's for findings, the unit's for its self-assessment
+and remediation answers."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Evidence
@@ -36,46 +39,39 @@ async def get_evidence(db: Database | Tx, evidence_id: int) -> Evidence | None:
     return as_struct(Evidence, row) if row else None
 
 
-async def insert_evidence(
-    tx: Tx, *, visit_id: int, finding_id: int, item_code: str, sha256: str, media_type: str, kind: str,
-    original_name: str, size_bytes: int, width: int | None, height: int | None, captured_at: str | None,
-    metadata_json: str, caption: str, user_id: int,
-) -> int:
+# What every stored file records, whatever it documents (services.evidence.StoredEvidence as uploaded).
+FILE_COLUMNS = ("sha256", "media_type", "kind", "original_name", "size_bytes", "width", "height", "captured_at",
+                "metadata_json")
+
+
+async def _insert_file(tx: Tx, owner: dict[str, Any], file: dict[str, Any], user_id: int) -> int:
+    """One evidence row: what it documents (`owner`), the stored file's columns, who uploaded it and when."""
+    if set(file) != set(FILE_COLUMNS):  # what a signature would check: every file column, nothing else
+        raise TypeError(f"evidence file columns: expected {sorted(FILE_COLUMNS)}, got {sorted(file)}")
+    values = {**owner, **{column: file[column] for column in FILE_COLUMNS}, "uploaded_by": user_id,
+              "uploaded_at": utc_now()}
     return await tx.execute(
-        "INSERT INTO evidence_files (visit_id, finding_id, item_code, sha256, media_type, kind, original_name,"
-        " size_bytes, width, height, captured_at, metadata_json, caption, uploaded_by, uploaded_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (visit_id, finding_id, item_code, sha256, media_type, kind, original_name, size_bytes, width, height,
-         captured_at, metadata_json, caption, user_id, utc_now()),
-    )
+        f"INSERT INTO evidence_files ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        tuple(values.values()))
 
 
-async def insert_response_evidence(
-    tx: Tx, *, visit_id: int, response_id: int, sha256: str, media_type: str, kind: str, original_name: str,
-    size_bytes: int, width: int | None, height: int | None, captured_at: str | None, metadata_json: str,
-    user_id: int,
-) -> int:
-    return await tx.execute(
-        "INSERT INTO evidence_files (visit_id, response_id, sha256, media_type, kind, original_name, size_bytes,"
-        " width, height, captured_at, metadata_json, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        " ?, ?, ?, ?)",
-        (visit_id, response_id, sha256, media_type, kind, original_name, size_bytes, width, height, captured_at,
-         metadata_json, user_id, utc_now()),
-    )
+async def insert_evidence(tx: Tx, *, visit_id: int, finding_id: int, item_code: str, caption: str, user_id: int,
+                          **file: Any) -> int:
+    """A file documenting the team's finding on one item (`file`: the FILE_COLUMNS)."""
+    return await _insert_file(
+        tx, {"visit_id": visit_id, "finding_id": finding_id, "item_code": item_code, "caption": caption}, file, user_id)
 
 
-async def insert_self_evidence(
-    tx: Tx, *, visit_id: int, self_answer_id: int, item_code: str, sha256: str, media_type: str, kind: str,
-    original_name: str, size_bytes: int, width: int | None, height: int | None, captured_at: str | None,
-    metadata_json: str, user_id: int,
-) -> int:
-    return await tx.execute(
-        "INSERT INTO evidence_files (visit_id, self_answer_id, item_code, sha256, media_type, kind, original_name,"
-        " size_bytes, width, height, captured_at, metadata_json, uploaded_by, uploaded_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (visit_id, self_answer_id, item_code, sha256, media_type, kind, original_name, size_bytes, width, height,
-         captured_at, metadata_json, user_id, utc_now()),
-    )
+async def insert_response_evidence(tx: Tx, *, visit_id: int, response_id: int, user_id: int, **file: Any) -> int:
+    """A file sent with a unit's remediation answer (`file`: the FILE_COLUMNS)."""
+    return await _insert_file(tx, {"visit_id": visit_id, "response_id": response_id}, file, user_id)
+
+
+async def insert_self_evidence(tx: Tx, *, visit_id: int, self_answer_id: int, item_code: str, user_id: int,
+                               **file: Any) -> int:
+    """A file the unit attaches to its own self-assessment answer (`file`: the FILE_COLUMNS)."""
+    return await _insert_file(
+        tx, {"visit_id": visit_id, "self_answer_id": self_answer_id, "item_code": item_code}, file, user_id)
 
 
 async def set_caption(tx: Tx, evidence_id: int, caption: str) -> None:

@@ -13,23 +13,17 @@ from collections.abc import Iterable
 import msgspec
 
 from inspect_app.db import Database
-from inspect_app.queries import as_struct, as_structs
+from inspect_app.models import Plan
+from inspect_app.queries import as_struct, as_structs, where_clause
 
 SIGNED = ("signed_off", "amended")
 _SIGNED_SQL = "('signed_off', 'amended')"
 
 
-class PlanRecord(msgspec.Struct, frozen=True):
-    id: int
-    number: str
-    issued_on: str
-    issuer: str
-    title: str
-    legal_basis: str
-    period_start: str
-    period_end: str
-    province_code: str | None
-    province_name: str | None
+class PlanRecord(Plan, frozen=True):
+    """A plan with the name of its province, as the documents print it."""
+
+    province_name: str | None = None
 
 
 class VisitRecord(msgspec.Struct, frozen=True):
@@ -131,14 +125,8 @@ def _facts(kind: type, rows: Iterable) -> list:
 
 
 def _unit_filters(province: str, kind: str) -> tuple[str, list]:
-    where, params = "", []
-    if province:
-        where += " AND u.province_code = ?"
-        params.append(province)
-    if kind:
-        where += " AND u.kind = ?"
-        params.append(kind)
-    return where, params
+    return where_clause(("u.province_code = ?", province) if province else None,
+                        ("u.kind = ?", kind) if kind else None, prefix=" AND ")
 
 
 async def plan_record(db: Database, plan_id: int) -> PlanRecord | None:

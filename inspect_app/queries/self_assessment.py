@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from inspect_app.db import Database, Tx, utc_now
+from inspect_app.models import ItemAnswer
 from inspect_app.queries import as_struct, as_structs
 
 
@@ -17,16 +18,10 @@ class Assessment(msgspec.Struct, frozen=True):
     submitted_at: str | None
 
 
-class SelfAnswer(msgspec.Struct, frozen=True):
-    id: int
+class SelfAnswer(ItemAnswer, frozen=True, kw_only=True):
+    """A unit's current answer to one item of its self-assessment."""
+
     assessment_id: int
-    item_code: str
-    answer_json: str
-    points: float | None
-    note: str
-    version: int
-    updated_at: str
-    updated_by_name: str = ""
 
 
 COLUMNS = "id, visit_id, deadline, status, created_at, submitted_at"

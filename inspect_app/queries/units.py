@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Unit
-from inspect_app.queries import as_struct, as_structs
+from inspect_app.queries import as_struct, as_structs, where_clause
 from inspect_app.text import fold
 
 UNIT_SELECT = (
@@ -23,18 +23,11 @@ async def search_units(
     db: Database, *, q: str = "", province: str = "", kind: str = "", limit: int = 50, offset: int = 0,
 ) -> list[Unit]:
     """Units matching every word of `q` (diacritics and case ignored), in code order."""
-    where, params = [], []
-    for word in fold(q).split():
-        where.append("u.search_key LIKE ? ESCAPE '\\'")
-        params.append(f"%{_like_escape(word)}%")
-    if province:
-        where.append("u.province_code = ?")
-        params.append(province)
-    if kind:
-        where.append("u.kind = ?")
-        params.append(kind)
-    sql = UNIT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY u.province_code, u.kind = 'so_nganh' DESC, u.code LIMIT ? OFFSET ?"
+    where, params = where_clause(
+        *(("u.search_key LIKE ? ESCAPE '\\'", f"%{_like_escape(word)}%") for word in fold(q).split()),
+        ("u.province_code = ?", province) if province else None,
+        ("u.kind = ?", kind) if kind else None)
+    sql = UNIT_SELECT + where + " ORDER BY u.province_code, u.kind = 'so_nganh' DESC, u.code LIMIT ? OFFSET ?"
     return as_structs(Unit, await db.fetch_all(sql, [*params, limit, offset]))
 
 

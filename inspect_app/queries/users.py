@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import User
-from inspect_app.queries import as_struct, as_structs
+from inspect_app.queries import as_struct, as_structs, where_clause
 
 USER_COLUMNS = "id, username, full_name, title, role, unit_code, active, email"
 
@@ -25,12 +25,9 @@ async def get_password_hash(db: Database | Tx, user_id: int) -> str | None:
 
 
 async def list_users(db: Database, role: str | None = None) -> list[User]:
-    sql = f"SELECT {USER_COLUMNS} FROM users"
-    params: list = []
-    if role:
-        sql += " WHERE role = ?"
-        params.append(role)
-    return as_structs(User, await db.fetch_all(sql + " ORDER BY role, username", params))
+    where, params = where_clause(("role = ?", role) if role else None)
+    return as_structs(User, await db.fetch_all(
+        f"SELECT {USER_COLUMNS} FROM users{where} ORDER BY role, username", params))
 
 
 async def insert_user(

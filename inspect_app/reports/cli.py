@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from openpyxl.utils.exceptions import InvalidFileException
 
+from inspect_app.cli_support import add_command, arg, run_on_database
 from inspect_app.db import Database, MigrationError
 from inspect_app.queries import visits
 from inspect_app.reports import evidence_package, render
@@ -18,6 +19,12 @@ from inspect_app.reports.plan_data import DEFAULT_THRESHOLD
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.workbook_limits import WorkbookRefused, check_workbook
+
+T = TypeVar("T")
+
+# The visit's documents, by command name (the same as the document kind render.visit_file takes).
+VISIT_DOCUMENTS = {"minutes": "the visit minutes (Biên bản kiểm tra)",
+                   "notice": "the conclusion notice (Thông báo kết luận kiểm tra)"}
 
 
 class Bar:
@@ -45,28 +52,27 @@ class Bar:
         self.stream.write(("\n" if self.tty else "") + f"{message} ({time.monotonic() - self.started:.1f} s)\n")
 
 
-def _run(work: Callable[[Database, Bar], Awaitable[tuple[bytes, str]]], output: str) -> int:
+def _build(work: Callable[[Database, Bar], Awaitable[T]]) -> tuple[T, Bar] | None:
+    """Run `work` on the configured database with a progress bar; None once a refusal has been printed."""
     settings = Settings.from_env()
     if not settings.db_path.exists():
         print(f"Lỗi: chưa có cơ sở dữ liệu tại {settings.db_path}.", file=sys.stderr)
-        return 1
+        return None
     bar = Bar()
-
-    async def go() -> tuple[bytes, str]:
-        db = await Database.open(settings.db_path)
-        try:
-            return await work(db, bar)
-        finally:
-            await db.close()
-
     try:
-        data, _ = asyncio.run(go())
+        return run_on_database(settings.db_path, lambda db: work(db, bar)), bar
     except Refused as exc:
         print(f"\nLỗi: {exc.message}", file=sys.stderr)
-        return 1
     except MigrationError as exc:
         print(f"\nLỗi: {exc}", file=sys.stderr)
+    return None
+
+
+def _run(work: Callable[[Database, Bar], Awaitable[tuple[bytes, str]]], output: str) -> int:
+    built = _build(work)
+    if built is None:
         return 1
+    (data, _), bar = built
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
@@ -75,6 +81,9 @@ def _run(work: Callable[[Database, Bar], Awaitable[tuple[bytes, str]]], output: 
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Write the consolidated report of plan PLAN_ID: the units × areas matrix, ranking, area averages and
+    spread, common shortcomings, units below the threshold, progress, the change since an earlier plan and
+    remediation figures."""
     return _run(lambda db, bar: render.plan_file(db, args.plan_id, args.format, threshold=args.threshold,
                                                  progress=bar), args.output)
 
@@ -89,37 +98,35 @@ def cmd_visit(kind: str) -> Callable[[argparse.Namespace], int]:
 
         return _run(work, args.output)
 
+    run.__doc__ = (f"Write {VISIT_DOCUMENTS[kind]} of visit VISIT_ID, laid out per Nghị định 30/2020/NĐ-CP "
+                   "(HTML: print-ready A4).")
     return run
 
 
 def cmd_periodic(args: argparse.Namespace) -> int:
+    """Write the periodic report: visits done, scores, recurring shortcomings and remediation status across
+    every plan of the year or quarter."""
     return _run(lambda db, bar: render.periodic_file(db, args.year, args.quarter, args.format,
                                                      threshold=args.threshold, progress=bar), args.output)
 
 
 def cmd_evidence_package(args: argparse.Namespace) -> int:
-    """Build a visit's evidence package straight to FILE.zip (streamed: memory stays flat)."""
-    settings = Settings.from_env()
-    if not settings.db_path.exists():
-        print(f"Lỗi: chưa có cơ sở dữ liệu tại {settings.db_path}.", file=sys.stderr)
-        return 1
-    bar = Bar()
+    """Write the evidence package of visit VISIT_ID: one folder per criterion with the unit's self-assessment
+    evidence (and the team's, once signed off), and the list (danh-muc-tai-lieu-kiem-chung.xlsx/.docx) with
+    each file's SHA-256."""
+    # Built straight into the ZIP file (streamed: memory stays flat).
+    evidence_dir = Settings.from_env().evidence_dir
 
-    async def go() -> tuple[evidence_package.Package, int] | None:
-        db = await Database.open(settings.db_path)
-        try:
-            visit = await visits.get_visit(db, args.visit_id)
-            if visit is None:
-                return None
-            return await evidence_package.build(db, settings.evidence_dir, Path(args.output), visit, bar)
-        finally:
-            await db.close()
+    async def work(db: Database, bar: Bar) -> tuple[evidence_package.Package, int] | None:
+        visit = await visits.get_visit(db, args.visit_id)
+        if visit is None:
+            return None
+        return await evidence_package.build(db, evidence_dir, Path(args.output), visit, bar)
 
-    try:
-        built = asyncio.run(go())
-    except MigrationError as exc:
-        print(f"\nLỗi: {exc}", file=sys.stderr)
+    outcome = _build(work)
+    if outcome is None:
         return 1
+    built, bar = outcome
     if built is None:
         print(f"Lỗi: không có cuộc kiểm tra số {args.visit_id}.", file=sys.stderr)
         return 1
@@ -132,7 +139,9 @@ def cmd_evidence_package(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_package(args: argparse.Namespace) -> int:
-    """Check an unzipped package against its list; exit 0 only when nothing changed, went missing or was added."""
+    """Compare every file of an unzipped evidence package with the SHA-256 in its
+    danh-muc-tai-lieu-kiem-chung.xlsx; report files changed, missing or added. Exit status 0 only when there
+    are none."""
     folder = Path(args.folder)
     listing = folder / f"{evidence_package.LIST_NAME}.xlsx"
     if not listing.exists():
@@ -163,43 +172,22 @@ def cmd_verify_package(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the report commands to `inspect-app`."""
-    p = sub.add_parser("report", help="the plan's consolidated report (Báo cáo kết quả kiểm tra)",
-                       description="Write the consolidated report of plan PLAN_ID: the units × areas matrix, "
-                                   "ranking, area averages and spread, common shortcomings, units below the "
-                                   "threshold, progress, the change since an earlier plan and remediation figures.")
-    p.add_argument("plan_id", type=int, metavar="PLAN_ID")
-    p.add_argument("--format", choices=render.PLAN_FORMATS, default="docx")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help=f"percent below which a unit is listed (default {DEFAULT_THRESHOLD:g})")
-    p.set_defaults(func=cmd_report)
-    for name, kind, what in (("minutes", "minutes", "the visit minutes (Biên bản kiểm tra)"),
-                             ("notice", "notice", "the conclusion notice (Thông báo kết luận kiểm tra)")):
-        p = sub.add_parser(name, help=what, description=f"Write {what} of visit VISIT_ID, laid out per "
-                                                         "Nghị định 30/2020/NĐ-CP (HTML: print-ready A4).")
-        p.add_argument("visit_id", type=int, metavar="VISIT_ID")
-        p.add_argument("--format", choices=render.VISIT_FORMATS, default="docx")
-        p.add_argument("-o", "--output", required=True, metavar="FILE")
-        p.set_defaults(func=cmd_visit(kind))
-    p = sub.add_parser("periodic", help="the quarterly or yearly report to the People's Committee",
-                       description="Write the periodic report: visits done, scores, recurring shortcomings and "
-                                   "remediation status across every plan of the year or quarter.")
-    p.add_argument("--year", type=int, required=True)
-    p.add_argument("--quarter", type=int, choices=(1, 2, 3, 4))
-    p.add_argument("--format", choices=render.PERIODIC_FORMATS, default="docx")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
-    p.set_defaults(func=cmd_periodic)
-    p = sub.add_parser("evidence-package", help="a visit's evidence package (hồ sơ tài liệu kiểm chứng) as a ZIP",
-                       description="Write the evidence package of visit VISIT_ID: one folder per criterion with the "
-                                   "unit's self-assessment evidence (and the team's, once signed off), and the list "
-                                   "(danh-muc-tai-lieu-kiem-chung.xlsx/.docx) with each file's SHA-256.")
-    p.add_argument("visit_id", type=int, metavar="VISIT_ID")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.zip")
-    p.set_defaults(func=cmd_evidence_package)
-    p = sub.add_parser("verify-package", help="check an unzipped evidence package against its list",
-                       description="Compare every file of an unzipped evidence package with the SHA-256 in its "
-                                   "danh-muc-tai-lieu-kiem-chung.xlsx; report files changed, missing or added. "
-                                   "Exit status 0 only when there are none.")
-    p.add_argument("folder", metavar="DIR")
-    p.set_defaults(func=cmd_verify_package)
+    output = arg("-o", "--output", required=True, metavar="FILE")
+    add_command(sub, "report", cmd_report, "the plan's consolidated report (Báo cáo kết quả kiểm tra)",
+                arg("plan_id", type=int, metavar="PLAN_ID"),
+                arg("--format", choices=render.PLAN_FORMATS, default="docx"), output,
+                arg("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                    help=f"percent below which a unit is listed (default {DEFAULT_THRESHOLD:g})"))
+    for kind, what in VISIT_DOCUMENTS.items():
+        add_command(sub, kind, cmd_visit(kind), what, arg("visit_id", type=int, metavar="VISIT_ID"),
+                    arg("--format", choices=render.VISIT_FORMATS, default="docx"), output)
+    add_command(sub, "periodic", cmd_periodic, "the quarterly or yearly report to the People's Committee",
+                arg("--year", type=int, required=True), arg("--quarter", type=int, choices=(1, 2, 3, 4)),
+                arg("--format", choices=render.PERIODIC_FORMATS, default="docx"), output,
+                arg("--threshold", type=float, default=DEFAULT_THRESHOLD))
+    add_command(sub, "evidence-package", cmd_evidence_package,
+                "a visit's evidence package (hồ sơ tài liệu kiểm chứng) as a ZIP",
+                arg("visit_id", type=int, metavar="VISIT_ID"),
+                arg("-o", "--output", required=True, metavar="FILE.zip"))
+    add_command(sub, "verify-package", cmd_verify_package, "check an unzipped evidence package against its list",
+                arg("folder", metavar="DIR"))

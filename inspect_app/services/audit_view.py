@@ -7,6 +7,7 @@ changes what is stored, only how it is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -341,29 +342,100 @@ def _status(before: dict, after: dict) -> list[str]:
     return [line] if line else []
 
 
-def _visit_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+# ------------------------------------------------ field by field: most actions only name what they stored
+
+# How a stored value reads inside its line; "" leaves the line out (a plan id whose plan is gone).
+Reading = Callable[[Any, AuditNames], str]
+# One stored field as one line: (key, the line with {} where the value goes, how the value reads).
+FieldLine = tuple[str, str, Reading]
+Describer = Callable[[AuditEntry, dict, dict, AuditNames], list[str]]
+
+
+def _as_is(value: Any, names: AuditNames) -> str:
+    return str(value)
+
+
+def _quoted(value: Any, names: AuditNames) -> str:
+    return _quote(value)
+
+
+def _day(value: Any, names: AuditNames) -> str:
+    return date_label(value)
+
+
+def _label_in(labels: dict[str, str]) -> Reading:
+    """A code read through a table of labels; a code not in it stays as it is."""
+    return lambda code, names: labels.get(code, code)
+
+
+def _unit(code: Any, names: AuditNames) -> str:
+    return f"{names.units.get(code, code)} ({code})"
+
+
+def _province(code: Any, names: AuditNames) -> str:
+    return names.provinces.get(code, code)
+
+
+def _plan(plan_id: Any, names: AuditNames) -> str:
+    return names.plans.get(_int(plan_id) or -1, "")
+
+
+def _member(username: Any, names: AuditNames) -> str:
+    full = names.usernames.get(str(username).lower())
+    return f"{full} ({username})" if full else str(username)
+
+
+def _missing_items(codes: Any, names: AuditNames) -> str:
+    return f"{len(codes)} tiêu chí thiếu minh chứng: {', '.join(codes)}"
+
+
+def _field_lines(after: dict, names: AuditNames, fields: tuple[FieldLine, ...]) -> list[str]:
+    """A line for each of these fields the entry stored with a value, in this order (each field is taken
+    out of `after`, so the catch-all does not word it again)."""
     lines = []
-    if code := after.pop("unit_code", None):
-        lines.append(f"Đơn vị: {names.units.get(code, code)} ({code})")
-    if day := after.pop("date", None):
-        lines.append(f"Ngày kiểm tra: {date_label(day)}")
-    if kind := after.pop("kind", None):
-        lines.append(f"Hình thức: kiểm tra {VISIT_KIND_LABELS.get(kind, kind)}")
-    plan = after.pop("plan", None) or names.plans.get(_int(after.pop("plan_id", None)) or -1)
-    if plan:
-        lines.append(f"Kế hoạch: {plan}")
-    if checklist := after.pop("checklist", None):
-        lines.append(f"Bộ tiêu chí: {checklist}")
+    for key, line, reading in fields:
+        if (value := after.pop(key, None)) and (words := reading(value, names)):
+            lines.append(line.format(words))
     return lines
 
 
+def _fields(*fields: FieldLine) -> Describer:
+    """The summary of an action that only names what it stored."""
+    def describe(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+        return _field_lines(after, names, fields)
+    return describe
+
+
+_REMEDIATION_CREATE = _fields(("text", "Nội dung: {}", _quoted), ("deadline", "Hạn khắc phục: {}", _day))
+_USER_CREATE = _fields(("username", "Tên đăng nhập: {}", _as_is), ("role", "Vai trò: {}", _label_in(ROLE_LABELS)),
+                       ("unit_code", "Đơn vị: {}", _unit))
+_TOKEN_CREATE = _fields(("label", "Tên gọi của mã: {}", _quoted))
+_UNIT_CREATE = _fields(("name", "Tên: {}", _as_is), ("kind", "Loại: {}", _label_in(UNIT_KIND_LABELS)),
+                       ("province_code", "Tỉnh, thành phố: {}", _province))
+_TEAM_CREATE = _fields(("name", "Tên đoàn: {}", _as_is), ("decision", "Quyết định thành lập số {}", _as_is),
+                       ("plan_id", "Kế hoạch: {}", _plan))
+_TEAM_MEMBER = _fields(("user", "Thành viên: {}", _member),
+                       ("role", "Vai trò trong đoàn: {}", _label_in(MEMBER_ROLE_LABELS)))
+_SIGN_OFF_FIELDS: tuple[FieldLine, ...] = (
+    ("unit_representative", "Đại diện đơn vị: {}", _as_is), ("remarks", "Ý kiến, nhận xét: {}", _quoted),
+    ("missing_evidence", "Ký duyệt khi còn {}", _missing_items),
+    ("missing_evidence_reason", "Lý do ký duyệt khi thiếu minh chứng: {}", _quoted))
+
+
+# ------------------------------------------------ actions whose fields read together
+
+
+def _visit_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    if after.get("plan"):  # the demo names its plan, the app gives its id: one "Kế hoạch" line either way
+        after.pop("plan_id", None)
+    return _field_lines(after, names, (
+        ("unit_code", "Đơn vị: {}", _unit), ("date", "Ngày kiểm tra: {}", _day),
+        ("kind", "Hình thức: kiểm tra {}", _label_in(VISIT_KIND_LABELS)),
+        ("plan", "Kế hoạch: {}", _as_is), ("plan_id", "Kế hoạch: {}", _plan), ("checklist", "Bộ tiêu chí: {}", _as_is)))
+
+
 def _sign_off(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = _status(before, after)
-    if person := after.pop("unit_representative", ""):
-        lines.append(f"Đại diện đơn vị: {person}")
-    if remarks := after.pop("remarks", ""):
-        lines.append(f"Ý kiến, nhận xét: {_quote(remarks)}")
-    return lines + _sign_off_evidence(after)
+    return _status(before, after) + _field_lines(after, names, _SIGN_OFF_FIELDS)
 
 
 def _evidence_add(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
@@ -394,15 +466,6 @@ def _remediation(entry: AuditEntry, before: dict, after: dict, names: AuditNames
     return lines
 
 
-def _remediation_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
-    if text := after.pop("text", ""):
-        lines.append(f"Nội dung: {_quote(text)}")
-    if deadline := after.pop("deadline", ""):
-        lines.append(f"Hạn khắc phục: {date_label(deadline)}")
-    return lines
-
-
 def _remediation_edit(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
     lines = [_change("Nội dung", before.pop("text", ""), after.pop("text", ""), "text"),
              _change("Hạn khắc phục", before.pop("deadline", ""), after.pop("deadline", ""), "deadline")]
@@ -416,37 +479,8 @@ def _self_open(entry: AuditEntry, before: dict, after: dict, names: AuditNames) 
     return [f"Hạn nộp: {date_label(deadline)}" if deadline else "Không đặt hạn nộp"]
 
 
-def _user_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
-    if username := after.pop("username", ""):
-        lines.append(f"Tên đăng nhập: {username}")
-    if role := after.pop("role", ""):
-        lines.append(f"Vai trò: {ROLE_LABELS.get(role, role)}")
-    if code := after.pop("unit_code", None):
-        lines.append(f"Đơn vị: {names.units.get(code, code)} ({code})")
-    return lines
-
-
-def _token_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    label = after.pop("label", "")
-    return [f"Tên gọi của mã: {_quote(label)}"] if label else []
-
-
-def _unit_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
-    if name := after.pop("name", ""):
-        lines.append(f"Tên: {name}")
-    if kind := after.pop("kind", ""):
-        lines.append(f"Loại: {UNIT_KIND_LABELS.get(kind, kind)}")
-    if province := after.pop("province_code", ""):
-        lines.append(f"Tỉnh, thành phố: {names.provinces.get(province, province)}")
-    return lines
-
-
 def _units_import(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
-    if source := after.pop("source", ""):
-        lines.append(f"Nguồn: {source}")
+    lines = _field_lines(after, names, (("source", "Nguồn: {}", _as_is),))
     if "inserted" in after or "updated" in after:
         inserted, updated = after.pop("inserted", 0), after.pop("updated", 0)
         lines.append(f"Thêm mới {inserted} đơn vị, cập nhật {updated} đơn vị")
@@ -459,43 +493,15 @@ def _checklist_version(entry: AuditEntry, before: dict, after: dict, names: Audi
 
 
 def _plan_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
     number, issued = after.pop("number", ""), after.pop("issued_on", "")
-    if number:
-        lines.append(f"Số, ký hiệu: {number}" + (f", ngày ban hành {date_label(issued)}" if issued else ""))
-    if issuer := after.pop("issuer", ""):
-        lines.append(f"Cơ quan ban hành: {issuer}")
-    if province := after.pop("province_code", None):
-        lines.append(f"Tỉnh, thành phố: {names.provinces.get(province, province)}")
-    if title := after.pop("title", ""):
-        lines.append(f"Trích yếu: {_quote(title)}")
     start, end = after.pop("period_start", ""), after.pop("period_end", "")
+    lines = [f"Số, ký hiệu: {number}" + (f", ngày ban hành {date_label(issued)}" if issued else "")] if number else []
+    lines += _field_lines(after, names, (("issuer", "Cơ quan ban hành: {}", _as_is),
+                                         ("province_code", "Tỉnh, thành phố: {}", _province),
+                                         ("title", "Trích yếu: {}", _quoted)))
     if start or end:
         lines.append(f"Thời gian kiểm tra: từ {date_label(start)} đến {date_label(end)}")
-    if basis := after.pop("legal_basis", ""):
-        lines.append(f"Căn cứ: {_quote(basis)}")
-    return lines
-
-
-def _team_create(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
-    if name := after.pop("name", ""):
-        lines.append(f"Tên đoàn: {name}")
-    if decision := after.pop("decision", ""):
-        lines.append(f"Quyết định thành lập số {decision}")
-    if plan := names.plans.get(_int(after.pop("plan_id", None)) or -1):
-        lines.append(f"Kế hoạch: {plan}")
-    return lines
-
-
-def _team_member(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
-    lines = []
-    if username := after.pop("user", ""):
-        full = names.usernames.get(str(username).lower())
-        lines.append(f"Thành viên: {full} ({username})" if full else f"Thành viên: {username}")
-    if role := after.pop("role", ""):
-        lines.append(f"Vai trò trong đoàn: {MEMBER_ROLE_LABELS.get(role, role)}")
-    return lines
+    return lines + _field_lines(after, names, (("legal_basis", "Căn cứ: {}", _quoted),))
 
 
 def _plan_settings(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
@@ -508,13 +514,6 @@ def _plan_settings(entry: AuditEntry, before: dict, after: dict, names: AuditNam
     return [line] if line else []
 
 
-def _sign_off_evidence(after: dict) -> list[str]:
-    missing = after.pop("missing_evidence", None) or []
-    reason = after.pop("missing_evidence_reason", "")
-    lines = [f"Ký duyệt khi còn {len(missing)} tiêu chí thiếu minh chứng: {', '.join(missing)}"] if missing else []
-    return lines + ([f"Lý do ký duyệt khi thiếu minh chứng: {_quote(reason)}"] if reason else [])
-
-
 def _status_only(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
     return _status(before, after)
 
@@ -524,20 +523,20 @@ def _caption(entry: AuditEntry, before: dict, after: dict, names: AuditNames) ->
     return [line] if line else []
 
 
-SUMMARIES = {
+SUMMARIES: dict[str, Describer] = {
     "finding.save": _finding, "finding.amend": _finding,
     "visit.create": _visit_create, "visit.start": _status_only, "visit.submit": _status_only,
     "visit.sign_off": _sign_off,
     "evidence.add": _evidence_add, "evidence.caption": _caption, "evidence.delete": _evidence_delete,
-    "remediation.create": _remediation_create, "remediation.edit": _remediation_edit,
+    "remediation.create": _REMEDIATION_CREATE, "remediation.edit": _remediation_edit,
     "remediation.answer": _remediation, "remediation.draft": _remediation, "remediation.accept": _remediation,
     "remediation.return": _remediation,
     "self_assessment.open": _self_open, "self_assessment.save": _finding,
     "self_assessment.start": _self_open,  # the unit started it: no deadline
-    "user.create": _user_create, "token.create": _token_create,
-    "unit.create": _unit_create, "units.import": _units_import, "checklist.version": _checklist_version,
-    "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _team_create,
-    "team.member": _team_member,
+    "user.create": _USER_CREATE, "token.create": _TOKEN_CREATE,
+    "unit.create": _UNIT_CREATE, "units.import": _units_import, "checklist.version": _checklist_version,
+    "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _TEAM_CREATE,
+    "team.member": _TEAM_MEMBER,
 }
 
 

@@ -19,7 +19,6 @@ from inspect_app.web.common import page_context
 
 PAGE_SIZE = 100
 MAX_PAGE = 100_000  # an offset SQLite can take; past the end of any real log
-FILTERS = ("actor", "action", "kind", "object_id", "date_from", "date_to")
 
 
 def _url(filters: dict[str, str], **extra: Any) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 from litestar import Request
@@ -28,6 +28,8 @@ MAX_VALUE = 20_000  # characters kept of one typed value (the forms' own limits 
 MAX_TYPED = 64_000  # characters kept of one whole form: padding a refused form cannot fill the memory
 MAX_FIELDS = 300  # values kept of one form (a schedule ticks up to a few hundred units)
 MAX_NOTES_PER_USER = 20  # one person's older notes make room for their newer ones
+
+F = TypeVar("F", bound=msgspec.Struct)
 
 
 class Flash(msgspec.Struct):
@@ -107,6 +109,14 @@ def typed(form: Any, *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("_
         else:
             single.setdefault(name, kept)
     return single, multi
+
+
+def refill(note: Flash | None, form_type: type[F], *, leave_out: tuple[str, ...] = ()) -> F | None:
+    """The form as the person typed it before its refusal, to show it again (fields the form does not
+    have, and `leave_out` such as a password, dropped); None when the note kept nothing of it."""
+    kept = note.form.items() if note else ()
+    typed = {k: v for k, v in kept if k in form_type.__struct_fields__ and k not in leave_out}
+    return msgspec.convert(typed, form_type) if typed else None
 
 
 def with_token(url: str, token: str) -> str:

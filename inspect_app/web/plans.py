@@ -83,10 +83,8 @@ class PlanController(Controller):
     @get("/new", name="plans:new", opt=allow(ADMIN))
     async def new_plan(self, request: Request, db: NamedDependency[Database]) -> Template:
         note = flash_of(request)
-        form = msgspec.convert({k: v for k, v in note.form.items() if k in PlanForm.__struct_fields__},
-                               PlanForm) if note else PlanForm()
         return Template("plans/new.html", context=page_context(
-            request, form=form, errors=note.errors if note else {}, provinces=await units.list_provinces(db)))
+            request, form=flash.refill(note, PlanForm) or PlanForm(), errors=note.errors if note else {}, provinces=await units.list_provinces(db)))
 
     @post("/", name="plans:create", opt=allow(ADMIN), status_code=303)
     async def create_plan(self, request: Request, db: NamedDependency[Database],

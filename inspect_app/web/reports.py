@@ -105,40 +105,26 @@ def job_fragment(request: Request, job: jobs.Job, status_code: int = 200) -> Tem
                     status_code=status_code, headers=headers)
 
 
+# A visit's documents by the last part of their address: (document kind, format). The HTML is a
+# print-ready A4 page (save as PDF from the browser).
+VISIT_DOCUMENTS = {"minutes": ("minutes", "html"), "minutes.docx": ("minutes", "docx"),
+                   "notice": ("notice", "html"), "notice.docx": ("notice", "docx")}
+
+
 class VisitDocumentController(Controller):
     path = "/visits/{visit_id:int}"
     include_in_schema = False
 
-    async def _file(self, request: Request, db: Database, settings: Settings, visit_id: int, kind: str,
-                    fmt: str) -> Response:
+    @get([f"/{name}" for name in VISIT_DOCUMENTS], name="reports:visit-document", opt=allow(*ALL_ROLES))
+    async def document(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
+                       visit_id: FromPath[int]) -> Response:
+        """Biên bản kiểm tra (minutes) or Thông báo kết luận kiểm tra (notice), as HTML or .docx."""
+        kind, fmt = VISIT_DOCUMENTS[request.scope["path_template"].rsplit("/", 1)[-1]]
         await document_visit(db, request, visit_id)
         data, name = await render.visit_file(db, settings.evidence_dir, visit_id, kind, fmt, standalone=False)
         if fmt == "docx":
             return download(data, name)
-        return Response(content=data, media_type="text/html",
-                        headers={"Cache-Control": "private, no-store"})
-
-    @get("/minutes", name="reports:minutes", opt=allow(*ALL_ROLES))
-    async def minutes(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                      visit_id: FromPath[int]) -> Response:
-        """Biên bản kiểm tra as a print-ready A4 page (save as PDF from the browser)."""
-        return await self._file(request, db, settings, visit_id, "minutes", "html")
-
-    @get("/minutes.docx", name="reports:minutes-docx", opt=allow(*ALL_ROLES))
-    async def minutes_docx(self, request: Request, db: NamedDependency[Database],
-                           settings: NamedDependency[Settings], visit_id: FromPath[int]) -> Response:
-        return await self._file(request, db, settings, visit_id, "minutes", "docx")
-
-    @get("/notice", name="reports:notice", opt=allow(*ALL_ROLES))
-    async def notice(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                     visit_id: FromPath[int]) -> Response:
-        """Thông báo kết luận kiểm tra as a print-ready A4 page."""
-        return await self._file(request, db, settings, visit_id, "notice", "html")
-
-    @get("/notice.docx", name="reports:notice-docx", opt=allow(*ALL_ROLES))
-    async def notice_docx(self, request: Request, db: NamedDependency[Database],
-                          settings: NamedDependency[Settings], visit_id: FromPath[int]) -> Response:
-        return await self._file(request, db, settings, visit_id, "notice", "docx")
+        return Response(content=data, media_type="text/html", headers={"Cache-Control": "private, no-store"})
 
 
 class ReportController(Controller):

@@ -47,8 +47,7 @@ class UnitController(Controller):
             return Template("units/_rows.html", context=context, headers={"Vary": "HX-Request"})
         context["provinces"] = await units.list_provinces(db)
         note = flash_of(request)
-        typed = {k: v for k, v in note.form.items() if k in DepartmentForm.__struct_fields__} if note else {}
-        context["dept_form"] = msgspec.convert(typed, DepartmentForm) if typed else DepartmentForm(province_code=province)
+        context["dept_form"] = flash.refill(note, DepartmentForm) or DepartmentForm(province_code=province)
         context["dept_errors"] = note.errors if note else {}
         return Template("units/list.html", context=context, headers={"Vary": "HX-Request"})
 

@@ -40,9 +40,9 @@ class UserController(Controller):
     @get("/", name="users:list")
     async def list_users(self, request: Request, db: NamedDependency[Database]) -> Template:
         note = flash_of(request)
-        typed = {k: v for k, v in note.form.items() if k in UserForm.__struct_fields__ and k != "password"} if note else {}
         return Template("users/list.html", context=page_context(
-            request, users=await users.list_users(db), form=msgspec.convert(typed, UserForm),
+            request, users=await users.list_users(db),
+            form=flash.refill(note, UserForm, leave_out=("password",)) or UserForm(),
             error=note.message if note and note.kind == "error" else ""))
 
     @post("/", name="users:create", status_code=303)
