@@ -14,6 +14,7 @@ import msgspec
 
 from .item_rules import item_findings
 from .model import Checklist
+from .sample_rules import from_sample_findings
 from .problems import TOLERANCE, Finding, Node, split_path
 from .problems import format_number as _n
 
@@ -242,9 +243,11 @@ def checklist_findings(checklist: Checklist, describe: Callable[[Node], str]) ->
     findings += _header_findings(checklist)
     findings += _code_findings(checklist, describe)
     findings += _structure_findings(checklist)
+    by_code = {item.code: item for item in checklist.items()}
     for a, area in enumerate(checklist.areas):
         for c, crit in enumerate(area.criteria):
             for i, item in enumerate(crit.items):
                 findings += (Finding((a, c, i), keys, msg) for keys, msg in item_findings(item))
+                findings += (Finding((a, c, i), keys, msg) for keys, msg in from_sample_findings(item, by_code))
     findings += _rating_findings(checklist)
     return findings

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from .model import COUNTED_TYPES, MAX_VALUE_CEILING, SCORED_TYPES, Band, Evidence, Item
 from .problems import TOLERANCE, Keys
 from .problems import format_number as _n
+from .sample_rules import sample_item_findings
 
 LEVEL_KEY_RE = re.compile(r"[a-z0-9_]+")
 
@@ -251,6 +252,7 @@ def item_findings(item: Item) -> Iterator[tuple[Keys, str]]:
             f"Điểm trừ cho mỗi vi phạm (per_violation) phải lớn hơn 0, hiện là {_n(item.per_violation)}.",
         )
     yield from _max_value_findings(item)
+    yield from sample_item_findings(item)
     yield from _evidence_findings(item.evidence)
 
 

@@ -10,7 +10,8 @@ from typing import Literal
 
 import msgspec
 
-ItemType = Literal["yesno", "levels", "score", "ratio", "count", "deduction", "text", "date"]
+ItemType = Literal["yesno", "levels", "score", "ratio", "count", "deduction", "text", "date", "sample"]
+ColumnType = Literal["text", "date", "yesno", "number", "choice"]
 UnitKind = Literal["xa", "phuong", "dac_khu", "so_nganh"]
 EvidenceKind = Literal["none", "photo", "document", "any"]
 
@@ -53,6 +54,46 @@ class Evidence(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     hint: str = ""
 
 
+class Column(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One column of a `sample` item (a dossier's code, a date, yes/no…): the key is what the API's rows carry."""
+
+    key: str  # ASCII, e.g. "ngay_hen_tra"
+    label: str
+    type: ColumnType = "text"
+    required: bool = False
+    choices: list[str] = msgspec.field(default_factory=list)  # choice: the values a cell may take
+
+
+class RowTest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One test a sample's row must pass to be counted by `from_sample`; exactly one of the tests is set.
+
+    `filled`: the cell is (true) or is not (false) filled. `yes`: a yesno cell is yes (true) or no (false).
+    `equals`: a text or choice cell equals this value. `le_column` / `gt_column`: the cell is ≤ / > the
+    cell of another column of the same type (dates, numbers); a row missing either cell fails the test.
+    """
+
+    column: str
+    filled: bool | None = None
+    yes: bool | None = None
+    equals: str | None = None
+    le_column: str | None = None
+    gt_column: str | None = None
+
+
+class FromSample(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A `ratio` or `count` item computed from the rows of a `sample` item (checklists/derive.py).
+
+    ratio: the denominator is the rows passing every `denominator` test (no tests: every row), the
+    numerator those of them that also pass every `numerator` test — so it never exceeds the denominator.
+    count: the number of rows passing every `count` test.
+    """
+
+    item: str  # the code of the sample item
+    numerator: list[RowTest] = msgspec.field(default_factory=list)
+    denominator: list[RowTest] = msgspec.field(default_factory=list)
+    count: list[RowTest] = msgspec.field(default_factory=list)
+
+
 class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """A tiêu chí thành phần: the unit an inspector answers."""
 
@@ -84,6 +125,12 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     violation_label: str = ""
     # ratio, count and deduction: the largest whole number an answer may carry (None: DEFAULT_MAX_VALUE)
     max_value: int | None = None
+    # sample: the rows' columns and how many rows an answer may hold
+    columns: list[Column] = msgspec.field(default_factory=list)
+    min_rows: int = 0
+    max_rows: int = 200
+    # ratio and count: computed from a sample's rows instead of typed
+    from_sample: FromSample | None = None
 
     def value_limit(self) -> int:
         """The largest count, number of violations, numerator or denominator this item accepts."""
@@ -139,7 +186,8 @@ class Answer(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     Which fields are used depends on the item type:
     yesno → choice "yes"/"no"; levels → choice = a level key; score → number (points);
     ratio → numerator and denominator; count → number; deduction → number (violations found);
-    text → text; date → text (ISO date YYYY-MM-DD). `na` marks "không áp dụng" where allowed.
+    text → text; date → text (ISO date YYYY-MM-DD); sample → rows ({column key: cell}, a cell being a
+    string for text, date and choice, a bool for yesno, a number for number). `na` marks "không áp dụng" where allowed.
     """
 
     na: bool = False
@@ -148,3 +196,4 @@ class Answer(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     numerator: float | None = None
     denominator: float | None = None
     text: str | None = None
+    rows: list[dict[str, str | float | bool | None]] | None = None

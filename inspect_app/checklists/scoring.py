@@ -9,7 +9,9 @@ from collections.abc import Mapping
 
 import msgspec
 
+from .derive import derive_answers
 from .model import SCORED_TYPES, Answer, Band, Checklist, Item
+from .sample import rows_problem, too_few_rows
 from .validate import format_number as _n
 from .validate import is_multiple
 
@@ -88,7 +90,7 @@ def is_blank(answer: Answer | None) -> bool:
         return True
     values = (answer.choice, answer.number, answer.numerator, answer.denominator)
     has_text = bool((answer.text or "").strip())
-    return not answer.na and not has_text and all(value is None for value in values)
+    return not answer.na and not has_text and not answer.rows and all(value is None for value in values)
 
 
 def _number_problem(value: float | None, what: str, *, integer: bool, limit: float | None = None) -> str | None:
@@ -154,6 +156,8 @@ def validate_answer(item: Item, answer: Answer, *, limits: bool = True) -> str |
         return _number_problem(answer.number, item.count_label or "số đếm", integer=True, limit=limit)
     elif kind == "deduction":
         return _number_problem(answer.number, item.violation_label or "số vi phạm", integer=True, limit=limit)
+    elif kind == "sample":
+        return rows_problem(item, answer.rows or [])
     elif kind == "date":
         text = (answer.text or "").strip()
         if not _ISO_DATE_RE.fullmatch(text):
@@ -219,8 +223,8 @@ def score_item(item: Item, answer: Answer | None) -> ItemScore:
         raise AnswerError(item.code, problem)
     if answer.na:
         return ItemScore(item.code, None, 0.0, na=True, answered=True)
-    if not scored:
-        return ItemScore(item.code, None, 0.0, answered=True)
+    if not scored:  # a sample short of its min_rows is still being taken
+        return ItemScore(item.code, None, 0.0, answered=not too_few_rows(item, answer))
     points = _raw_points(item, answer)
     if points is None:  # ratio with an empty denominator and if_empty = "na"
         return ItemScore(item.code, None, 0.0, na=True, answered=True)
@@ -242,6 +246,7 @@ def score_checklist(checklist: Checklist, answers: Mapping[str, Answer]) -> Chec
     rounded to 2 decimals, and each sum is rounded again so that a total always equals the
     sum of the parts a person sees. Raises AnswerError for an answer that does not fit.
     """
+    answers = derive_answers(checklist, answers)
     items: dict[str, ItemScore] = {}
     areas: list[AreaScore] = []
     for area in checklist.areas:
