@@ -5,12 +5,15 @@ answers and audit rows). Received: `answer_from_api` (the API's JSON value) and 
 card's form fields). Returned: `answer_to_api`. Shown: `answer_label`.
 
 API: yesno → true/false; levels → a level key; score, count, deduction → a number;
-ratio → [numerator, denominator]; text → a string; date → "YYYY-MM-DD"; null clears.
+ratio → [numerator, denominator]; text → a string; date → "YYYY-MM-DD"; sample → a list of rows
+({column key: cell}; an empty list, like null, clears); null clears.
+Form: a sample's cells are the fields `row-<n>-<column key>`; a row left wholly empty is dropped.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import msgspec
@@ -18,10 +21,12 @@ import msgspec
 from inspect_app.checklists import Answer, Item, is_blank
 from inspect_app.checklists.model import MAX_VALUE_CEILING
 from inspect_app.checklists.problems import format_number
+from inspect_app.checklists.sample import is_filled
 from inspect_app.services.errors import Refused
 from inspect_app.text import nfc, short_date, vn_number
 
 NUMBER_TYPES = {"score", "count", "deduction"}
+ROW_FIELD_RE = re.compile(r"row-(\d{1,4})-([a-z][a-z0-9_]*)")
 _decoder = msgspec.json.Decoder(Answer)
 _by_code = msgspec.json.Decoder(dict[str, Answer])
 
@@ -86,9 +91,25 @@ def answer_from_api(item: Item, value: Any, na: bool) -> Answer:
         if not isinstance(value, list) or len(value) != 2:
             raise _bad("Câu trả lời tỷ lệ phải là [tử số, mẫu số].")
         return Answer(numerator=_number(value[0], "Tử số"), denominator=_number(value[1], "Mẫu số"))
+    if item.type == "sample":
+        return _rows_from_api(value)
     if not isinstance(value, str):
         raise _bad("Câu trả lời phải là một chuỗi ký tự.")
     return Answer(text=nfc(value))
+
+
+def _rows_from_api(value: Any) -> Answer:
+    """A sample's rows as received: each a JSON object; text is NFC and trimmed, empty cells are dropped
+    (the cells' types and the columns are checked by validate_answer, with the row and column named)."""
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        raise _bad("Câu trả lời của mẫu hồ sơ phải là danh sách các dòng, mỗi dòng một đối tượng {mã cột: giá trị}.")
+    rows = [{key: cell for key, cell in ((key, _cell(cell)) for key, cell in row.items()) if is_filled(cell)}
+            for row in value]
+    return Answer(rows=rows) if rows else Answer()
+
+
+def _cell(value: Any) -> Any:
+    return nfc(value).strip() if isinstance(value, str) else value
 
 
 def answer_to_api(item: Item, answer: Answer) -> Any:
@@ -105,6 +126,10 @@ def answer_to_api(item: Item, answer: Answer) -> Any:
         if answer.numerator is None and answer.denominator is None:
             return None
         return [_plain(answer.numerator), _plain(answer.denominator)]
+    if item.type == "sample":
+        return None if not answer.rows else [
+            {key: _plain(cell) if isinstance(cell, float) else cell for key, cell in row.items()}
+            for row in answer.rows]
     return answer.text
 
 
@@ -139,8 +164,32 @@ def answer_from_form(item: Item, form: dict[str, str]) -> Answer:
     if item.type == "ratio":
         return Answer(numerator=parse_form_number(form.get("numerator", ""), "Tử số"),
                       denominator=parse_form_number(form.get("denominator", ""), "Mẫu số"))
+    if item.type == "sample":
+        return _rows_from_form(item, form)
     text = nfc(form.get("text", ""))
     return Answer(text=text or None)
+
+
+def _rows_from_form(item: Item, form: dict[str, str]) -> Answer:
+    """The table's fields `row-<n>-<key>` into rows, in the order of n; a row left wholly empty (one just
+    added) is dropped. A field of no column is kept, so validate_answer refuses it by name."""
+    columns = {column.key: column for column in item.columns}
+    cells: dict[int, dict[str, Any]] = {}
+    for name, raw in form.items():
+        if match := ROW_FIELD_RE.fullmatch(name):
+            index, key = int(match[1]), match[2]
+            column = columns.get(key)
+            text = nfc(raw).strip()
+            if column is not None and column.type == "yesno":
+                value: Any = {"yes": True, "no": False}.get(text, text or None)
+            elif column is not None and column.type == "number":
+                value = parse_form_number(text, column.label)
+            else:
+                value = text or None
+            if is_filled(value):
+                cells.setdefault(index, {})[key] = value
+    rows = [cells[index] for index in sorted(cells)]
+    return Answer(rows=rows) if rows else Answer()
 
 
 def answer_label(answer: Answer, item: Item) -> str:
@@ -157,6 +206,8 @@ def answer_label(answer: Answer, item: Item) -> str:
         return vn_number(answer.number)
     if item.type == "ratio":
         return f"{vn_number(answer.numerator)}/{vn_number(answer.denominator)}"
+    if item.type == "sample":
+        return f"{len(answer.rows or [])} hồ sơ"
     if item.type == "date":
         return date_label(answer.text)
     return answer.text or ""

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_checklist, score_item, validate_answer
+from inspect_app.checklists.derive import derive_answers
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Finding, User
 from inspect_app.permissions import can_amend_findings, can_edit_findings
@@ -72,6 +73,21 @@ def finding_out(item: Item, finding: Finding | None) -> FindingOut:
                       updated_at=finding.updated_at, updated_by=finding.updated_by_name)
 
 
+def derived_outs(checklist: Checklist, visit_findings: list[Finding]) -> list[FindingOut]:
+    """The items computed from a sample, as findings: the computed answer and score, version 0 (never typed,
+    never stored; they change with every save of their sample)."""
+    stored = {f.item_code: answers.decode(f.answer_json) for f in visit_findings}
+    derived = derive_answers(checklist, stored)
+    outs = []
+    for item in checklist.items():
+        if item.from_sample is not None and (answer := derived.get(item.code)) is not None:
+            score = score_item(item, answer)
+            outs.append(FindingOut(item_code=item.code, answer=answer_to_api(item, answer), na=answer.na, note="",
+                                   version=0, score=score.points, max_points=score.max_points, updated_at=None,
+                                   updated_by=None))
+    return outs
+
+
 def find_item(checklist: Checklist, item_code: str) -> Item:
     for item in checklist.items():
         if item.code == item_code:
@@ -113,7 +129,11 @@ async def open_item(db: Database, user: User, visit_id: int, item_code: str, loa
     ctx = await visits.load(db, user, visit_id)
     require_editor(ctx)
     version, checklist = await visits.checklist_for_next_save(db, ctx, loaded)
-    return SaveTarget(ctx, version, checklist, find_item(checklist, item_code))
+    item = find_item(checklist, item_code)
+    if item.from_sample is not None:
+        raise Refused(409, "item_derived", f"Tiêu chí {item.code} được tính tự động từ mẫu hồ sơ "
+                      f"{item.from_sample.item}, không nhập trực tiếp: hãy sửa các dòng của mẫu.")
+    return SaveTarget(ctx, version, checklist, item)
 
 
 def require_editor(ctx: VisitContext) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import msgspec
 
 from inspect_app.checklists import Answer, Checklist, is_blank
+from inspect_app.checklists.derive import derive_answers
+from inspect_app.checklists.sample import too_few_rows
 from inspect_app.db import Database, Tx
 from inspect_app.models import User, Visit
 from inspect_app.permissions import UNIT, can_see_visit
@@ -143,9 +145,10 @@ class SignOffCheck(msgspec.Struct):
 
 
 async def sign_off_check(db: Database | Tx, visit: Visit, checklist: Checklist) -> SignOffCheck:
-    answers = {f.item_code: decode(f.answer_json) for f in await findings.list_findings(db, visit.id)}
+    answers = derive_answers(checklist, {f.item_code: decode(f.answer_json)
+                                         for f in await findings.list_findings(db, visit.id)})
     unanswered = [item.code for item in checklist.items()
-                  if item.code not in answers or is_blank(answers[item.code])]
+                  if item.code not in answers or is_blank(answers[item.code]) or too_few_rows(item, answers[item.code])]
     missing = missing_evidence(checklist, answers, await evidence.count_by_item(db, visit.id))
     policy = await plan_settings.value_of(db, visit.plan_id, plan_settings.MISSING_EVIDENCE_POLICY)
     return SignOffCheck(unanswered=unanswered, missing_evidence=missing, policy=policy)

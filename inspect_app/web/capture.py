@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
 from inspect_app.checklists import Answer, Item, is_blank, score_item
+from inspect_app.checklists.derive import derive_answers
 from inspect_app.db import Database
 from inspect_app.models import Evidence, Finding
 from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow, can_edit_findings, can_sign_off
@@ -75,8 +76,18 @@ def build_cards(ctx: VisitContext, visit_findings, visit_evidence: list[Evidence
     files: dict[str, list[Evidence]] = {}
     for ev in visit_evidence:
         files.setdefault(ev.item_code, []).append(ev)
+    derived = derive_answers(ctx.checklist, {f.item_code: answers.decode(f.answer_json) for f in visit_findings})
     return {item.code: build_card(ctx, item, by_code.get(item.code), files.get(item.code, []))
+            if item.from_sample is None else derived_card(item, derived.get(item.code), files.get(item.code, []))
             for item in ctx.checklist.items()}
+
+
+def derived_card(item: Item, answer: Answer | None, evidence: list[Evidence]) -> CardView:
+    """An item computed from a sample: its answer as the sample's rows give it, never typed (version 0)."""
+    answer = answer or Answer()
+    score = score_item(item, answer)
+    return CardView(item=item, answer=answer, note="", version=0, points=score.points, max_points=score.max_points,
+                    evidence=evidence)
 
 
 def build_card(ctx: VisitContext, item: Item, finding: Finding | None, evidence: list[Evidence]) -> CardView:

@@ -35,13 +35,15 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", r
 
 # The JSON shapes an answer can take (which one fits depends on the item: services/answers.py).
 # Integers beyond 64 bits never reach a handler (web/boundary.py).
+# A list is [numerator, denominator] (ratio) or the rows of a dossier sample, objects {column key: cell}.
 ANSWER_SCHEMA = {"type": ["boolean", "number", "string", "array", "null"], "minimum": MIN_INT, "maximum": MAX_ID,
-                 "items": {"type": "number", "minimum": MIN_INT, "maximum": MAX_ID}, "minItems": 2, "maxItems": 2}
+                 "items": {"type": ["number", "object"], "minimum": MIN_INT, "maximum": MAX_ID}}
 
 
 class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
     """`answer`: true/false (yesno), a level key, a number (score, count, deduction), [numerator, denominator]
-    (ratio), a string (text) or "YYYY-MM-DD" (date); null clears. `base_version`: the version this edit
+    (ratio), a string (text), "YYYY-MM-DD" (date) or a list of rows {column key: cell} (sample); null clears.
+    An item derived from a sample is refused (409 `item_derived`). `base_version`: the version this edit
     replaces (0 for a new finding)."""
 
     answer: Annotated[Any, msgspec.Meta(extra_json_schema={"extra": ANSWER_SCHEMA})] = None
@@ -92,7 +94,8 @@ class CaptureApiController(Controller):
          responses=errors(403))
     async def list_findings(self, request: Request, db: NamedDependency[Database],
                             visit_id: FromPath[int]) -> VisitFindings:
-        """Every saved finding of a visit with its version and computed score, plus the progress."""
+        """Every saved finding of a visit with its version and computed score, plus the progress; an item
+        derived from a dossier sample (`from_sample`) is listed with its computed answer and score, version 0."""
         ctx = await load_context(db, request, visit_id)
         if not can_read_findings(ctx.user, ctx.visit):
             raise Refused(403, "not_published", "Kết quả kiểm tra chỉ được công bố cho đơn vị sau khi trưởng đoàn ký duyệt.")
@@ -102,7 +105,9 @@ class CaptureApiController(Controller):
             visit_id=visit_id, status=ctx.visit.status, checklist_id=ctx.visit.checklist_id,
             checklist_version=ctx.visit.checklist_version,
             progress=capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id)),
-            findings=[capture.finding_out(items[f.item_code], f) for f in rows if f.item_code in items])
+            findings=[*(capture.finding_out(items[f.item_code], f) for f in rows
+                        if f.item_code in items and items[f.item_code].from_sample is None),
+                      *capture.derived_outs(ctx.checklist, rows)])
 
     @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
          operation_id="SaveFinding", responses=errors(409, 422, conflict=ConflictOut))
