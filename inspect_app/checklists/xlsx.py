@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from inspect_app.text import printable
 from inspect_app.workbook_limits import WorkbookRefused, check_workbook
 
-from .model import Area, Band, Checklist, Criterion, Item, Level
+from .model import Area, Band, Checklist, Column, Criterion, Item, Level
 from .validate import (
     Keys,
     Node,
@@ -61,6 +61,10 @@ ITEM_COLUMNS: list[tuple[str, str, int]] = [
     ("per_violation", "Điểm trừ mỗi vi phạm (per_violation)", 10),
     ("violation_label", "Nhãn vi phạm (violation_label)", 18),
     ("max_value", "Số lớn nhất được nhập, để trống = 1.000.000 (max_value)", 12),
+    ("columns", "Cột của mẫu hồ sơ (columns): khóa|nhãn|loại|bắt buộc|lựa chọn, mỗi cột một dòng", 40),
+    ("min_rows", "Số dòng tối thiểu của mẫu (min_rows)", 9),
+    ("max_rows", "Số dòng tối đa của mẫu (max_rows)", 9),
+    ("from_sample", "Tính từ mẫu hồ sơ (from_sample), dạng JSON", 40),
 ]
 INFO_ROWS: list[tuple[str, str, str]] = [
     (
@@ -90,7 +94,7 @@ INFO_ROWS: list[tuple[str, str, str]] = [
 ]
 _INFO_HEADERS = ("Mục", "Giá trị", "Nhãn xếp loại", "Ghi chú")
 _CHOICE_LISTS = {
-    "type": "yesno,levels,score,ratio,count,deduction,text,date",
+    "type": "yesno,levels,score,ratio,count,deduction,text,date,sample",
     "na_allowed": "Có,Không",
     "evidence.kind": "none,photo,document,any",
     "mode": "step,linear",
@@ -110,8 +114,9 @@ _NUMBER_KEYS = {
     "full_at",
     "per_violation",
 }
-_INT_KEYS = {"evidence.min_count", "max_value"}
+_INT_KEYS = {"evidence.min_count", "max_value", "min_rows", "max_rows"}
 _ALWAYS_SHOWN = {
+    "sample": ("min_rows", "max_rows"),
     "score": ("step",),
     "ratio": ("mode", "if_empty"),
 }
@@ -134,6 +139,45 @@ def format_levels(levels: list[Level]) -> str:
     """Levels as `key|label|points; …` (one per line when a label contains `;`)."""
     parts = [f"{level.key}|{level.label}|{_text_num(level.points)}" for level in levels]
     return ("\n" if any(";" in level.label for level in levels) else "; ").join(parts)
+
+
+def format_columns(columns: list[Column]) -> str:
+    """A sample's columns, one a line: `key|label|type|bắt buộc|choice, choice` (trailing parts may go)."""
+    lines = []
+    for column in columns:
+        parts = [column.key, column.label, column.type, "bắt buộc" if column.required else "",
+                 ", ".join(column.choices)]
+        while parts[-1] == "":
+            parts.pop()
+        lines.append("|".join(parts))
+    return "\n".join(lines)
+
+
+def parse_columns(text: str) -> list[dict[str, object]]:
+    """Read the lines `key|label|type|bắt buộc|choices` into column tables (the validator checks them)."""
+    columns = []
+    for entry in [line.strip() for line in text.splitlines() if line.strip()]:
+        parts = [part.strip() for part in entry.split("|")]
+        if len(parts) < 2 or len(parts) > 5:
+            raise CellError(f"Cột «{entry}» không đúng dạng khóa|nhãn|loại|bắt buộc|lựa chọn (ví dụ "
+                            "ngay_hen_tra|Ngày hẹn trả|date|bắt buộc); mỗi cột một dòng.")
+        parts += [""] * (5 - len(parts))
+        required = _norm(parts[3])
+        if required not in ("", "bắt buộc", *_TRUE, *_FALSE):
+            raise CellError(f"Phần thứ tư của cột «{entry}» phải là «bắt buộc» hoặc để trống.")
+        columns.append({"key": parts[0], "label": parts[1], "type": parts[2].lower() or "text",
+                        "required": required in ("bắt buộc", *_TRUE),
+                        "choices": [c.strip() for c in parts[4].split(",") if c.strip()]})
+    return columns
+
+
+def parse_from_sample(text: str) -> object:
+    try:
+        value = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        raise CellError('không phải JSON hợp lệ; ví dụ {"item": "2.1.4", "numerator": [{"column": "ngay_tra", '
+                        '"le_column": "ngay_hen_tra"}]}.') from None
+    return value
 
 
 def format_bands(bands: list[Band]) -> str:
@@ -160,7 +204,12 @@ def _item_cells(area: Area, crit: Criterion, item: Item) -> dict[str, object]:
         "levels": format_levels(item.levels) if item.levels else None,
         "bands": format_bands(item.bands) if item.bands else None,
         "max_value": item.max_value,
+        "columns": format_columns(item.columns) if item.columns else None,
+        "from_sample": msgspec.json.encode(item.from_sample).decode() if item.from_sample else None,
     }
+    for key in ("min_rows", "max_rows"):
+        if key in shown or key in _ALWAYS_SHOWN.get(item.type, ()):
+            cells[key] = getattr(item, key)
     for key in (
         "guidance",
         "numerator_label",
@@ -391,6 +440,10 @@ def _read_cell(key: str, value: object) -> object:
         return parse_levels(_as_text(value))
     if key == "bands":
         return parse_bands(_as_text(value))
+    if key == "columns":
+        return parse_columns(_cell_text(value))
+    if key == "from_sample":
+        return parse_from_sample(_cell_text(value))
     if key in ("type", "mode", "if_empty", "evidence.kind"):
         return _as_text(value).lower()  # "Yesno" typed by hand still means yesno
     return _as_text(value) if key.endswith("code") else _cell_text(value)
