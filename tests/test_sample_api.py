@@ -3,10 +3,12 @@ refused with a Vietnamese 422 that changes nothing, a derived item computed and 
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
 from conftest import csrf_token, login, post_form
+from docx import Document
 
 SAMPLE, ON_TIME = "2.1.4", "2.1.1"
 
@@ -124,3 +126,19 @@ def test_sign_off_waits_for_the_sample(client, visit_id):
     response = client.post(f"/api/v1/visits/{visit_id}/sign-off", json={"unit_representative": "Ông A"},
                            headers={"x-csrftoken": csrf_token(client)})
     assert SAMPLE not in response.json()["unanswered"] and ON_TIME not in response.json()["unanswered"]
+
+
+def test_the_minutes_list_the_rows_in_an_appendix(client, visit_id):
+    rows = [row("HS-001", returned="2026-11-02", phieu_xin_loi=False),
+            row("HS-002", returned="2026-11-05", phieu_xin_loi=True)]
+    assert put(client, visit_id, SAMPLE, {"answer": rows, "base_version": 0}).status_code == 200
+    page = client.get(f"/visits/{visit_id}/minutes")
+    assert page.status_code == 200
+    html = page.text
+    assert "MẪU HỒ SƠ KIỂM TRA (TIÊU CHÍ 2.1.4)" in html and "HS-002" in html and "05/11/2026" in html
+    assert "1/2" in html  # the derived ratio in the findings table
+    docx = client.get(f"/visits/{visit_id}/minutes.docx")
+    assert docx.status_code == 200
+    document = Document(io.BytesIO(docx.content))
+    cells = [cell.text for table in document.tables for r in table.rows for cell in r.cells]
+    assert "HS-001" in cells and "02/11/2026" in cells and "Có" in cells and "1/2" in cells

@@ -69,6 +69,20 @@ def evidence_appendix(doc, vd: VisitDoc) -> None:
             nd30.picture_cell(table, index, 1, ev.thumb, 4.0)
 
 
+def sample_appendix(doc, vd: VisitDoc) -> None:
+    """One appendix per dossier sample: the rows the derived figures were computed from."""
+    for block in vd.samples:
+        doc.add_page_break()
+        para(doc, "PHỤ LỤC", bold=True, align=CENTER, after=0)
+        para(doc, f"MẪU HỒ SƠ KIỂM TRA (TIÊU CHÍ {block.code})", bold=True, align=CENTER, after=0)
+        para(doc, f"(Kèm theo Biên bản kiểm tra ngày {short_date(vd.visit_day)} tại {wording.subject(vd)})",
+             italic=True, align=CENTER, after=12)
+        width = nd30.text_width(doc) - 0.1
+        widths = [1.0] + [(width - 1.0) / len(block.headers)] * len(block.headers)
+        rows = [[str(number), *cells] for number, cells in enumerate(block.rows, start=1)]
+        nd30.data_table(doc, ["STT", *block.headers], widths, rows, aligns=["center"] + ["left"] * len(block.headers))
+
+
 def minutes_docx(vd: VisitDoc) -> bytes:
     """Biên bản kiểm tra: header, basis, members, findings by area, remarks, signatures, evidence."""
     doc = nd30.new_document(f"Biên bản kiểm tra – {vd.visit.unit_name}")
@@ -115,6 +129,7 @@ def minutes_docx(vd: VisitDoc) -> bytes:
     if secretary:
         blocks.append((["THƯ KÝ"], secretary.full_name))
     nd30.signatures(doc, blocks)
+    sample_appendix(doc, vd)
     evidence_appendix(doc, vd)
     return _save(doc)
 

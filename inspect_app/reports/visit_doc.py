@@ -19,7 +19,9 @@ from inspect_app.reports import rules
 from inspect_app.reports.scoring import score
 from inspect_app.services.answers import decode, decode_all
 from inspect_app.services import self_assessment
-from inspect_app.services.answers import answer_label
+from inspect_app.services.answers import answer_label, date_label
+from inspect_app.text import vn_number
+from inspect_app.checklists.derive import derive_answers
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.services.errors import Refused
@@ -72,6 +74,15 @@ class ActionLine(msgspec.Struct, frozen=True):
     status: str
 
 
+class SampleBlock(msgspec.Struct, frozen=True):
+    """A dossier sample as the minutes' appendix lists it: one row per dossier, cells as people read them."""
+
+    code: str
+    text: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
 class VisitDoc(msgspec.Struct):
     plan: q.PlanRecord
     visit: q.VisitRecord
@@ -89,6 +100,7 @@ class VisitDoc(msgspec.Struct):
     today: date
     signed: bool
     appraisal: Any = None  # services.self_assessment.Appraisal when the unit submitted a self-assessment
+    samples: list[SampleBlock] = []  # the dossier samples taken, for the appendix
 
     @property
     def lead(self) -> q.MemberRecord | None:
@@ -138,6 +150,29 @@ def _line(item: Item, answers: dict, notes: dict[str, str], counts: dict[str, in
                 rules.is_failed(item_score), notes.get(item.code, ""), counts.get(item.code, 0))
 
 
+def sample_blocks(checklist: Checklist, answers: dict) -> list[SampleBlock]:
+    """Every sample item with rows, its cells as the minutes print them (dates dd/mm/yyyy, Có/Không)."""
+    blocks = []
+    for item in checklist.items():
+        answer = answers.get(item.code)
+        if item.type == "sample" and answer is not None and answer.rows:
+            rows = [[cell_label(column.type, row.get(column.key)) for column in item.columns] for row in answer.rows]
+            blocks.append(SampleBlock(item.code, item.text, [column.label for column in item.columns], rows))
+    return blocks
+
+
+def cell_label(kind: str, value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == "yesno":
+        return "Có" if value is True else "Không" if value is False else str(value)
+    if kind == "date":
+        return date_label(str(value))
+    if kind == "number" and isinstance(value, (int, float)):
+        return vn_number(value)
+    return str(value)
+
+
 def evidence_lines(root: Path, files: list[Evidence]) -> list[EvidenceLine]:
     lines = []
     for number, ev in enumerate(files, start=1):
@@ -167,7 +202,7 @@ async def build_visit_doc(db: Database, visit_id: int, evidence_root: Path, toda
     counts: dict[str, int] = {}
     for ev in files:
         counts[ev.item_code] = counts.get(ev.item_code, 0) + 1
-    answers = {f.item_code: decode(f.answer_json) for f in rows}
+    answers = derive_answers(checklist, {f.item_code: decode(f.answer_json) for f in rows})
     result, areas = lines_for(checklist, answers, {f.item_code: f.note for f in rows}, counts)
     actions = [ActionLine(r.item_code, r.text, r.deadline, REMEDIATION_STATUS.get(r.status, r.status))
                for r in await q.visit_remediation(db, visit_id)]
@@ -178,7 +213,7 @@ async def build_visit_doc(db: Database, visit_id: int, evidence_root: Path, toda
         checklist_version=checklist.version, points=result.points, max_points=result.max_points,
         percent=result.percent, rating=result.rating, areas=areas,
         shortcomings=[ln for a in areas for ln in a.lines if ln.failed],
-        evidence=evidence_lines(evidence_root, files), actions=actions,
+        evidence=evidence_lines(evidence_root, files), actions=actions, samples=sample_blocks(checklist, answers),
         today=today or rules.today_in_vietnam(), signed=visit.status in rules.SIGNED)
 
 
