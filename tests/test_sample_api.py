@@ -142,3 +142,13 @@ def test_the_minutes_list_the_rows_in_an_appendix(client, visit_id):
     document = Document(io.BytesIO(docx.content))
     cells = [cell.text for table in document.tables for r in table.rows for cell in r.cells]
     assert "HS-001" in cells and "02/11/2026" in cells and "Có" in cells and "1/2" in cells
+
+
+def test_the_visit_page_shows_the_sample_table_and_the_derived_figures(client, visit_id):
+    rows = [row("HS-001", returned="2026-11-02", truc_tuyen=True), row("HS-002", returned="2026-11-05")]
+    assert put(client, visit_id, SAMPLE, {"answer": rows, "base_version": 0}).status_code == 200
+    html = client.get(f"/visits/{visit_id}").text
+    assert 'name="row-1-ma_ho_so" value="HS-002"' in html and 'name="row-2-ma_ho_so" value=""' in html
+    assert '<option value="yes" selected>Có</option>' in html
+    assert "+ Thêm hồ sơ" in html and "sample.js" in html
+    assert 'id="derived-2-1-1"' in html and "1/2 (50%)" in html

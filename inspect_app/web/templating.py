@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import msgspec
+
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from inspect_app import __version__
@@ -50,6 +52,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["domid"] = dom_id
     env.filters["fold"] = fold
     env.filters["answer_label"] = answer_label
+    env.filters["builtins"] = msgspec.to_builtins  # a Struct for `tojson` (a sample's columns, a from_sample rule)
     env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
         UNIT_KIND_LABELS=UNIT_KIND_LABELS,
