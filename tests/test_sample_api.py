@@ -151,4 +151,4 @@ def test_the_visit_page_shows_the_sample_table_and_the_derived_figures(client, v
     assert 'name="row-1-ma_ho_so" value="HS-002"' in html and 'name="row-2-ma_ho_so" value=""' in html
     assert '<option value="yes" selected>Có</option>' in html
     assert "+ Thêm hồ sơ" in html and "sample.js" in html
-    assert 'id="derived-2-1-1"' in html and "1/2 (50%)" in html
+    assert 'id="derived-2_1_1"' in html and "1/2 (50%)" in html

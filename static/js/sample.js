@@ -64,7 +64,8 @@ export function showDerived(box) {
     if (el.dataset.sample !== code) return;
     var value = derivedValue(el.dataset.kind, JSON.parse(el.dataset.rule), rows);
     var out = el.querySelector("output");
-    if (el.dataset.kind === "count") out.textContent = String(value.number);
+    if (!rows.length) out.textContent = "–";  // no row yet: unanswered, as the server shows it
+    else if (el.dataset.kind === "count") out.textContent = String(value.number);
     else out.textContent = value.numerator + "/" + value.denominator +
       (value.denominator ? " (" + percent(value.numerator, value.denominator) + ")" : "");
   });

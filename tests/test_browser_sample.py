@@ -1,0 +1,89 @@
+"""The dossier sample in Chromium: derive.js agrees with derive.py on the shared table of cases, and an
+inspector takes a few rows at 768×1024 and sees the derived on-time ratio, live and after a reload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from browser import api_headers, dom, log_in, wait_saved
+
+pytestmark = pytest.mark.browser
+
+CASES = json.loads((Path(__file__).parent / "data" / "derive_cases.json").read_text(encoding="utf-8"))
+
+
+def open_surprise_visit(page, server) -> int:
+    """The demo lead opens a surprise one-stop visit today (as the plan page's form does)."""
+    plan = page.request.get(server.url + "/api/v1/plans").json()[0]
+    headers = api_headers(page.context)
+    token = headers["x-csrftoken"]
+    response = page.request.post(f"{server.url}/plans/{plan['id']}/surprise", max_redirects=0,
+                                 form={"unit_code": "10525", "checklist_id": "mot-cua-dot-xuat",
+                                       "_csrf_token": token})
+    assert response.status == 303, response.text()
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def test_derive_js_agrees_with_the_shared_cases(browser, server):
+    page = browser.new_context().new_page()
+    page.goto(server.url + "/login")
+    got = page.evaluate("""async (cases) => {
+        const derive = await import("/static/js/derive.js");
+        return cases.map((c) => {
+            const v = derive.derivedValue(c.type, c.from_sample, c.rows);
+            return c.type === "count" ? v.number : [v.numerator, v.denominator];
+        });
+    }""", CASES["cases"])
+    assert got == [case["expect"] for case in CASES["cases"]]
+
+
+def fill_row(table, index: int, code: str, promised: str, returned: str | None) -> None:
+    row = table.locator("tbody tr").nth(index)
+    row.locator("[name$='-ma_ho_so']").fill(code)
+    row.locator("[name$='-ngay_hen_tra']").fill(promised)
+    if returned:
+        row.locator("[name$='-ngay_tra']").fill(returned)
+
+
+def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="vi-VN")
+    page = context.new_page()
+    log_in(page, server, "truongdoan")
+    visit_id = open_surprise_visit(page, server)
+    page.goto(f"{server.url}/visits/{visit_id}")
+    card = page.locator(f"[id='item-{dom('2.1.4')}']")
+    table = card.locator(".sample")
+    derived = page.locator(f"[id='derived-{dom('2.1.1')}']")
+    expect(derived).to_have_text("–")
+
+    fill_row(table, 0, "HS-001", "2026-11-03", "2026-11-02")
+    wait_saved(page, "2.1.4")
+    expect(derived).to_have_text("1/1 (100%)")
+    add = card.get_by_role("button", name="+ Thêm hồ sơ")
+    add.click()  # one tap adds a row
+    expect(table.locator("tbody tr")).to_have_count(2)
+    fill_row(table, 1, "HS-002", "2026-11-03", "2026-11-05")
+    add.click()
+    fill_row(table, 2, "HS-003", "2026-11-03", None)
+    expect(derived).to_have_text("1/2 (50%)")  # live, from the rows on the page
+
+    def saved() -> dict:
+        listed = page.request.get(f"{server.url}/api/v1/visits/{visit_id}/findings").json()["findings"]
+        return {f["item_code"]: f for f in listed}
+
+    for _ in range(50):
+        findings = saved()
+        if len(findings.get("2.1.4", {}).get("answer") or []) == 3:
+            break
+        page.wait_for_timeout(200)
+    assert [r["ma_ho_so"] for r in findings["2.1.4"]["answer"]] == ["HS-001", "HS-002", "HS-003"]
+    assert findings["2.1.1"]["answer"] == [1, 2] and findings["2.1.1"]["score"] == 0
+
+    page.reload()
+    expect(page.locator(f"[id='derived-{dom('2.1.1')}']")).to_have_text("1/2 (50%)")
+    expect(page.locator(f"[id='item-{dom('2.1.4')}'] tbody tr")).to_have_count(4)
+    context.close()
