@@ -98,6 +98,13 @@ def answer_from_api(item: Item, value: Any, na: bool) -> Answer:
     return Answer(text=nfc(value))
 
 
+def require_typed(item: Item) -> None:
+    """An item computed from a dossier sample (`from_sample`) takes no answer of its own: 409 `item_derived`."""
+    if item.from_sample is not None:
+        raise Refused(409, "item_derived", f"Tiêu chí {item.code} được tính tự động từ mẫu hồ sơ "
+                      f"{item.from_sample.item}, không nhập trực tiếp: hãy sửa các dòng của mẫu.")
+
+
 def _rows_from_api(value: Any) -> Answer:
     """A sample's rows as received: each a JSON object; text is NFC and trimmed, empty cells are dropped
     (the cells' types and the columns are checked by validate_answer, with the row and column named)."""

@@ -130,9 +130,7 @@ async def open_item(db: Database, user: User, visit_id: int, item_code: str, loa
     require_editor(ctx)
     version, checklist = await visits.checklist_for_next_save(db, ctx, loaded)
     item = find_item(checklist, item_code)
-    if item.from_sample is not None:
-        raise Refused(409, "item_derived", f"Tiêu chí {item.code} được tính tự động từ mẫu hồ sơ "
-                      f"{item.from_sample.item}, không nhập trực tiếp: hãy sửa các dòng của mẫu.")
+    answers.require_typed(item)
     return SaveTarget(ctx, version, checklist, item)
 
 

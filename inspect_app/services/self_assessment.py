@@ -21,7 +21,7 @@ from inspect_app.queries import self_assessment as q
 from inspect_app.queries import visits as visits_q
 from inspect_app.queries.self_assessment import Assessment, SelfAnswer
 from inspect_app.services import deadlines, idempotency
-from inspect_app.services.answers import answer_to_api, decode, encode
+from inspect_app.services.answers import answer_to_api, decode, encode, require_typed
 from inspect_app.services.capture import MAX_NOTE
 from inspect_app.services.visits import LOCKED
 from inspect_app.services.checklist_store import checklist_version
@@ -204,6 +204,7 @@ async def save_answer(
 ) -> tuple[SelfAnswerOut, bool]:
     """Same contract as findings: idempotency key, base_version, 409 on conflict; draft only."""
     _require_unit(user, visit)
+    require_typed(item)
     if problem := validate_answer(item, answer):
         raise Refused(422, "invalid_answer", problem)
     note = nfc(note)
