@@ -27,6 +27,17 @@ def is_filled(value: Cell) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
+def date_problem(text: str) -> str | None:
+    """Why a text is not a calendar date written YYYY-MM-DD (a date answer's rule too), or None."""
+    if not _ISO_DATE_RE.fullmatch(text):
+        return f"ngày «{text}» không đúng dạng năm-tháng-ngày (YYYY-MM-DD), ví dụ 2026-03-31"
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return f"ngày «{text}» không tồn tại trong lịch"
+    return None
+
+
 def cell_problem(column: Column, value: Cell) -> str | None:
     """Why a filled cell does not fit its column (Vietnamese), or None."""
     kind = column.type
@@ -40,13 +51,8 @@ def cell_problem(column: Column, value: Cell) -> str | None:
         return "phải là một chuỗi ký tự"
     if len(value) > MAX_CELL_TEXT:
         return f"dài quá {MAX_CELL_TEXT} ký tự"
-    if kind == "date":
-        if not _ISO_DATE_RE.fullmatch(value):
-            return f"ngày «{value[:40]}» không đúng dạng năm-tháng-ngày (YYYY-MM-DD), ví dụ 2026-03-31"
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError:
-            return f"ngày «{value}» không tồn tại trong lịch"
+    if kind == "date" and (problem := date_problem(value)):
+        return problem
     if kind == "choice" and value not in column.choices:
         listed = ", ".join(f"«{choice}»" for choice in column.choices)
         return f"«{value[:40]}» không phải một lựa chọn của cột; hãy chọn một trong: {listed}"

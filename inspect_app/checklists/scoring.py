@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
 import math
-import re
 from collections.abc import Mapping
 
 import msgspec
 
 from .derive import derive_answers
 from .model import SCORED_TYPES, Answer, Band, Checklist, Item
-from .sample import rows_problem, too_few_rows
+from .sample import date_problem, rows_problem, too_few_rows
 from .validate import format_number as _n
 from .validate import is_multiple
-
-_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class AnswerError(ValueError):
@@ -159,13 +155,8 @@ def validate_answer(item: Item, answer: Answer, *, limits: bool = True) -> str |
     elif kind == "sample":
         return rows_problem(item, answer.rows or [])
     elif kind == "date":
-        text = (answer.text or "").strip()
-        if not _ISO_DATE_RE.fullmatch(text):
-            return f"Ngày «{text}» không đúng dạng năm-tháng-ngày (YYYY-MM-DD), ví dụ 2026-03-31."
-        try:
-            datetime.date.fromisoformat(text)
-        except ValueError:
-            return f"Ngày «{text}» không tồn tại trong lịch."
+        if problem := date_problem((answer.text or "").strip()):
+            return f"N{problem[1:]}."
     return None
 
 
