@@ -152,3 +152,14 @@ def test_the_visit_page_shows_the_sample_table_and_the_derived_figures(client, v
     assert '<option value="yes" selected>Có</option>' in html
     assert "+ Thêm hồ sơ" in html and "sample.js" in html
     assert 'id="derived-2_1_1"' in html and "1/2 (50%)" in html
+
+
+def test_two_inspectors_editing_the_sample_get_the_conflict_view_not_a_merge(client, visit_id):
+    theirs = [row("HS-THEIRS", returned="2026-11-02")]
+    assert put(client, visit_id, SAMPLE, {"answer": theirs, "base_version": 0}).status_code == 200
+    mine = {"base_version": "0", "row-0-ma_ho_so": "HS-MINE", "row-0-ngay_hen_tra": "2026-11-03"}
+    response = post_form(client, f"/visits/{visit_id}/items/{SAMPLE}", mine,
+                         headers={"HX-Request": "true", "Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 409
+    assert "1 hồ sơ" in response.text  # their saved sample, shown beside what was typed
+    assert listed(client, visit_id)[SAMPLE]["answer"] == theirs
