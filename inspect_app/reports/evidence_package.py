@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from inspect_app.checklists import Checklist, Item, score_checklist
+from inspect_app.checklists.derive import derive_answers
 from inspect_app.db import Database
 from inspect_app.models import Evidence, Visit
 from inspect_app.queries import evidence as evidence_q
@@ -163,8 +164,8 @@ async def gather(db: Database, evidence_root: Path, visit: Visit, *, with_draft:
     signed = visit.status in SIGNED
     team_rows = await findings_q.list_findings(db, visit.id) if signed else []
     team_files = await evidence_q.list_for_visit(db, visit.id) if signed else []
-    mine = {r.item_code: decode(r.answer_json) for r in self_rows}
-    theirs = {r.item_code: decode(r.answer_json) for r in team_rows}
+    mine = derive_answers(checklist, {r.item_code: decode(r.answer_json) for r in self_rows})
+    theirs = derive_answers(checklist, {r.item_code: decode(r.answer_json) for r in team_rows})
     own = score_checklist(checklist, mine) if mine else None
     team = score_checklist(checklist, theirs) if signed else None
     notes = {r.item_code: r.note for r in self_rows}

@@ -24,6 +24,8 @@ def score(checklist: Checklist, answers: dict[str, Answer]) -> ChecklistScore:
         try:
             return score_checklist(checklist, answers)
         except AnswerError as exc:
+            if exc.code not in answers:  # a derived answer is computed, not stored: nothing to leave out
+                raise
             answers.pop(exc.code, None)
 
 
