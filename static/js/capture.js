@@ -70,7 +70,14 @@
     }
     delete form.dataset.pairLeft;
     delete form.dataset.pairPending;
-    // Offline, or older changes still waiting: the change goes to the tablet's queue (offline.js).
+    // Offline, or older changes still waiting: the change goes to the tablet's queue (static/js/offline/).
+    // While that code is loading it decides nothing yet: the save waits for it (see the loader below).
+    if (offlineLoad && !window.SKEOffline) {
+      evt.preventDefault();
+      if (heldSaves.indexOf(form) < 0) heldSaves.push(form);
+      setStatus(form, "saving", "Đang lưu…");
+      return;
+    }
     if (window.SKEOffline && SKEOffline.takeSave(form, evt)) { evt.preventDefault(); return; }
     if (!form.dataset.retrying) form.dataset.key = newKey();
     evt.detail.headers["Idempotency-Key"] = form.dataset.key;
@@ -395,7 +402,7 @@
     var galleryId = form.closest(".evidence").id;
     var html = null;
     var queued = 0;
-    var chain = Promise.resolve();
+    var chain = offlineSettled();  // the offline code, if it is loading, decides where photos go
     files.forEach(function (file, i) {
       chain = chain.then(function () {
         note.textContent = "Đang xử lý " + (i + 1) + "/" + files.length + "…";
@@ -445,4 +452,52 @@
       }
     });
   });
+
+  // ---- work without signal (docs/offline.md). The code is static/js/offline/ (ES modules), imported
+  // only when it has something to do, so that a visit never taken offline does not download it:
+  //   - no service worker here (plain http): the queue in IndexedDB is the only help, loaded at once;
+  //   - the page is controlled by the offline worker: some visit was downloaded on this tablet, and
+  //     the modules come from the worker's cache (no network);
+  //   - the flag the offline code keeps in localStorage (its state.js) says this user has changes
+  //     waiting or downloaded this visit: one synchronous read, no IndexedDB opened on every load;
+  //   - the inspector presses "Tải về để làm ngoại tuyến".
+  var offlineBox = document.getElementById("offline-box");
+  var offlineLoad = null;   // the import, once started
+  var offlineTries = 0;
+  var heldSaves = [];       // saves asked for while it loads: decided once it is there
+
+  function loadOffline() {
+    if (!offlineLoad) {
+      // A failed import may stay failed for this page: a retry asks for a URL not tried yet.
+      var src = offlineBox.dataset.src + (offlineTries++ ? "&try=" + offlineTries : "");
+      offlineLoad = import(src).then(function (offline) { return offline.start(offlineBox); });
+      offlineLoad.catch(function () { offlineLoad = null; }).then(function () {
+        heldSaves.splice(0).forEach(function (form) { htmx.trigger(form, "submit"); });
+      });
+    }
+    return offlineLoad;
+  }
+
+  function offlineSettled() { return offlineLoad ? offlineLoad.catch(function () {}) : Promise.resolve(); }
+
+  function offlineWanted() {
+    if (!("serviceWorker" in navigator) || navigator.serviceWorker.controller) return true;
+    try {
+      var flag = JSON.parse(localStorage.getItem("ske-offline:" + offlineBox.dataset.user) || "{}");
+      return !!flag.queue || (flag.visits || []).indexOf(Number(offlineBox.dataset.visit)) >= 0;
+    } catch (e) { return false; }
+  }
+
+  if (offlineBox) {
+    var offlineStatus = document.getElementById("offline-status");
+    offlineBox.hidden = false;
+    document.getElementById("offline-download").addEventListener("click", function () {
+      offlineStatus.textContent = "Đang tải về…";
+      loadOffline().then(function (offline) { return offline.download(); }, function () {
+        offlineStatus.textContent = "Không tải về được: mất kết nối.";
+      });
+    });
+    if (offlineWanted()) loadOffline();
+    else offlineStatus.textContent = "Chưa tải về máy này.";
+  }
 })();
