@@ -25,7 +25,7 @@
   // (photos.js, offline/main.js); their versioned URLs come from the page. An import that failed (no
   // network) may stay failed for this page, so a later try asks for a URL not tried yet.
   var script = document.currentScript;
-  var photosSrc = (script && script.dataset.photos) || "/static/js/photos.js";
+  var photosSrc = script && (script.dataset.photos || script.src.replace(/capture\.js[^/]*$/, "photos.js"));
   var modules = {};
   var tries = {};
   function load(src) {
