@@ -16,7 +16,7 @@ The repeat load opens the same page again in the same tab (the cache is warm).
 B does the same with service workers allowed and, between the two loads, presses "Tải về để làm ngoại
 tuyến" as an inspector does before leaving for a commune: the offline code is imported then, the worker
 installs and stores the page; the repeat load goes through it. The offline copy's size is the figure the
-page's status line shows ("Sẵn sàng ngoại tuyến · 76 KB · …": the stored bodies plus the IndexedDB record,
+page's status line shows ("Sẵn sàng ngoại tuyến · 80 KB · …": the stored bodies plus the IndexedDB record,
 docs/offline.md), printed with the Cache Storage entries it counts and `navigator.storage.estimate()`.
 """
 
@@ -26,15 +26,15 @@ import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults import Server, seed_demo  # noqa: E402
+from faults import DEMO_PASSWORD, served_demo  # noqa: E402
 
 CHROMIUM = os.environ.get("INSPECT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -222,38 +222,24 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found (apt-get install chromium); nothing measured")
         return 0
-    tmp = Path(tempfile.mkdtemp(prefix="bench-page-weight-"))
-    server = None
-    try:
-        data_dir = tmp / "data"
-        seed_demo(data_dir)
-        server = Server(data_dir)
-        import httpx
-
-        from faults import make_token
-
-        token = make_token(data_dir, "kiemtravien")
-        visits = httpx.get(server.url + "/api/v1/visits", headers={"Authorization": f"Bearer {token}"}).json()
+    with served_demo("bench-page-weight-") as demo:
+        url = demo.server.url
+        visits = httpx.get(url + "/api/v1/visits", headers={"Authorization": f"Bearer {demo.token}"}).json()
         visit = next(v for v in visits if v["unit_code"] == "11560")
-        password = os.environ.get("INSPECT_DEMO_PASSWORD", "kiemtra2025")
-        blocked = measure(server.url, visit["id"], password, args.runs, service_worker=False)
-        _print(blocked, args.runs, server.url,
+        blocked = measure(url, visit["id"], DEMO_PASSWORD, args.runs, service_worker=False)
+        _print(blocked, args.runs, url,
                f"Visit page weight: /visits/{visit['id']} ({visit['unit_name']}, {blocked['cards']} item cards), "
                f"Chromium via CDP, 3G: latency 150 ms, 200,000 B/s down, 93,750 B/s up; median of {args.runs}\n"
                "  A. offline service worker blocked (every request seen and throttled by CDP on the page):", True)
-        with_worker = measure(server.url, visit["id"], password, args.runs, service_worker=True)
-        _print(with_worker, args.runs, server.url,
+        with_worker = measure(url, visit["id"], DEMO_PASSWORD, args.runs, service_worker=True)
+        _print(with_worker, args.runs, url,
                "  B. service workers allowed; after the first load the inspector presses \"Tải về để làm ngoại tuyến\"\n"
                "     (the worker's own network-first fetch of the page on the repeat load is counted through CDP on\n"
                "     the worker, but page-level emulation does not throttle it: B's repeat time is optimistic, A's\n"
                "     is the 3G figure):", True)
         if not with_worker["worker"]:
             print("  (the service worker did not start: B's repeat figures miss its fetches)")
-        return 0
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
