@@ -98,7 +98,7 @@ export function showSaved(code, finding) {
 }
 
 export function refusalHtml(code, message) {
-  return '<div class="save-status failed" id="status-' + domId(code) + '" role="alert"><p>' + esc(message) +
+  return '<div class="save-status failed" id="status-' + esc(domId(code)) + '" role="alert"><p>' + esc(message) +
     "</p></div>";
 }
 
@@ -108,7 +108,7 @@ export function refusalHtml(code, message) {
 function conflictHtml(code, message, current, fields) {
   var form = formOf(code);
   var type = answerType(form);
-  var id = domId(code);
+  var id = esc(domId(code));
   var saved = current
     ? "<strong>" + esc(apiLabel(form, type, current.answer, current.na)) + "</strong>" +
       (current.score !== null && current.score !== undefined && type !== "text" && type !== "date"
@@ -122,7 +122,7 @@ function conflictHtml(code, message, current, fields) {
     (fields.note ? " — ghi chú: “" + esc(fields.note) + "”" : "") + "</p>" +
     '<div class="conflict-actions"><button class="btn btn-primary" type="submit" form="form-' + id +
     '">Giữ giá trị của tôi</button> <a class="btn" href="' + page.path + "#item-" + id + '" hx-get="' + page.path +
-    "/items/" + esc(code) + '" hx-target="#item-' + id + '" hx-swap="outerHTML">Dùng giá trị đã lưu</a></div></div></div>';
+    "/items/" + esc(encodeURIComponent(code)) + '" hx-target="#item-' + id + '" hx-swap="outerHTML">Dùng giá trị đã lưu</a></div></div></div>';
 }
 
 // A refused change of this visit, as its queue entry keeps it (shown again after a reload).
