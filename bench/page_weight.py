@@ -16,7 +16,7 @@ The repeat load opens the same page again in the same tab (the cache is warm).
 B does the same with service workers allowed and, between the two loads, presses "Tải về để làm ngoại
 tuyến" as an inspector does before leaving for a commune: the offline code is imported then, the worker
 installs and stores the page; the repeat load goes through it. The offline copy's size is the figure the
-page's status line shows ("Sẵn sàng ngoại tuyến · 80 KB · …": the stored bodies plus the IndexedDB record,
+page's status line shows ("Sẵn sàng ngoại tuyến · 77 KB · …": the stored bodies plus the IndexedDB record,
 docs/offline.md), printed with the Cache Storage entries it counts and `navigator.storage.estimate()`.
 """
 
