@@ -1,5 +1,6 @@
 """The dossier sample in Chromium: derive.js agrees with derive.py on the shared table of cases, and an
-inspector takes a few rows at 768×1024 and sees the derived on-time ratio, live and after a reload."""
+inspector takes rows at 768×1024, online and then offline, and sees the derived on-time ratio live, after
+the queued rows are sent through the API, and after a reload."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser import api_headers, dom, log_in, wait_saved
+from test_browser_offline import take_offline
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +85,27 @@ def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
     assert [r["ma_ho_so"] for r in findings["2.1.4"]["answer"]] == ["HS-001", "HS-002", "HS-003"]
     assert findings["2.1.1"]["answer"] == [1, 2] and findings["2.1.1"]["score"] == 0
 
+    # Offline: two more rows wait in the tablet's queue (one change: the whole sample), the figures follow.
+    take_offline(page)
+    context.set_offline(True)
+    add.click()
+    fill_row(table, 3, "HS-004", "2026-11-03", "2026-11-03")
+    add.click()
+    fill_row(table, 4, "HS-005", "2026-11-03", "2026-11-01")
+    expect(derived).to_have_text("3/4 (75%)")
+    expect(page.locator("#sync-counter")).to_have_text("1 thay đổi chưa đồng bộ", timeout=15000)
+    sent = []
+    page.on("request", lambda request: sent.append(request) if request.method == "PUT" else None)
+    context.set_offline(False)
+    expect(page.locator("#sync-counter")).to_have_text("Đã đồng bộ", timeout=60000)
+    body = sent[-1].post_data_json
+    assert [r["ma_ho_so"] for r in body["answer"]] == ["HS-001", "HS-002", "HS-003", "HS-004", "HS-005"]
+    assert body["answer"][3] == {"ma_ho_so": "HS-004", "ngay_hen_tra": "2026-11-03", "ngay_tra": "2026-11-03"}
+    findings = saved()
+    assert findings["2.1.1"]["answer"] == [3, 4] and findings["2.1.1"]["score"] == 0
+    expect(page.locator(f"[id='points-{dom('2.1.4')}']")).to_have_text("ghi nhận")
+
     page.reload()
-    expect(page.locator(f"[id='derived-{dom('2.1.1')}']")).to_have_text("1/2 (50%)")
-    expect(page.locator(f"[id='item-{dom('2.1.4')}'] tbody tr")).to_have_count(4)
+    expect(page.locator(f"[id='derived-{dom('2.1.1')}']")).to_have_text("3/4 (75%)")
+    expect(page.locator(f"[id='item-{dom('2.1.4')}'] tbody tr")).to_have_count(6)
     context.close()

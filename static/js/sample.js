@@ -2,36 +2,23 @@
 // the autosave while a row lacks a required cell, and shows the figures derived from the rows as they
 // come in (derive.js). The rows travel as the form fields row-<n>-<column key>, so the normal autosave,
 // its retries and the offline queue carry them like any other answer.
-import { derivedValue, isFilled } from "./derive.js";
+import { derivedValue } from "./derive.js";
+import { rowsFromFields } from "./rows.js";
 
 function columnsOf(box) { return JSON.parse(box.dataset.columns || "[]"); }
 
-function cellValue(el, type) {
-  var raw = (el.value || "").trim();
-  if (raw === "") return null;
-  if (type === "yesno") return raw === "yes" ? true : raw === "no" ? false : raw;
-  if (type === "number") {
-    var n = Number(raw.replace(/\s/g, "").replace(",", "."));
-    return isFinite(n) ? n : raw;
-  }
-  return raw;
+// The column types of a sample box: {column key: type}.
+export function typesOf(box) {
+  var types = {};
+  columnsOf(box).forEach(function (c) { types[c.key] = c.type; });
+  return types;
 }
 
 // The rows as the server will read them (services/answers: empty cells and wholly empty rows dropped).
 export function rowsOf(box) {
-  var types = {};
-  columnsOf(box).forEach(function (c) { types[c.key] = c.type; });
-  var rows = [];
-  box.querySelectorAll("tbody tr").forEach(function (tr) {
-    var row = {};
-    tr.querySelectorAll("[name^=row-]").forEach(function (el) {
-      var key = el.name.replace(/^row-\d+-/, "");
-      var value = cellValue(el, types[key]);
-      if (isFilled(value)) row[key] = value;
-    });
-    if (Object.keys(row).length) rows.push(row);
-  });
-  return rows;
+  var fields = {};
+  box.querySelectorAll("[name^=row-]").forEach(function (el) { fields[el.name] = el.value; });
+  return rowsFromFields(fields, typesOf(box));
 }
 
 // The first row that has cells but lacks a required one: [its number, the column's label], or null.

@@ -1,6 +1,7 @@
 // The requests of the sync: queued changes go to the JSON API (/api/v1, as any program would send
 // them) with the session cookie and the CSRF header, as the pages' own requests do.
 import { SAVE_TIMEOUT, UPLOAD_TIMEOUT } from "./state.js";
+import { isSample, sampleRows } from "./cards.js";
 
 export function cookieToken() {
   var match = /(?:^|;\s*)(?:__Host-)?csrftoken=([^;]+)/.exec(document.cookie);
@@ -55,7 +56,10 @@ export function findingBody(fields, type, base) {
   if (type === "yesno") body.answer = fields.choice ? fields.choice === "yes" : null;
   else if (type === "levels") body.answer = fields.choice || null;
   else if (type === "number") body.answer = number(fields.number || "");
-  else if (type === "ratio") {
+  else if (isSample(type)) {
+    var rows = sampleRows(type, fields);
+    body.answer = rows.length ? rows : null;
+  } else if (type === "ratio") {
     var pair = [number(fields.numerator || ""), number(fields.denominator || "")];
     body.answer = pair[0] === null && pair[1] === null ? null : pair;
   } else body.answer = fields.text || null;

@@ -1,6 +1,10 @@
 // The item cards of the visit page as the offline code reads and writes them: which item a form is,
 // its answer fields, its base version, its status line.
 import { FIELDS } from "./state.js";
+import { ROW_FIELD, rowsFromFields } from "../rows.js";
+
+// An answer field: one of FIELDS, or a cell of a dossier sample (row-<n>-<column key>).
+function isAnswerField(name) { return FIELDS.indexOf(name) >= 0 || ROW_FIELD.test(name); }
 
 export function domId(code) { return code.replace(/\./g, "_"); }
 export function isItemForm(el) { return !!(el && el.classList && el.classList.contains("item-form")); }
@@ -25,7 +29,7 @@ export function fieldsOf(source) {
   var data = source instanceof FormData ? source : new FormData(source);
   var out = {};
   data.forEach(function (value, name) {
-    if (FIELDS.indexOf(name) >= 0 && typeof value === "string") out[name] = value;
+    if (isAnswerField(name) && typeof value === "string") out[name] = value;
   });
   return out;
 }
@@ -34,17 +38,40 @@ export function sameFields(a, b) { return JSON.stringify(a) === JSON.stringify(b
 
 // Put saved or queued values back into a card's inputs (no event fires, so nothing is sent).
 export function applyFields(form, fields) {
+  ensureRows(form, fields);
   Array.prototype.forEach.call(form.elements, function (el) {
-    if (FIELDS.indexOf(el.name) < 0) return;
+    if (!isAnswerField(el.name)) return;
     if (el.type === "radio" || el.type === "checkbox") el.checked = fields[el.name] === el.value;
     else el.value = fields[el.name] || "";
   });
 }
 
+// A sample's queued rows may be more than the table the page was stored with: add rows until each fits
+// (static/js/sample.js adds a row per tap of "Thêm hồ sơ").
+function ensureRows(form, fields) {
+  var add = form.querySelector(".sample-add");
+  if (!add) return;
+  Object.keys(fields).forEach(function (name) {
+    for (var guard = 0; ROW_FIELD.test(name) && !form.elements.namedItem(name) && !add.disabled && guard < 1000; guard++) {
+      add.click();
+    }
+  });
+}
+
+// A sample's answer type carries its columns' types: "sample:{"ma_ho_so":"text",…}".
+export function isSample(type) { return String(type || "").indexOf("sample:") === 0; }
+export function sampleRows(type, fields) { return rowsFromFields(fields, JSON.parse(String(type).slice(7))); }
+
 // The shape of the item's answer in the JSON API, read from its inputs (templates/visits/_inputs.html):
 // "yesno" (true/false), "levels" (a key), "number", "ratio" ([n, d]), "date" or "text" (a string).
 export function answerType(form) {
   if (!form) return "";
+  var sample = form.querySelector(".sample[data-columns]");
+  if (sample) {
+    var types = {};
+    JSON.parse(sample.dataset.columns).forEach(function (c) { types[c.key] = c.type; });
+    return "sample:" + JSON.stringify(types);
+  }
   if (form.querySelector("[name=numerator]")) return "ratio";
   if (form.querySelector("[name=number]")) return "number";
   var text = form.querySelector("[name=text]");
@@ -71,6 +98,8 @@ export function describe(form, fields) {
     var radio = form && form.querySelector('input[name=choice][value="' + fields.choice.replace(/"/g, "") + '"]');
     var label = radio && form.querySelector('label[for="' + radio.id + '"]');
     parts.push(label ? label.textContent.trim() : fields.choice);
+  } else if (Object.keys(fields).some(function (name) { return ROW_FIELD.test(name); })) {
+    parts.push(rowsFromFields(fields, {}).length + " hồ sơ");
   } else if (fields.numerator || fields.denominator) parts.push((fields.numerator || "?") + "/" + (fields.denominator || "?"));
   else if (fields.number) parts.push(fields.number);
   else if (fields.text) parts.push("“" + shorten(fields.text, 40) + "”");

@@ -2,7 +2,7 @@
 // the saved status line, the points label, the conflict view (templates/visits/_refused_status.html),
 // a refusal, a photo waiting in the queue.
 import { page } from "./state.js";
-import { answerType, choiceLabel, domId, formOf, galleryOf, setBase, setStatus, statusEl, swapFragment } from "./cards.js";
+import { answerType, choiceLabel, domId, isSample, sampleRows, formOf, galleryOf, setBase, setStatus, statusEl, swapFragment } from "./cards.js";
 
 var HOUR = 3600000;
 
@@ -55,6 +55,7 @@ function apiLabel(form, type, answer, na) {
   if (type === "levels") return choiceLabel(form, answer);
   if (type === "number") return vnNumber(answer);
   if (type === "ratio") return vnNumber(answer[0]) + "/" + vnNumber(answer[1]);
+  if (isSample(type)) return answer.length + " hồ sơ";
   if (type === "date") return dateLabel(answer);
   return String(answer);
 }
@@ -62,6 +63,7 @@ function apiLabel(form, type, answer, na) {
 // The card's own values (form fields) the same way.
 function fieldsLabel(form, type, fields) {
   if (fields.na) return "Không áp dụng";
+  if (isSample(type)) return sampleRows(type, fields).length + " hồ sơ";
   if (type === "yesno" || type === "levels") return fields.choice ? choiceLabel(form, fields.choice) : "(chưa trả lời)";
   if (type === "ratio") {
     return fields.numerator || fields.denominator ? (fields.numerator || "–") + "/" + (fields.denominator || "–")
@@ -76,7 +78,7 @@ function showPoints(code, type, finding) {
   var el = document.getElementById("points-" + domId(code));
   if (!el) return;
   if (finding.na) { el.textContent = "Không áp dụng"; return; }
-  if (type === "text" || type === "date") { el.textContent = "ghi nhận"; return; }
+  if (type === "text" || type === "date" || isSample(type)) { el.textContent = "ghi nhận"; return; }
   el.textContent = vnNumber(finding.score) + "/" + vnNumber(finding.max_points) + " đ";
   var ratio = Array.isArray(finding.answer) ? finding.answer : null;
   if (type === "ratio" && ratio && ratio[1]) {
@@ -111,7 +113,7 @@ function conflictHtml(code, message, current, fields) {
   var id = esc(domId(code));
   var saved = current
     ? "<strong>" + esc(apiLabel(form, type, current.answer, current.na)) + "</strong>" +
-      (current.score !== null && current.score !== undefined && type !== "text" && type !== "date"
+      (current.score !== null && current.score !== undefined && type !== "text" && type !== "date" && !isSample(type)
         ? " (" + vnNumber(current.score) + "/" + vnNumber(current.max_points) + " đ)" : "") +
       (current.note ? " — ghi chú: “" + esc(current.note) + "”" : "")
     : "<strong>(đã bị xóa)</strong>";
