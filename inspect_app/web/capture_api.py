@@ -36,8 +36,10 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", r
 # The JSON shapes an answer can take (which one fits depends on the item: services/answers.py).
 # Integers beyond 64 bits never reach a handler (web/boundary.py).
 # A list is [numerator, denominator] (ratio) or the rows of a dossier sample, objects {column key: cell}.
+_CELL_SCHEMA = {"type": ["string", "number", "boolean", "null"], "minimum": MIN_INT, "maximum": MAX_ID}
 ANSWER_SCHEMA = {"type": ["boolean", "number", "string", "array", "null"], "minimum": MIN_INT, "maximum": MAX_ID,
-                 "items": {"type": ["number", "object"], "minimum": MIN_INT, "maximum": MAX_ID}}
+                 "items": {"type": ["number", "object"], "minimum": MIN_INT, "maximum": MAX_ID,
+                           "additionalProperties": _CELL_SCHEMA}}
 
 
 class FindingIn(msgspec.Struct, forbid_unknown_fields=True):
