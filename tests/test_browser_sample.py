@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser import api_headers, dom, log_in, wait_saved
+from test_browser_a11y import axe_violations
 from test_browser_offline import take_offline
 
 pytestmark = pytest.mark.browser
@@ -108,4 +109,5 @@ def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
     page.reload()
     expect(page.locator(f"[id='derived-{dom('2.1.1')}']")).to_have_text("3/4 (75%)")
     expect(page.locator(f"[id='item-{dom('2.1.4')}'] tbody tr")).to_have_count(6)
+    assert axe_violations(page) == []  # the table and the derived card at 768×1024, WCAG 2.1 AA
     context.close()
