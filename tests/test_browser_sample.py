@@ -86,28 +86,31 @@ def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
     assert [r["ma_ho_so"] for r in findings["2.1.4"]["answer"]] == ["HS-001", "HS-002", "HS-003"]
     assert findings["2.1.1"]["answer"] == [1, 2] and findings["2.1.1"]["score"] == 0
 
-    # Offline: two more rows wait in the tablet's queue (one change: the whole sample), the figures follow.
+    # Offline: seven more rows (a 10-row sample) wait in the tablet's queue as one change, the figures follow.
     take_offline(page)
     context.set_offline(True)
-    add.click()
-    fill_row(table, 3, "HS-004", "2026-11-03", "2026-11-03")
-    add.click()
-    fill_row(table, 4, "HS-005", "2026-11-03", "2026-11-01")
-    expect(derived).to_have_text("3/4 (75%)")
+    offline_rows = [("HS-004", "2026-11-03"), ("HS-005", "2026-11-01"), ("HS-006", "2026-11-04"), ("HS-007", None),
+                    ("HS-008", "2026-11-02"), ("HS-009", "2026-11-03"), ("HS-010", "2026-11-06")]
+    for index, (code, returned) in enumerate(offline_rows, start=3):
+        add.click()
+        fill_row(table, index, code, "2026-11-03", returned)
+    expect(derived).to_have_text("5/8 (62,5%)")
     expect(page.locator("#sync-counter")).to_have_text("1 thay đổi chưa đồng bộ", timeout=15000)
     sent = []
     page.on("request", lambda request: sent.append(request) if request.method == "PUT" else None)
     context.set_offline(False)
     expect(page.locator("#sync-counter")).to_have_text("Đã đồng bộ", timeout=60000)
     body = sent[-1].post_data_json
-    assert [r["ma_ho_so"] for r in body["answer"]] == ["HS-001", "HS-002", "HS-003", "HS-004", "HS-005"]
+    assert [r["ma_ho_so"] for r in body["answer"]] == [f"HS-{n:03}" for n in range(1, 11)]
     assert body["answer"][3] == {"ma_ho_so": "HS-004", "ngay_hen_tra": "2026-11-03", "ngay_tra": "2026-11-03"}
     findings = saved()
-    assert findings["2.1.1"]["answer"] == [3, 4] and findings["2.1.1"]["score"] == 0
+    assert findings["2.1.1"]["answer"] == [5, 8] and findings["2.1.1"]["score"] == 0
     expect(page.locator(f"[id='points-{dom('2.1.4')}']")).to_have_text("ghi nhận")
 
     page.reload()
-    expect(page.locator(f"[id='derived-{dom('2.1.1')}']")).to_have_text("3/4 (75%)")
-    expect(page.locator(f"[id='item-{dom('2.1.4')}'] tbody tr")).to_have_count(6)
+    expect(page.locator(f"[id='derived-{dom('2.1.1')}']")).to_have_text("5/8 (62,5%)")
+    expect(page.locator(f"[id='item-{dom('2.1.4')}'] tbody tr")).to_have_count(11)
+    minutes = page.request.get(f"{server.url}/visits/{visit_id}/minutes").text()
+    assert "HS-010" in minutes and "06/11/2026" in minutes and "5/8" in minutes
     assert axe_violations(page) == []  # the table and the derived card at 768×1024, WCAG 2.1 AA
     context.close()
