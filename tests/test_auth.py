@@ -175,6 +175,8 @@ def test_scripts_and_styles_carry_only_the_headers_that_apply_to_them(client):
         assert response.status_code == 200
         assert response.headers["x-content-type-options"] == "nosniff", asset
         assert "content-security-policy" not in response.headers and "x-frame-options" not in response.headers
+    icon = re.search(r'href="(/static/img/[^"]+\.svg\?v=[^"]+)"', client.get("/login").text)
+    assert icon and client.get(icon.group(1)).headers["content-security-policy"] == "default-src 'none'"
 
 
 def test_login_page_text_is_vietnamese(client):
