@@ -146,7 +146,7 @@ class SaveResult(msgspec.Struct):
 
 async def save_finding(
     db: Database, target: SaveTarget, *, answer: Answer, note: str, base_version: int, idempotency_key: str,
-    payload_hash: str, amend_reason: str = "",
+    amend_reason: str = "",
 ) -> SaveResult:
     """Save one answer, at most once per idempotency key, never over someone else's newer version.
 
@@ -159,6 +159,10 @@ async def save_finding(
     note = check_input(item, answer, note)
     amend_reason = nfc(amend_reason)
     idempotency.require_key(idempotency_key)
+    # What a repeat must match: the change itself, whichever route carried it (the page's form or the API,
+    # which the offline queue uses), so a save that reached the server is recognised through either.
+    payload_hash = idempotency.request_hash("finding", visit.id, item.code, msgspec.to_builtins(answer), note,
+                                            base_version, amend_reason)
     answer_json = answers.encode(answer)
     points = score_item(item, answer).points
 

@@ -25,7 +25,7 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import answers, capture, idempotency, visits
+from inspect_app.services import answers, capture, visits
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
@@ -257,8 +257,6 @@ class CaptureController(Controller):
             await capture.save_finding(
                 db, target, answer=answer, note=form.get("note", ""), base_version=base_version,
                 idempotency_key=key or plain_form_key("finding", ctx, item_code, base_version, form),
-                payload_hash=idempotency.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
-                                                      form.get("note", ""), base_version, form.get("amend_reason", "")),
                 amend_reason=form.get("amend_reason", ""))
         except (Refused, ValueError) as exc:
             refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")

@@ -15,7 +15,7 @@ from litestar.response import File
 from inspect_app.db import Database
 from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_read_findings, can_sign_off
 from inspect_app.queries import findings as findings_q
-from inspect_app.services import attach, capture, idempotency, visits
+from inspect_app.services import attach, capture, visits
 from inspect_app.services.answers import answer_from_api
 from inspect_app.services.attach import EvidenceOut
 from inspect_app.services.capture import MAX_NOTE, FindingOut, Progress
@@ -122,7 +122,6 @@ class CaptureApiController(Controller):
         result = await capture.save_finding(
             db, target, answer=answer_from_api(target.item, data.answer, data.na), note=data.note,
             base_version=data.base_version, idempotency_key=idempotency_key or "",
-            payload_hash=idempotency.request_hash("api", visit_id, item_code, msgspec.to_builtins(data)),
             amend_reason=data.amend_reason)
         return Response(result.finding, status_code=200,
                         headers={"Idempotent-Replayed": "true"} if result.replayed else {})

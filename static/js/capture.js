@@ -37,6 +37,30 @@
     return modules[src];
   }
 
+  // ---- "Hướng dẫn kiểm tra": the guidance texts are a third of a visit page's bytes and the same for every
+  // visit of a checklist version, so the page carries only the boxes; the texts come on the first open, in
+  // one request the browser keeps (immutable URL) and a downloaded visit keeps offline (sw.js).
+  var guidanceUrl = script && script.dataset.guidance;
+  var guidance = null;
+  document.addEventListener("toggle", function (evt) {
+    var box = evt.target;
+    if (!guidanceUrl || !box.open || !box.matches || !box.matches("details.guidance[data-item]") ||
+        box.dataset.filled) return;
+    if (!guidance) {
+      guidance = fetch(guidanceUrl, { credentials: "same-origin" }).then(function (res) {
+        if (!res.ok) throw new Error(String(res.status));
+        return res.json();
+      });
+      guidance.catch(function () { guidance = null; });  // no network: the link stays, a later open tries again
+    }
+    guidance.then(function (texts) {
+      var text = texts[box.dataset.item];
+      if (text === undefined) return;
+      box.querySelector("p").textContent = text;
+      box.dataset.filled = "1";
+    }).catch(function () {});
+  }, true);  // toggle does not bubble
+
   function statusOf(form) {
     return document.getElementById("status-" + form.id.replace(/^form-/, ""));
   }

@@ -2,7 +2,7 @@
 // It keeps the visits an inspector downloaded ("Tải về để làm ngoại tuyến") usable without signal:
 //   - visit pages: network first, the stored copy when the network fails (or hangs);
 //   - /static/ files: cache first (their URLs carry a content hash, so they never change);
-//   - evidence thumbnails of a downloaded visit: cache first.
+//   - evidence thumbnails of a downloaded visit, and its checklist version's guidance texts: cache first.
 // Text (the page, scripts, CSS) is stored gzip-compressed: a 66-item visit page is 200 KB of HTML.
 // Writes are never touched here: the page queues them in IndexedDB (static/js/offline/).
 // See docs/offline.md.
@@ -13,6 +13,7 @@ var PREFIX = "ske-";
 var CACHE = PREFIX + "v1-" + VERSION;
 var PAGE = /^\/visits\/\d+$/;            // a visit page as it is stored (no query string)
 var THUMB = /^\/evidence\/\d+\/file$/;
+var GUIDANCE = /^\/checklists\/[^/]+\/[^/]+\/guidance$/;  // a version's guidance texts: immutable
 var PACKED = "x-ske-packed";             // marks a stored body kept gzip-compressed
 var TEXT = /^(text\/|application\/(javascript|json)|image\/svg)/;
 var NAV_TIMEOUT = 10000;                 // a weak network may hang: show the stored copy after this
@@ -67,7 +68,7 @@ async function prune(cache) {
   }
   for (var k = 0; k < requests.length; k++) {
     var path = new URL(requests[k].url).pathname;
-    if ((path.indexOf("/static/") === 0 || THUMB.test(path)) && !keep[requests[k].url]) {
+    if ((path.indexOf("/static/") === 0 || THUMB.test(path) || GUIDANCE.test(path)) && !keep[requests[k].url]) {
       await cache.delete(requests[k], { ignoreVary: true });
     }
   }
@@ -78,7 +79,7 @@ async function prune(cache) {
 // inspect_app/web/static.py writes) and every thumbnail.
 function references(text) {
   var found = {};
-  var pattern = /["'](\/static\/[^"'\s]+|\/evidence\/\d+\/file\?size=thumb)["']/g;
+  var pattern = /["'](\/static\/[^"'\s]+|\/evidence\/\d+\/file\?size=thumb|\/checklists\/[^"'\s/]+\/[^"'\s/]+\/guidance)["']/g;
   var match;
   while ((match = pattern.exec(text))) {
     found[new URL(match[1].replace(/&amp;/g, "&"), self.location.origin).href] = true;
@@ -128,7 +129,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(cacheFirst(request, url.searchParams.has("v")));
     return;
   }
-  if (THUMB.test(url.pathname) && url.searchParams.get("size") === "thumb") {
+  if ((THUMB.test(url.pathname) && url.searchParams.get("size") === "thumb") || GUIDANCE.test(url.pathname)) {
     event.respondWith(cacheFirst(request, false));
   }
 });

@@ -113,9 +113,10 @@ function sendSave(e, token) {
   });
 }
 
-// The key was used before with another request: the first attempt of this very change, sent by the
-// page's own form (capture.js) before the network failed, did reach the server. What the server holds
-// now decides: this change (nothing to send), or someone else's (the inspector chooses).
+// The key was used before with another request. Both routes fingerprint a change the same way
+// (services/capture.save_finding), so the same change sent first by the page's form is simply replayed;
+// this is the rare rest (a form field the API body does not carry). What the server holds now decides:
+// this change (nothing to send), or someone else's (the inspector chooses).
 function keyUsedBefore(e, body) {
   return currentFinding(e.visitId, e.code).then(function (current) {
     var same = current && JSON.stringify([current.answer, current.na, current.note]) ===
