@@ -117,7 +117,7 @@ def _value_findings(holder: _Holder, controller: Item) -> Iterator[Finding]:
             if value not in allowed:
                 yield Finding(node, ("when", "equals" if when.equals is not None else "in"),
                               f'Điều kiện (when) của {holder.label} so với giá trị "{value}" mà {target} '
-                              f"không có: chỉ dùng được {', '.join(repr(k).replace(chr(39), chr(34)) for k in allowed)}.")
+                              f"không có: hãy dùng một trong {', '.join(repr(k).replace(chr(39), chr(34)) for k in allowed)}.")
                 return
     elif when.min is not None:
         top = 100.0 if kind == "ratio" else None
@@ -173,8 +173,8 @@ def when_findings(checklist: Checklist) -> Iterator[Finding]:
         if controller.type not in CHOICE_TYPES | NUMBER_TYPES:
             yield Finding(node, ("when", "item"),
                           f"Điều kiện (when) của {holder.label} trỏ vào tiêu chí thành phần {code} loại "
-                          f"{controller.type}, loại không so sánh được: chỉ dùng yesno, levels (equals/in) "
-                          "hoặc score, count, deduction, ratio (min).")
+                          f"{controller.type}, loại không so sánh được: hãy trỏ vào một mục loại yesno, levels "
+                          "(equals/in) hoặc score, count, deduction, ratio (min).")
             continue
         problems = list(_value_findings(holder, controller))
         if problems:
