@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgspec
+
 from .model import Answer, Checklist, Item, When
 
 # Types a `when` may point at, and how it reads their answer.
@@ -94,3 +96,17 @@ def is_conditional(checklist: Checklist, code: str) -> bool:
                 if item.code == code:
                     return crit.when is not None or item.when is not None
     return False
+
+
+def conditions_outline(checklist: Checklist) -> dict:
+    """What static/js/conditions.js needs of a checklist: its tree with each item's code, type and `when`
+    (and each criterion's `when`), nothing else."""
+
+    def when_of(when: When | None) -> dict:
+        return {} if when is None else {"when": msgspec.to_builtins(when)}
+
+    return {"areas": [{"criteria": [{**when_of(crit.when),
+                                      "items": [{"code": item.code, "type": item.type, **when_of(item.when)}
+                                                for item in crit.items]}
+                                     for crit in area.criteria]}
+                      for area in checklist.areas]}
