@@ -142,3 +142,13 @@ def test_skipped_items_never_count(answers: dict[str, Answer]) -> None:
     for item in CHECKLIST.items():
         if item.when and (item.when.item in skipped or item.when.item not in answers):
             assert item.code in skipped
+
+
+def test_excel_round_trip_carries_when(tmp_path) -> None:
+    from inspect_app.checklists import export_xlsx, import_xlsx
+
+    path = tmp_path / "dieu-kien.xlsx"
+    export_xlsx(CHECKLIST, path)
+    back, problems = import_xlsx(path)
+    assert problems == []
+    assert back == CHECKLIST
