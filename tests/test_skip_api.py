@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from conftest import csrf_token, login, make_settings
+from conftest import csrf_token, login, make_settings, text_of
 from inspect_app.app import create_app
 from inspect_app.db import Database
 from inspect_app.settings import ROOT
@@ -127,3 +127,36 @@ def test_self_assessment_submit_does_not_require_skipped_items(conditional):
         assert saved.status_code == 200, saved.text
     submitted = client.post(f"{base}/submit", headers=headers)
     assert submitted.status_code == 200, submitted.text
+
+
+def test_minutes_plan_report_and_evidence_package_show_skipped_items(conditional, settings):
+    client, visit_id = conditional
+    # 1.1.2 answered while it applied, then 1.1.1 turned to "no": the answer stays but does not count.
+    for code, answer, base in (("1.1.1", True, 0), ("1.1.2", "dat", 0), ("1.1.1", False, 1), ("2.1.1", False, 0)):
+        assert put(client, visit_id, code, answer, base).status_code == 200
+    login(client, "truongdoan")
+    signed = client.post(f"/api/v1/visits/{visit_id}/sign-off", json={"unit_representative": "Ông A"},
+                         headers={"x-csrftoken": csrf_token(client), "Idempotency-Key": str(uuid.uuid4())})
+    assert signed.status_code == 200, signed.text
+    minutes = text_of(client.get(f"/visits/{visit_id}/minutes").text)
+    assert minutes.count("Không áp dụng theo điều kiện") == 5
+    assert "Tổng cộng: 0/3 điểm" in minutes
+    plan_id = next(v["plan_id"] for v in client.get("/api/v1/visits").json() if v["id"] == visit_id)
+    login(client, "sonoivu")
+    report = text_of(client.get(f"/reports/plans/{plan_id}").text)
+    assert "tính trên điểm tối đa của chính đơn vị đó" in report
+
+    async def package():
+        db = await Database.open(settings.db_path)
+        try:
+            from inspect_app.queries import visits as visits_q
+            from inspect_app.reports.evidence_package import gather
+
+            visit = await visits_q.get_visit(db, visit_id)
+            return await gather(db, settings.evidence_dir, visit)
+        finally:
+            await db.close()
+
+    listed = {item.code: item.answer for item in asyncio.run(package()).items}
+    assert listed["1.1.2"] == listed["2.2.3"] == "Không áp dụng theo điều kiện"
+    assert listed["1.1.1"] == ""  # the unit gave no answer of its own

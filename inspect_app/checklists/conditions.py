@@ -17,6 +17,9 @@ import msgspec
 
 from .model import Answer, Checklist, Item, When
 
+# How a skipped item reads wherever it is listed (minutes, reports, the evidence package).
+SKIPPED_LABEL = "Không áp dụng theo điều kiện"
+
 # Types a `when` may point at, and how it reads their answer.
 CHOICE_TYPES = frozenset({"yesno", "levels"})  # equals / in
 NUMBER_TYPES = frozenset({"score", "count", "deduction", "ratio"})  # min (ratio: the percent)
