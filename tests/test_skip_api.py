@@ -160,3 +160,23 @@ def test_minutes_plan_report_and_evidence_package_show_skipped_items(conditional
     listed = {item.code: item.answer for item in asyncio.run(package()).items}
     assert listed["1.1.2"] == listed["2.2.3"] == "Không áp dụng theo điều kiện"
     assert listed["1.1.1"] == ""  # the unit gave no answer of its own
+
+
+def test_the_card_form_and_the_offline_replay_get_the_refusal_on_the_card(conditional):
+    client, visit_id = conditional
+    response = client.post(f"/visits/{visit_id}/items/1.1.2", data={"choice": "dat", "note": "", "base_version": "0"},
+                           headers={"HX-Request": "true", "Idempotency-Key": str(uuid.uuid4()),
+                                    "x-csrftoken": csrf_token(client)})
+    assert response.status_code == 409
+    assert "không áp dụng theo điều kiện" in text_of(response.text)
+    assert client.get(f"/api/v1/visits/{visit_id}/findings").json()["findings"] == []
+
+
+def test_the_visit_page_hides_skipped_cards_and_carries_the_conditions(conditional):
+    client, visit_id = conditional
+    page = client.get(f"/visits/{visit_id}").text
+    assert 'id="skip-conditions"' in page and "/static/js/conditions.js?v=" in page
+    assert 'data-code="1.1.2" data-crit="1.1" hidden' in page
+    assert 'data-code="1.1.1" data-crit="1.1">' in page
+    unanswered = client.get(f"/visits/{visit_id}?filter=unanswered").text
+    assert 'data-code="1.1.2"' not in unanswered and 'data-code="1.1.1"' in unanswered
