@@ -37,7 +37,8 @@ if (data) {
     }
     const skipped = skippedCodes(checklist, answers);
     for (const card of document.querySelectorAll("article.item-card[data-code]")) {
-      const hide = skipped.has(card.dataset.code);
+      // A refused save (409 item_skipped from an offline replay, say) stays in view until dealt with.
+      const hide = skipped.has(card.dataset.code) && !card.querySelector(".save-status.failed");
       if (card.hidden !== hide) card.hidden = hide;
     }
     // A criterion's heading goes with its last visible card.
