@@ -90,8 +90,9 @@ def test_a_finding_saved_before_stays_and_counts_again(conditional):
     assert put(client, visit_id, "1.1.1", False, base_version=1).status_code == 200
     now = progress(client, visit_id)
     assert "1.1.2" in now["skipped"] and (now["points"], now["max_points"]) == (0, 3)
-    kept = {f["item_code"] for f in client.get(f"/api/v1/visits/{visit_id}/findings").json()["findings"]}
-    assert "1.1.2" in kept  # the stored answer stays …
+    kept = {f["item_code"]: f for f in client.get(f"/api/v1/visits/{visit_id}/findings").json()["findings"]}
+    assert kept["1.1.2"]["answer"] == "dat"  # the stored answer stays, scoring nothing out of nothing …
+    assert (kept["1.1.2"]["score"], kept["1.1.2"]["max_points"]) == (None, 0)
     assert put(client, visit_id, "1.1.1", True, base_version=2).status_code == 200
     assert progress(client, visit_id)["points"] == 4  # … and counts again
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_checklist, score_item, validate_answer
+from inspect_app.checklists import Answer, Checklist, Item, ItemScore, is_blank, score_checklist, score_item, validate_answer
 from inspect_app.checklists.conditions import is_conditional, skipped_codes
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Finding, User
@@ -64,11 +64,13 @@ def score_state(answered: int, visit_status: str) -> str:
     return "none" if answered == 0 else "provisional"
 
 
-def finding_out(item: Item, finding: Finding | None) -> FindingOut:
+def finding_out(item: Item, finding: Finding | None, *, skipped: bool = False) -> FindingOut:
+    """The finding as returned; a `skipped` one (its condition is false) keeps its answer but scores nothing
+    out of nothing, as in the progress."""
     if finding is None:
         return FindingOut(item.code, None, False, "", 0, None, item.max_points, None, None)
     answer = answers.decode(finding.answer_json)
-    score = score_item(item, answer)
+    score = ItemScore(item.code, None, 0.0, skipped=True) if skipped else score_item(item, answer)
     return FindingOut(item_code=item.code, answer=answer_to_api(item, answer), na=answer.na, note=finding.note,
                       version=finding.version, score=score.points, max_points=score.max_points,
                       updated_at=finding.updated_at, updated_by=finding.updated_by_name)
