@@ -8,6 +8,7 @@ a forward reference that leads back to where it started is reported as the loop 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from .conditions import CHOICE_TYPES, NUMBER_TYPES
@@ -22,11 +23,16 @@ MAX_CHAIN = 4
 _EXAMPLE = 'ví dụ when = { item = "1.1.1", equals = "yes" }'
 
 
+@dataclasses.dataclass(frozen=True)
 class _Holder:
-    """An item or criterion carrying a `when`, with where it sits in document order."""
+    """An item or criterion carrying a `when`: its node, the position of its (first) item in document
+    order, the item codes it covers, and how a message names it."""
 
-    def __init__(self, node: Node, when: When, position: int, own: set[str], label: str):
-        self.node, self.when, self.position, self.own, self.label = node, when, position, own, label
+    node: Node
+    when: When
+    position: int
+    own: set[str]
+    label: str
 
 
 def _holders(checklist: Checklist) -> tuple[list[_Holder], dict[str, tuple[int, Item]]]:
@@ -108,6 +114,7 @@ def _value_findings(holder: _Holder, controller: Item) -> Iterator[Finding]:
         return
     allowed = ["yes", "no"] if kind == "yesno" else [level.key for level in controller.levels]
     wanted = [when.equals] if when.equals is not None else (when.in_ or [])
+    quoted = ", ".join(f'"{key}"' for key in allowed)
     if kind in CHOICE_TYPES:
         if when.in_ is not None and not when.in_:
             yield Finding(node, ("when", "in"),
@@ -117,7 +124,7 @@ def _value_findings(holder: _Holder, controller: Item) -> Iterator[Finding]:
             if value not in allowed:
                 yield Finding(node, ("when", "equals" if when.equals is not None else "in"),
                               f'Điều kiện (when) của {holder.label} so với giá trị "{value}" mà {target} '
-                              f"không có: hãy dùng một trong {', '.join(repr(k).replace(chr(39), chr(34)) for k in allowed)}.")
+                              f"không có: hãy dùng một trong {quoted}.")
                 return
     elif when.min is not None:
         top = 100.0 if kind == "ratio" else None
