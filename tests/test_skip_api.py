@@ -177,3 +177,11 @@ def test_the_visit_page_hides_skipped_cards_and_carries_the_conditions(condition
     assert 'data-code="1.1.1" data-crit="1.1">' in page
     unanswered = client.get(f"/visits/{visit_id}?filter=unanswered").text
     assert 'data-code="1.1.2"' not in unanswered and 'data-code="1.1.1"' in unanswered
+
+
+def test_the_self_assessment_page_hides_skipped_items_and_counts_only_those_that_apply(conditional):
+    client, visit_id = conditional
+    login(client, "dv11560")
+    page = client.get(f"/visits/{visit_id}/self-assessment").text
+    assert 'data-code="1.1.2" data-crit="1.1" hidden' in page and 'id="skip-conditions"' in page
+    assert "<strong>0/2</strong> tiêu chí đã tự đánh giá" in page
