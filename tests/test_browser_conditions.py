@@ -106,3 +106,36 @@ def test_the_browser_evaluator_agrees_with_the_shared_cases(browser, conditional
     assert got["skipped"] == [case["skipped"] for case in cases["cases"]]
     assert got["holds"] == [case["holds"] for case in cases["ratio_cases"]]
     page.close()
+
+
+def test_items_hide_and_show_offline_and_the_replay_keeps_their_order(browser, conditional_server):
+    server, visit_id = conditional_server
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh")
+    page = context.new_page()
+    log_in(page, server, "kiemtravien")
+    page.goto(f"{server.url}/visits/{visit_id}")
+    page.get_by_role("button", name="Tải về để làm ngoại tuyến").click()
+    expect(page.locator("#offline-status")).to_contain_text("Sẵn sàng ngoại tuyến", timeout=30000)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10000)
+
+    context.set_offline(True)
+    page.reload()  # the stored page, with its conditions and both modules from the cache
+    expect(card(page, "1.1.2")).to_be_hidden()
+    page.locator(f"label[for='c-{dom('1.1.1')}-yes']").click()
+    expect(card(page, "1.1.2")).to_be_visible()
+    page.locator(f"label[for='c-{dom('1.1.2')}-dat']").click()
+    expect(card(page, "1.1.3")).to_be_visible()
+    page.locator(f"label[for='c-{dom('1.1.1')}-no']").click()
+    expect(card(page, "1.1.2")).to_be_hidden()
+    page.locator(f"label[for='c-{dom('1.1.1')}-yes']").click()
+    expect(card(page, "1.1.2")).to_be_visible()
+
+    # Back online: the queue replays oldest first, so the controlling answer lands before its dependant.
+    context.set_offline(False)
+    expect(page.locator("#sync-counter")).to_have_text("Đã đồng bộ", timeout=30000)
+    saved = page.request.get(f"{server.url}/api/v1/visits/{visit_id}/findings").json()
+    answers = {f["item_code"]: f["answer"] for f in saved["findings"]}
+    assert answers == {"1.1.1": True, "1.1.2": "dat"}
+    assert "1.1.3" not in saved["progress"]["skipped"] and "1.1.2" not in saved["progress"]["skipped"]
+    context.close()
