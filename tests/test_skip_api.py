@@ -172,7 +172,7 @@ def test_the_card_form_and_the_offline_replay_get_the_refusal_on_the_card(condit
 def test_the_visit_page_hides_skipped_cards_and_carries_the_conditions(conditional):
     client, visit_id = conditional
     page = client.get(f"/visits/{visit_id}").text
-    assert 'id="skip-conditions"' in page and "/static/js/conditions.js?v=" in page
+    assert 'id="skip-conditions"' in page and "/static/js/skip-view.js?v=" in page
     assert 'data-code="1.1.2" data-crit="1.1" hidden' in page
     assert 'data-code="1.1.1" data-crit="1.1">' in page
     unanswered = client.get(f"/visits/{visit_id}?filter=unanswered").text
