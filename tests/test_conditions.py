@@ -152,3 +152,10 @@ def test_excel_round_trip_carries_when(tmp_path) -> None:
     back, problems = import_xlsx(path)
     assert problems == []
     assert back == CHECKLIST
+
+
+def test_toml_writer_keeps_when() -> None:
+    from inspect_app.checklists import checklist_to_toml, validate_source
+
+    back, problems = validate_source(checklist_to_toml(CHECKLIST), "dieu-kien-xa.toml")
+    assert problems == [] and back == CHECKLIST
