@@ -17,6 +17,7 @@ from .model import Checklist
 from .sample_rules import from_sample_findings
 from .problems import TOLERANCE, Finding, Node, split_path
 from .problems import format_number as _n
+from .when_rules import when_findings
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 AREA_CODE_RE = re.compile(r"\d+")
@@ -249,5 +250,6 @@ def checklist_findings(checklist: Checklist, describe: Callable[[Node], str]) ->
             for i, item in enumerate(crit.items):
                 findings += (Finding((a, c, i), keys, msg) for keys, msg in item_findings(item))
                 findings += (Finding((a, c, i), keys, msg) for keys, msg in from_sample_findings(item, by_code))
+    findings += when_findings(checklist)
     findings += _rating_findings(checklist)
     return findings

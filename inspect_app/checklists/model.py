@@ -92,6 +92,17 @@ class FromSample(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     numerator: list[RowTest] = msgspec.field(default_factory=list)
     denominator: list[RowTest] = msgspec.field(default_factory=list)
     count: list[RowTest] = msgspec.field(default_factory=list)
+class When(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Skip logic: the item (or criterion) applies only while an earlier item's answer meets this.
+
+    Exactly one of `equals` (a yes/no choice "yes"/"no" or a level key), `in_` (TOML key `in`: level
+    keys) or `min` (a number ≥ min; for a ratio the percent) is given; see checklists/conditions.py.
+    """
+
+    item: str
+    equals: str | None = None
+    in_: list[str] | None = msgspec.field(default=None, name="in")
+    min: float | None = None
 
 
 class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -131,6 +142,8 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     max_rows: int = 200
     # ratio and count: computed from a sample's rows instead of typed
     from_sample: FromSample | None = None
+    # skip logic: while false the item is "không áp dụng theo điều kiện" (checklists/conditions.py)
+    when: When | None = None
 
     def value_limit(self) -> int:
         """The largest count, number of violations, numerator or denominator this item accepts."""
@@ -144,6 +157,7 @@ class Criterion(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     title: str
     items: list[Item] = msgspec.field(default_factory=list)
     max_points: float | None = None  # optional; when given it must equal the items' sum
+    when: When | None = None  # skip logic for every item of the criterion (checklists/conditions.py)
 
 
 class Area(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

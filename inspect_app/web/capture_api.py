@@ -103,13 +103,14 @@ class CaptureApiController(Controller):
             raise Refused(403, "not_published", "Kết quả kiểm tra chỉ được công bố cho đơn vị sau khi trưởng đoàn ký duyệt.")
         rows = await findings_q.list_findings(db, visit_id)
         items = {item.code: item for item in ctx.checklist.items()}
+        progress = capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id))
+        skipped = set(progress.skipped)
         return VisitFindings(
             visit_id=visit_id, status=ctx.visit.status, checklist_id=ctx.visit.checklist_id,
-            checklist_version=ctx.visit.checklist_version,
-            progress=capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id)),
-            findings=[*(capture.finding_out(items[f.item_code], f) for f in rows
-                        if f.item_code in items and items[f.item_code].from_sample is None),
-                      *capture.derived_outs(ctx.checklist, rows)])
+            checklist_version=ctx.visit.checklist_version, progress=progress,
+            findings=[*(capture.finding_out(items[f.item_code], f, skipped=f.item_code in skipped)
+                        for f in rows if f.item_code in items and items[f.item_code].from_sample is None),
+                      *capture.derived_outs(ctx.checklist, rows, skipped)])
 
     @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
          operation_id="SaveFinding", responses=errors(409, 422, conflict=ConflictOut))
