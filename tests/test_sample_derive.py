@@ -106,3 +106,18 @@ def test_a_derived_count_is_at_most_the_rows_and_adding_a_test_never_raises_it(r
     fewer = derived_answer(derived_item("count", FromSample(item="1.1.1", count=tests)), rows).number
     more = derived_answer(derived_item("count", FromSample(item="1.1.1", count=tests[:-1])), rows).number
     assert 0 <= fewer <= more <= len(rows)
+
+
+def test_a_condition_on_a_derived_item_reads_the_sample_rows():
+    from inspect_app.checklists.conditions import skipped_codes
+    from inspect_app.checklists.model import When
+
+    late = msgspec.convert({"code": "1.1.3", "text": "Xin lỗi khi trễ hạn", "type": "yesno", "max_points": 1,
+                            "when": {"item": "1.1.2", "min": 1}}, Item)
+    count = derived_item("count", FromSample(item="1.1.1", count=[RowTest(column="ngay_tra", gt_column="ngay_hen_tra")]))
+    checklist = checklist_of(SAMPLE, count, late)
+    assert late.when == When(item="1.1.2", min=1)
+    on_time = [{"ma_ho_so": "H1", "ngay_hen_tra": "2026-11-03", "ngay_tra": "2026-11-03"}]
+    overdue = [*on_time, {"ma_ho_so": "H2", "ngay_hen_tra": "2026-11-03", "ngay_tra": "2026-11-04"}]
+    assert "1.1.3" in skipped_codes(checklist, {"1.1.1": Answer(rows=on_time)})
+    assert "1.1.3" not in skipped_codes(checklist, {"1.1.1": Answer(rows=overdue)})

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from .derive import derive_answers
 from .model import Answer, Checklist, Item, When
 
 # How a skipped item reads wherever it is listed (minutes, reports, the evidence package).
@@ -58,6 +59,7 @@ def condition_holds(when: When, controller: Item, answer: Answer | None) -> bool
 
 def skipped_codes(checklist: Checklist, answers: Mapping[str, Answer]) -> set[str]:
     """Codes of every item whose own or whose criterion's condition is false for these answers."""
+    answers = derive_answers(checklist, answers)  # a condition on a derived item reads the sample's rows
     by_code: dict[str, Item] = {}
     skipped: set[str] = set()
 
