@@ -375,6 +375,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         "checklist", ALL, _get("/api/v1/checklists/{checklist_id:str}"), ok_for(ALL)),
     ("GET", "/checklists/{checklist_id:str}/{version:str}"): Route(
         "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}"), ok_for(ALL)),
+    ("GET", "/checklists/{checklist_id:str}/{version:str}/guidance"): Route(
+        "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}/guidance"), ok_for(ALL)),
     # -- writing: plans, teams, accounts (the Sở Nội vụ; a lead's surprise visit)
     ("POST", "/plans/{plan_id:int}/settings"): Route(
         "plan", {"admin"}, _form("/plans/{plan_id:int}/settings",
