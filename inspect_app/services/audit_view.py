@@ -34,6 +34,10 @@ ACTION_LABELS: dict[str, str] = {
     "unit.create": "Thêm đơn vị",
     "units.import": "Nhập danh mục đơn vị",
     "checklist.version": "Nạp phiên bản bộ tiêu chí",
+    "checklist.publish": "Công bố phiên bản bộ tiêu chí (sửa trên trình duyệt)",
+    "checklist.draft_create": "Tạo bản nháp bộ tiêu chí",
+    "checklist.draft_edit": "Sửa bản nháp bộ tiêu chí",
+    "checklist.draft_delete": "Xóa bản nháp bộ tiêu chí",
     "plan.create": "Tạo kế hoạch kiểm tra",
     "plan.settings": "Thay đổi thiết lập kế hoạch",
     "team.create": "Thành lập đoàn kiểm tra",
@@ -535,6 +539,7 @@ SUMMARIES: dict[str, Describer] = {
     "self_assessment.start": _self_open,  # the unit started it: no deadline
     "user.create": _USER_CREATE, "token.create": _TOKEN_CREATE,
     "unit.create": _UNIT_CREATE, "units.import": _units_import, "checklist.version": _checklist_version,
+    "checklist.publish": _checklist_version,
     "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _TEAM_CREATE,
     "team.member": _TEAM_MEMBER,
 }
