@@ -1,0 +1,122 @@
+"""What changed between two checklist versions (checklists/diff.py): a pure function."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from inspect_app.checklists import editing
+from inspect_app.checklists.diff import diff_checklists
+from inspect_app.checklists.loader import load_checklist_file
+from inspect_app.settings import ROOT
+
+
+@pytest.fixture(scope="module")
+def xa():
+    return load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist
+
+
+def test_a_version_against_itself_has_no_change(xa):
+    diff = diff_checklists(xa, xa)
+    assert diff.empty and diff.old_max == diff.new_max == 100
+
+
+def test_points_and_texts_changed_are_listed_with_both_values(xa):
+    first = editing.node_at(xa, (0, 0, 1))
+    changed = editing.apply_fields(xa, (0, 0, 1), {"fields": "max_points,text",
+                                                   "max_points": "9", "text": "Nội dung mới"})
+    diff = diff_checklists(xa, changed)
+    assert [(c.code, c.old, c.new) for c in diff.points] == [(first.code, f"{first.max_points:g}", "9")]
+    assert [(c.code, c.field, c.new) for c in diff.texts] == [(first.code, "text", "Nội dung mới")]
+    assert not diff.added and not diff.removed and not diff.moved
+
+
+def test_an_item_moved_up_is_the_only_one_reported_moved(xa):
+    moved, _ = editing.move_node(xa, (2, 2, 4), -2)
+    diff = diff_checklists(xa, moved)
+    code = editing.node_at(xa, (2, 2, 4)).code
+    assert [m.code for m in diff.moved] == [code]
+    assert diff.moved[0].new_position == diff.moved[0].old_position - 2
+
+
+def test_added_and_removed_items_and_headings(xa):
+    added, child = editing.add_child(xa, (0, 0))
+    removed = editing.remove_node(added, (1, 0, 0))
+    diff = diff_checklists(xa, removed)
+    assert [i.code for i in diff.added] == [editing.node_at(added, child).code]
+    assert [i.code for i in diff.removed] == [editing.node_at(xa, (1, 0, 0)).code]
+    renamed = editing.apply_fields(xa, (0, 0), {"fields": "title", "title": "Tên mới"})
+    assert [(c.code, c.field, c.new) for c in diff_checklists(xa, renamed).headings] == [
+        (xa.areas[0].criteria[0].code, "title", "Tên mới")]
+
+
+def test_an_item_moved_to_another_criterion_is_moved():
+    from inspect_app.checklists.model import Area, Checklist, Criterion, Item
+
+    def checklist(first: list[str], second: list[str]) -> Checklist:
+        items = lambda codes: [Item(code=c, text=c, type="yesno", max_points=1) for c in codes]  # noqa: E731
+        return Checklist(id="x", title="x", version="1", unit_kinds=["xa"], legal_basis=[], areas=[
+            Area(code="1", title="a", max_points=3, criteria=[Criterion(code="1.1", title="c", items=items(first)),
+                                                               Criterion(code="1.2", title="d", items=items(second))])])
+
+    diff = diff_checklists(checklist(["1.1.1", "1.1.2"], ["1.2.1"]), checklist(["1.1.1"], ["1.1.2", "1.2.1"]))
+    assert [(m.code, m.old_criterion, m.new_criterion) for m in diff.moved] == [("1.1.2", "1.1", "1.2")]
+
+
+# -- the editor's form → checklist conversion (checklists/editing.py)
+
+def test_every_field_of_an_item_round_trips_through_its_form(xa):
+    for node in [(a, c, i) for a, area in enumerate(xa.areas) for c, crit in enumerate(area.criteria)
+                 for i in range(len(crit.items))]:
+        item = editing.node_at(xa, node)
+        specs = editing.specs_for(item)
+        form = {"fields": ",".join(s.key for s in specs)}
+        form.update({s.key: editing.field_text(item, s) for s in specs})
+        assert editing.node_at(editing.apply_fields(xa, node, form), node) == item, item.code
+
+
+def test_the_checklist_header_round_trips_and_keeps_its_id_and_areas(xa):
+    specs = editing.specs_for(xa)
+    form = {"fields": ",".join(s.key for s in specs), **{s.key: editing.field_text(xa, s) for s in specs}}
+    assert editing.apply_fields(xa, (), form) == xa
+    renamed = editing.apply_fields(xa, (), {"fields": "version,rating_bands", "version": "2026.9",
+                                            "rating_bands": "90 | Tốt\n50,5 | Đạt"})
+    assert renamed.id == xa.id and renamed.areas == xa.areas and renamed.version == "2026.9"
+    assert [(b.min_percent, b.label) for b in renamed.rating_bands] == [(90, "Tốt"), (50.5, "Đạt")]
+
+
+def test_bad_input_names_the_field_and_changes_nothing(xa):
+    with pytest.raises(editing.EditError) as refused:
+        editing.apply_fields(xa, (0, 0, 0), {"fields": "max_points,type,levels", "max_points": "hai",
+                                             "type": "co_khong", "levels": "dat | Đạt"})
+    assert set(refused.value.errors) == {"max_points", "type", "levels"}
+    assert "Nhập một số" in refused.value.errors["max_points"]
+    with pytest.raises(KeyError):
+        editing.apply_fields(xa, (0, 0, 99), {"fields": "text", "text": "x"})
+    with pytest.raises(KeyError):
+        editing.parse_node("0.a")
+
+
+def test_validator_messages_land_beside_their_field(xa):
+    item = editing.node_at(xa, (0, 0, 1))
+    changed = editing.apply_fields(xa, (0, 0, 1), {"fields": "max_points",
+                                                   "max_points": str(item.max_points + 1).replace(".", ",")})
+    problems = editing.field_problems(changed)
+    assert "max_points" in problems["0"]  # the area's maximum no longer matches its items
+    assert editing.problem_count(problems) >= 1
+    assert editing.field_problems(xa) == {}
+
+
+def test_a_key_without_a_spec_still_shows_as_json():
+    from inspect_app.checklists.model import Item
+
+    class Later(Item, forbid_unknown_fields=True, omit_defaults=True):  # a key another change adds
+        when: dict | None = None
+
+    editing._SPECS[Later], editing._NOT_FIELDS[Later] = editing.ITEM_FIELDS, set()
+    try:
+        item = Later(code="1.1.2", text="x", type="yesno", when={"item": "1.1.1", "equals": "yes"})
+        spec = next(s for s in editing.specs_for(item) if s.key == "when")
+        assert spec.kind == "json" and msgspec.json.decode(editing.field_text(item, spec)) == item.when
+    finally:
+        del editing._SPECS[Later], editing._NOT_FIELDS[Later]
