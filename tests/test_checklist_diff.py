@@ -8,6 +8,7 @@ import pytest
 from inspect_app.checklists import editing
 from inspect_app.checklists.diff import diff_checklists
 from inspect_app.checklists.loader import load_checklist_file
+from inspect_app.checklists.problems import format_number
 from inspect_app.settings import ROOT
 
 
@@ -26,7 +27,7 @@ def test_points_and_texts_changed_are_listed_with_both_values(xa):
     changed = editing.apply_fields(xa, (0, 0, 1), {"fields": "max_points,text",
                                                    "max_points": "9", "text": "Nội dung mới"})
     diff = diff_checklists(xa, changed)
-    assert [(c.code, c.old, c.new) for c in diff.points] == [(first.code, f"{first.max_points:g}", "9")]
+    assert [(c.code, c.old, c.new) for c in diff.points] == [(first.code, format_number(first.max_points), "9")]
     assert [(c.code, c.field, c.new) for c in diff.texts] == [(first.code, "text", "Nội dung mới")]
     assert not diff.added and not diff.removed and not diff.moved
 

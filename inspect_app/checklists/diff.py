@@ -13,6 +13,7 @@ import difflib
 import msgspec
 
 from .model import Checklist, Item
+from .problems import format_number
 
 # Fields reported on their own line; the rest of an item's fields are summed up as "other fields".
 _POINT_FIELDS = ("max_points",)
@@ -71,8 +72,8 @@ def _placed(checklist: Checklist) -> dict[str, tuple[int, str, Item]]:
 
 
 def _show(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return format_number(value)
     if isinstance(value, (msgspec.Struct, list, dict)):
         return msgspec.json.encode(value).decode()
     return "" if value is None else str(value)
