@@ -36,7 +36,7 @@ def test_copy_change_a_point_fix_the_error_publish_and_schedule(browser, server)
     expect(page.locator("h1")).to_contain_text("Bản nháp")
 
     # Change the point value of item 1.1.2 (a "levels" item): the validator objects beside the levels field.
-    page.locator("#node-0\\.0\\.1 summary").click()
+    page.get_by_role("link", name="Sửa 1.1.2").click()
     item = node_form(page, "0.0.1")
     item.locator("input[name='max_points']").fill("2")
     item.get_by_role("button", name="Lưu").click()

@@ -31,6 +31,7 @@ from inspect_app.web import flash
 from inspect_app.web.capture import CardView
 from inspect_app.web.checklists import EVIDENCE_LABELS, TYPE_LABELS
 from inspect_app.web.common import client_ip, page_context, user_of
+from inspect_app.text import nfc
 from inspect_app.workbook_limits import MAX_WORKBOOK_BYTES
 
 MOVES = {"up": -1, "down": 1}
@@ -132,7 +133,7 @@ class ChecklistEditorController(Controller):
             path = editing.parse_node(node)
         except KeyError:
             raise Refused(404, "unknown_node", "Không tìm thấy mục này trong bản nháp.") from None
-        values = {name: str(value) for name, value in form.multi_items() if isinstance(value, str)}
+        values = {name: nfc(value) for name, value in form.multi_items() if isinstance(value, str)}
         try:
             await drafts.edit(db, user_of(request), draft, _base(form), drafts.save_fields(path, values),
                               f"save {node}")
