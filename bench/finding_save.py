@@ -54,8 +54,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"  # loopback only, always
 NOTE = "Đã đối chiếu hồ sơ tại Bộ phận Một cửa; đủ tài liệu kiểm chứng."
-TARGET_RATIO = 0.40
-TARGET_P95_MS_AT_50 = 25.0
+# Issue 16's goals. Closed loop (10 and 50 users back to back): the app's throughput at least 80 % of the
+# bare endpoint's and its p95 at most 1.25x the bare p95, measured in the same run. Open loop (50 users at
+# 25 and 100 req/s, 5x and 20x the field pace): p95 within 1.5 ms of what it was before the restructuring
+# (5.8 and 6.9 ms measured here on 2026-12-07), hence 7.5 ms.
+TARGET_RATIO = 0.80
+TARGET_P95_RATIO = 1.25
+TARGET_P95_MS_AT_50 = 7.5
 EDITABLE = ("planned", "in_progress")
 VERSION_RE = re.compile(rb'"version":(\d+)')
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -490,19 +495,15 @@ def main() -> int:
             ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
             p95_ratio = a["p95"] / b["p95"] if b["p95"] else float("nan")
             line = (f"    {users:>3} users: throughput {ratio:.0%} of bare (target ≥ {TARGET_RATIO:.0%}: "
-                    f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}); p95 {p95_ratio:.2f}x bare")
-            if users == 50:
-                line += (f"; app p95 {a['p95']:.1f} ms (target ≤ {TARGET_P95_MS_AT_50:g} ms: "
-                         f"{'met' if a['p95'] <= TARGET_P95_MS_AT_50 else 'NOT met'}; bare p95 {b['p95']:.1f} ms)")
+                    f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}); p95 {p95_ratio:.2f}x bare (target ≤ "
+                    f"{TARGET_P95_RATIO:g}x: {'met' if p95_ratio <= TARGET_P95_RATIO else 'NOT met'}; app "
+                    f"{a['p95']:.1f} ms, bare {b['p95']:.1f} ms)")
             errors = a["errors"] + b["errors"]
             line += f"; errors app {a['errors']}, bare {b['errors']} (target 0: {'met' if errors == 0 else 'NOT met'})"
             print(line)
             # Little's law for a closed loop without think time: users = throughput × mean latency.
             print(f"             closed loop, no think time: mean latency ≈ users / throughput = "
                   f"{users / a['rps'] * 1000:.1f} ms (app), {users / b['rps'] * 1000:.1f} ms (bare)")
-            if users == 50:
-                print(f"             so p95 ≤ {TARGET_P95_MS_AT_50:g} ms with {users} saving back to back needs more than "
-                      f"{users / (TARGET_P95_MS_AT_50 / 1000):,.0f} req/s")
         print("    real demand for scale: 50 inspectors saving every ~10 s = 5 req/s")
         if paces:
             print()
@@ -515,7 +516,7 @@ def main() -> int:
                     rs = [x for x in results if x.pace == pace and x.target == name]
                     p95 = _med([x.pct(0.95) for x in rs])
                     verdict = ""
-                    if name == "app":
+                    if name == "app" and most / pace <= 100:  # the field-scale points the target is about
                         verdict = f"  p95 target ≤ {TARGET_P95_MS_AT_50:g} ms: {'met' if p95 <= TARGET_P95_MS_AT_50 else 'NOT met'}"
                     print(f"  {pace:>6g}s {most / pace:>6,.0f}/s {name:<6} {_med([x.rps for x in rs]):>8,.0f} "
                           f"{_med([x.pct(0.50) for x in rs]):>8.1f} {p95:>8.1f} {_med([x.pct(0.99) for x in rs]):>8.1f} "

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import login, make_settings, text_of
+from conftest import _seed, login, make_settings, text_of
 from litestar.testing import TestClient
 
 from inspect_app.app import create_app
@@ -114,3 +114,55 @@ def test_server_refuses_to_start_on_an_invalid_checklist_and_says_why(tmp_path):
     assert result.returncode == 1
     assert "Không nạp được bộ tiêu chí" in result.stderr
     assert "broken.toml:" in result.stderr and "co_khong" in result.stderr
+
+
+PREVIOUS = ROOT / "tests" / "data" / "checklists" / "v2026.1"  # the shipped files as they were in 2026.1
+
+
+def _scores(client, visit_id: int) -> tuple[list, dict]:
+    listed = client.get(f"/api/v1/visits/{visit_id}/findings").json()
+    return ([(f["item_code"], f["answer"], f["na"], f["score"], f["max_points"]) for f in listed["findings"]],
+            listed["progress"])
+
+
+def test_visits_pinned_to_2026_1_still_render_after_the_files_move_to_2026_2(tmp_path, client):
+    """The demo seeded on the 2026.1 files, then the server starts on today's files: nothing pinned moves."""
+    settings = make_settings(tmp_path / "pinned", checklists_dir=PREVIOUS)
+    asyncio.run(_seed(settings))
+    settings = make_settings(settings.data_dir)  # today's checklists/
+
+    with TestClient(create_app(settings)) as old_client:
+        login(old_client, "sonoivu")
+        listed = old_client.get("/api/v1/checklists").json()
+        for checklist_id in ("cchc-xa", "cchc-so-nganh", "mot-cua-dot-xuat"):
+            labels = {c["version_label"]: c for c in listed if c["id"] == checklist_id}
+            assert set(labels) == {"2026.1", "2026.2"} and labels["2026.2"]["current"]
+        pinned = {c["version_label"]: c["version"] for c in listed if c["id"] == "cchc-xa"}
+        signed = [v for v in old_client.get("/api/v1/visits").json() if v["status"] == "signed_off"]
+        assert signed and all(v["checklist_version"] == pinned["2026.1"] for v in signed)
+        visit_id = signed[0]["id"]
+
+        page = text_of(old_client.get(f"/visits/{visit_id}").text)
+        assert "phiên bản 2026.1" in page and pinned["2026.1"] in page
+        # 2026.1's own wording (its legal basis then) is what the pinned visit shows …
+        assert "Thông tư 01/2018/TT-VPCP" in page and "Thông tư 03/2025/TT-VPCP" not in page
+        minutes = old_client.get(f"/visits/{visit_id}/minutes")
+        assert minutes.status_code == 200
+        assert "Bộ phận Một cửa" in text_of(minutes.text)
+        assert old_client.get(f"/visits/{visit_id}/minutes.docx").status_code == 200
+        preview = text_of(old_client.get(f"/checklists/cchc-xa/{pinned['2026.1']}").text)
+        assert "Quyết định số 892/QĐ-BNV" in preview
+        # … while the current version carries the confirmed sources.
+        current = text_of(old_client.get(f"/checklists/cchc-xa/{pinned['2026.2']}").text)
+        assert "Nghị định số 118/2025/NĐ-CP" in current and "892/QĐ-BNV" not in current
+        assert "61/2018" not in current
+        old_scores = _scores(old_client, visit_id)
+
+    # Only wording changed between the versions: the same demo visit scores the same on either.
+    login(client, "sonoivu")
+    new_visit = next(v for v in client.get("/api/v1/visits").json() if v["id"] == visit_id)
+    assert new_visit["checklist_version"] == pinned["2026.2"]
+    new_scores = _scores(client, visit_id)
+    assert old_scores[0] == new_scores[0]
+    assert {k: v for k, v in old_scores[1].items() if k != "missing_evidence"} == \
+        {k: v for k, v in new_scores[1].items() if k != "missing_evidence"}

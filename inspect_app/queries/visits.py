@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Visit
-from inspect_app.queries import as_struct, as_structs
+from inspect_app.queries import as_struct, as_structs, where_clause
 
 VISIT_COLUMNS = (
     "v.id, v.plan_id, p.number AS plan_number, v.unit_code, u.name AS unit_name,"
@@ -25,23 +25,14 @@ async def list_visits(
     limit: int = 500,
 ) -> list[Visit]:
     """Visits filtered by plan, by team membership, by unit, from a date and by status."""
-    where, params = [], []
-    if plan_id is not None:
-        where.append("v.plan_id = ?")
-        params.append(plan_id)
-    if member_user_id is not None:
-        where.append("v.team_id IN (SELECT team_id FROM team_members WHERE user_id = ?)")
-        params.append(member_user_id)
-    if unit_code is not None:
-        where.append("v.unit_code = ?")
-        params.append(unit_code)
-    if date_from is not None:
-        where.append("v.scheduled_on >= ?")
-        params.append(date_from)
-    if status:
-        where.append("v.status = ?")
-        params.append(status)
-    sql = VISIT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    where, params = where_clause(
+        ("v.plan_id = ?", plan_id) if plan_id is not None else None,
+        ("v.team_id IN (SELECT team_id FROM team_members WHERE user_id = ?)", member_user_id)
+        if member_user_id is not None else None,
+        ("v.unit_code = ?", unit_code) if unit_code is not None else None,
+        ("v.scheduled_on >= ?", date_from) if date_from is not None else None,
+        ("v.status = ?", status) if status else None)
+    sql = VISIT_SELECT + where
     sql += " ORDER BY v.scheduled_on, u.name LIMIT ?"
     return as_structs(Visit, await db.fetch_all(sql, [*params, limit]))
 

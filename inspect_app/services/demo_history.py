@@ -62,7 +62,9 @@ def photo_caption(item: Item) -> str:
     text = item.text.lower()
     if "niêm yết" in text and "thủ tục" in text:
         return "Khu vực niêm yết thủ tục hành chính tại Bộ phận Một cửa"
-    if "bộ phận một cửa" in text and "bảng công khai" in item.evidence.hint.lower():
+    # 2026.2 names the commune's one-stop body "Trung tâm Phục vụ hành chính công" (NĐ 118/2025); same photo
+    one_stop = "bộ phận một cửa" in text or "trung tâm phục vụ hành chính công" in text
+    if one_stop and "bảng công khai" in item.evidence.hint.lower():
         return "Bảng công khai tại Bộ phận Một cửa"
     if "ngân sách" in text and "bảng niêm yết" in item.evidence.hint.lower():
         return "Bảng niêm yết công khai ngân sách"

@@ -7,6 +7,7 @@ input; the figures compare the two scores by area and find the items most often 
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from datetime import date
 
@@ -239,6 +240,22 @@ async def save_answer(
         result = out(item, saved, "draft")
         await idempotency.remember(tx, user.id, idempotency_key, payload_hash, result)
     return result, False
+
+
+async def answer_for_evidence(db: Database, user: User, visit: Visit, item: Item, *, create: bool) -> SelfAnswer:
+    """The unit's answer a new document hangs on. Refused once submitted; before any answer, a page
+    upload (`create`) keeps an empty answer to hang it on, while the API asks for the answer first."""
+    assessment = await ensure(db, user, visit)
+    if assessment.status == "submitted":
+        raise Refused(409, "submitted", "Đơn vị đã nộp kết quả tự đánh giá; không thêm tài liệu được nữa.")
+    row = await q.get_answer(db, assessment.id, item.code)
+    if row is None and not create:
+        raise Refused(409, "answer_first", f"Hãy tự đánh giá tiêu chí {item.code} trước khi gửi tài liệu.")
+    if row is None:
+        await save_answer(db, user=user, visit=visit, item=item, answer=Answer(), note="", base_version=0,
+                          idempotency_key=secrets.token_urlsafe(16), payload_hash=secrets.token_hex(8))
+        row = await q.get_answer(db, assessment.id, item.code)
+    return row
 
 
 async def submit(db: Database, user: User, visit: Visit, checklist: Checklist) -> None:

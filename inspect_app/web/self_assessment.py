@@ -121,15 +121,7 @@ class SelfAssessmentController(Controller):
         """The unit's documents and photos for one item (the same validated pipeline as field evidence)."""
         ctx = await load_context(db, request, visit_id)
         item = capture.find_item(ctx.checklist, item_code)
-        assessment = await self_assessment.ensure(db, ctx.user, ctx.visit)
-        if assessment.status == "submitted":
-            raise Refused(409, "submitted", "Đơn vị đã nộp kết quả tự đánh giá; không thêm tài liệu được nữa.")
-        answer = await q.get_answer(db, assessment.id, item_code)
-        if answer is None:  # evidence before an answer: keep an empty answer to hang it on
-            await self_assessment.save_answer(
-                db, user=ctx.user, visit=ctx.visit, item=item, answer=Answer(), note="", base_version=0,
-                idempotency_key=secrets.token_urlsafe(16), payload_hash=secrets.token_hex(8))
-            answer = await q.get_answer(db, assessment.id, item_code)
+        answer = await self_assessment.answer_for_evidence(db, ctx.user, ctx.visit, item, create=True)
         form = await request.form()
         files = [f for f in form_values(form, "file") if isinstance(f, UploadFile) and f.filename]
         if not files:
@@ -142,7 +134,7 @@ class SelfAssessmentController(Controller):
                 item_code=item_code, data=await upload.read(), filename=upload.filename or "",
                 idempotency_key=base_key if len(files) == 1 else f"{base_key}:{index}")
         if request.headers.get("x-requested-with") == "fetch":
-            cards = await unit_cards(db, ctx, assessment.id)
+            cards = await unit_cards(db, ctx, answer.assessment_id)
             return Template("self_assessment/_gallery.html", context=page_context(
                 request, visit=ctx.visit, card=cards[item_code], editable=True))
         return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)

@@ -81,12 +81,7 @@ class SelfAssessmentApiController(Controller):
                      idempotency_key: IdempotencyKey = None) -> Response[EvidenceOut]:
         ctx = await load_context(db, request, visit_id)
         item = capture.find_item(ctx.checklist, item_code)
-        assessment = await self_assessment.ensure(db, ctx.user, ctx.visit)
-        if assessment.status == "submitted":
-            raise Refused(409, "submitted", "Đơn vị đã nộp kết quả tự đánh giá; không thêm tài liệu được nữa.")
-        row = await q.get_answer(db, assessment.id, item_code)
-        if row is None:
-            raise Refused(409, "answer_first", f"Hãy tự đánh giá tiêu chí {item.code} trước khi gửi tài liệu.")
+        row = await self_assessment.answer_for_evidence(db, ctx.user, ctx.visit, item, create=False)
         out, replayed = await attach_to_self_answer(
             db, root=settings.evidence_dir, user=ctx.user, visit_id=visit_id, self_answer_id=row.id,
             item_code=item_code, data=await data.file.read(), filename=data.file.filename or "",
