@@ -62,23 +62,23 @@ def test_copy_change_a_point_fix_the_error_publish_and_schedule(browser, server)
     area.get_by_role("button", name="Lưu").click()
     expect(node_form(page, "0").locator(".field-error")).to_have_count(0)
     header = node_form(page, "c")
-    header.locator("input[name='version']").fill("2026.2")
+    header.locator("input[name='version']").fill("2026.3")
     header.locator("input[name='max_points']").fill("")
     header.get_by_role("button", name="Lưu").click()
     expect(page.locator("#problems")).to_have_count(0)
 
     # Publish: the version page says what changed.
-    page.get_by_role("button", name="Công bố phiên bản 2026.2").click()
-    expect(page.locator(".alert-success")).to_contain_text("Đã công bố phiên bản 2026.2")
+    page.get_by_role("button", name="Công bố phiên bản 2026.3").click()
+    expect(page.locator(".alert-success")).to_contain_text("Đã công bố phiên bản 2026.3")
     expect(page.locator("#changes")).to_contain_text("Đổi điểm 1.1.2: 1,5 → 2")
     new = next(c for c in api.get(server.url + "/api/v1/checklists").json() if c["id"] == "cchc-xa" and c["current"])
-    assert new["version"] != old["version"] and new["version_label"] == "2026.2"
+    assert new["version"] != old["version"] and new["version_label"] == "2026.3"
 
     # Schedule a visit: it gets the new version.
     plan = api.get(server.url + "/api/v1/plans").json()[0]
     page.goto(f"{server.url}/plans/{plan['id']}")
     page.get_by_text("Lên lịch kiểm tra (một hoặc nhiều đơn vị)").click()
-    expect(page.locator("#s-checklist option:checked")).to_contain_text("2026.2")
+    expect(page.locator("#s-checklist option:checked")).to_contain_text("2026.3")
     page.locator("#s-units .unit-option:visible input").first.check()
     page.locator("#s-date").fill((date.today() + timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Lên lịch", exact=True).click()

@@ -87,14 +87,14 @@ def test_edit_fix_the_error_beside_the_field_publish_and_schedule_on_the_new_ver
     post_form(client, url + "/nodes/0", {"draft_version": draft_version(client, url), "fields": "max_points",
                                          "max_points": str(new_area_max)})
     fixed = followed(client, post_form(client, url + "/nodes/c", {
-        "draft_version": draft_version(client, url), "fields": "version,max_points", "version": "2026.2",
+        "draft_version": draft_version(client, url), "fields": "version,max_points", "version": "2026.3",
         "max_points": ""})).text
     assert "field-error\">có lỗi" not in fixed and "field-error problem" not in fixed
     published = post_form(client, url + "/publish", {"draft_version": draft_version(client, url)})
     page = followed(client, published)
-    assert "Đã công bố phiên bản 2026.2" in text_of(page.text)
+    assert "Đã công bố phiên bản 2026.3" in text_of(page.text)
     new = current(client)
-    assert new["version"] != old["version"] and new["version_label"] == "2026.2"
+    assert new["version"] != old["version"] and new["version_label"] == "2026.3"
     assert new["max_points"] == pytest.approx(old["max_points"] + 4.5 - item_before["max_points"])
     # The version page says what changed; the draft is gone.
     assert "Đổi điểm" in text_of(page.text) and client.get(url).status_code == 404

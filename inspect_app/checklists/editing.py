@@ -68,7 +68,7 @@ AREA_FIELDS = (FieldSpec("code", "Mã"), FieldSpec("title", "Tên lĩnh vực", 
                FieldSpec("max_points", "Điểm tối đa", "number"))
 CHECKLIST_FIELDS = (
     FieldSpec("title", "Tên bộ tiêu chí", "textarea"),
-    FieldSpec("version", "Nhãn phiên bản", hint="ví dụ 2026.2; mỗi lần công bố cần nhãn mới"),
+    FieldSpec("version", "Nhãn phiên bản", hint="ví dụ 2027.1; mỗi lần công bố cần nhãn mới"),
     FieldSpec("description", "Mô tả", "textarea"),
     FieldSpec("unit_kinds", "Áp dụng cho loại đơn vị", "lines", hint=f"mỗi dòng một loại: {UNIT_KIND_HINT}"),
     FieldSpec("legal_basis", "Căn cứ pháp lý", "lines", hint="mỗi dòng một văn bản"),

@@ -133,7 +133,7 @@ def publish_problems(checklist: Checklist, known_labels: set[str]) -> list[Probl
     problems = validate_checklist(checklist, "bản nháp")
     if checklist.version in known_labels:
         problems.append(Problem("bản nháp", None, None, f'Nhãn phiên bản "{checklist.version}" đã được dùng: '
-                                "hãy đặt nhãn mới ở phần thông tin chung (ví dụ 2026.2)."))
+                                "hãy đặt nhãn mới ở phần thông tin chung (ví dụ 2027.1)."))
     return problems
 
 
