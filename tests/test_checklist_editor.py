@@ -101,7 +101,9 @@ def test_edit_fix_the_error_beside_the_field_publish_and_schedule_on_the_new_ver
     diff = text_of(client.get(f"/checklists/cchc-xa/{new['version']}", params={"against": old["version"]}).text)
     assert f"{item_before['code']}:" in diff
     # Audited with a Vietnamese label.
-    assert "Công bố phiên bản bộ tiêu chí" in text_of(client.get("/audit").text)
+    audit_page = text_of(client.get("/audit").text)
+    assert "Công bố phiên bản bộ tiêu chí" in audit_page and "Sửa bản nháp bộ tiêu chí" in audit_page
+    assert f"Thay đổi: sửa tiêu chí thành phần {item_before['code']}" in audit_page
     with sqlite3.connect(settings.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'checklist.publish'").fetchone()[0] == 1
         plan, team = conn.execute("SELECT plan_id, id FROM teams ORDER BY id LIMIT 1").fetchone()
@@ -210,6 +212,17 @@ def test_a_workbook_upload_makes_a_draft_as_import_xlsx_reads_it(client, tmp_pat
                               data={"_csrf_token": client.cookies["csrftoken"]}, follow_redirects=False)
         assert refused.status_code == 303 and refused.headers["location"].startswith(f"/checklists/{checklist_id}/edit")
         assert message in text_of(client.get(refused.headers["location"]).text), checklist_id
+
+
+def test_a_draft_is_never_offered_to_a_visit(client):
+    login(client, "sonoivu")
+    url = start_draft(client)
+    post_form(client, url + "/nodes/c", {"draft_version": draft_version(client, url), "fields": "version",
+                                         "version": "2099.1"})
+    assert "2099.1" in client.get(url).text
+    assert all(c["version_label"] != "2099.1" for c in client.get("/api/v1/checklists").json())
+    plan = client.get("/api/v1/plans").json()[0]
+    assert "2099.1" not in client.get(f"/plans/{plan['id']}").text
 
 
 def test_deleting_a_draft(client):

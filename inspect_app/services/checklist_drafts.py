@@ -114,6 +114,18 @@ def _stale() -> Refused:
                    "được tải lại với nội dung mới nhất, hãy xem lại rồi sửa tiếp.")
 
 
+def node_label(checklist: Checklist, node: Node) -> str:
+    """How the audit log names a node: "thông tin chung" or its kind and code ("tiêu chí thành phần 1.1.2")."""
+    if not node:
+        return "thông tin chung"
+    try:
+        value = editing.node_at(checklist, node)
+    except KeyError:
+        return editing.node_id(node)
+    kind = {1: "lĩnh vực", 2: "tiêu chí", 3: "tiêu chí thành phần"}[len(node)]
+    return f"{kind} {value.code}"
+
+
 def save_fields(node: Node, form: Mapping[str, str]) -> Callable[[Checklist], Checklist]:
     return lambda checklist: editing.apply_fields(checklist, node, form)
 

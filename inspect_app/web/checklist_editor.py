@@ -35,11 +35,19 @@ from inspect_app.text import nfc
 from inspect_app.workbook_limits import MAX_WORKBOOK_BYTES
 
 MOVES = {"up": -1, "down": 1}
+OPS = {"add": "thêm mục con của", "remove": "xóa", "up": "chuyển lên", "down": "chuyển xuống"}  # audit wording
 
 
 def draft_url(checklist_id: str, draft_id: int, node: str = "") -> str:
     anchor = f"?open={node}#node-{node}" if node else ""
     return f"/checklists/{checklist_id}/drafts/{draft_id}{anchor}"
+
+
+def parse_node_or_404(node: str) -> tuple[int, ...]:
+    try:
+        return editing.parse_node(node)
+    except KeyError:
+        raise Refused(404, "unknown_node", "Không tìm thấy mục này trong bản nháp.") from None
 
 
 def _base(form: Any) -> int:
@@ -129,14 +137,11 @@ class ChecklistEditorController(Controller):
         """Save one node's fields (the checklist's own, an area's, a criterion's or an item's)."""
         draft = await drafts.get(db, checklist_id, draft_id)
         form = await request.form()
-        try:
-            path = editing.parse_node(node)
-        except KeyError:
-            raise Refused(404, "unknown_node", "Không tìm thấy mục này trong bản nháp.") from None
+        path = parse_node_or_404(node)
         values = {name: nfc(value) for name, value in form.multi_items() if isinstance(value, str)}
         try:
             await drafts.edit(db, user_of(request), draft, _base(form), drafts.save_fields(path, values),
-                              f"save {node}")
+                              f"sửa {drafts.node_label(draft.checklist, path)}")
         except editing.EditError as exc:
             return flash.redirect(request, draft_url(checklist_id, draft_id, node),
                                   "Chưa lưu: hãy sửa các ô được đánh dấu.", where=node, form=form, errors=exc.errors)
@@ -154,28 +159,27 @@ class ChecklistEditorController(Controller):
         """Add a child, remove a node, or move it up or down among its siblings."""
         draft = await drafts.get(db, checklist_id, draft_id)
         form = await request.form()
-        op, node = str(form.get("op") or ""), str(form.get("node") or "")
-        landed: list[str] = [node]
+        op = str(form.get("op") or "")
+        if op not in OPS:
+            raise Refused(400, "unknown_op", "Thao tác không hợp lệ.")
+        path = parse_node_or_404(str(form.get("node") or ""))
+        landed: list[str] = [editing.node_id(path)]
 
         def change(checklist: Checklist) -> Checklist:
-            path = editing.parse_node(node)
             if op == "add":
-                changed, child = editing.add_child(checklist, path)
-                landed[0] = editing.node_id(child)
-                return changed
-            if op == "remove":
-                landed[0] = editing.node_id(path[:-1])
-                return editing.remove_node(checklist, path)
-            if op in MOVES:
+                changed, moved = editing.add_child(checklist, path)
+            elif op == "remove":
+                changed, moved = editing.remove_node(checklist, path), path[:-1]
+            else:
                 changed, moved = editing.move_node(checklist, path, MOVES[op])
-                landed[0] = editing.node_id(moved)
-                return changed
-            raise Refused(400, "unknown_op", "Thao tác không hợp lệ.")
+            landed[0] = editing.node_id(moved)
+            return changed
 
         try:
-            await drafts.edit(db, user_of(request), draft, _base(form), change, f"{op} {node}")
+            await drafts.edit(db, user_of(request), draft, _base(form), change,
+                              f"{OPS[op]} {drafts.node_label(draft.checklist, path)}")
         except Refused as exc:
-            if exc.status in (400, 404):
+            if exc.status == 404:
                 raise
             return flash.redirect(request, draft_url(checklist_id, draft_id), exc.message)
         return Redirect(draft_url(checklist_id, draft_id, landed[0]), status_code=303)
