@@ -8,6 +8,7 @@ import pytest
 from inspect_app.checklists import editing
 from inspect_app.checklists.diff import diff_checklists
 from inspect_app.checklists.loader import load_checklist_file
+from inspect_app.checklists.model import Item
 from inspect_app.checklists.problems import format_number
 from inspect_app.settings import ROOT
 
@@ -112,13 +113,13 @@ def test_a_key_without_a_spec_still_shows_as_json():
     from inspect_app.checklists.model import Item
 
     class Later(Item, forbid_unknown_fields=True, omit_defaults=True):  # a key another change adds
-        when: dict | None = None
+        weights: dict | None = None
 
     editing._SPECS[Later], editing._NOT_FIELDS[Later] = editing.ITEM_FIELDS, set()
     try:
-        item = Later(code="1.1.2", text="x", type="yesno", when={"item": "1.1.1", "equals": "yes"})
-        spec = next(s for s in editing.specs_for(item) if s.key == "when")
-        assert spec.kind == "json" and msgspec.json.decode(editing.field_text(item, spec)) == item.when
+        item = Later(code="1.1.2", text="x", type="yesno", weights={"a": 1})
+        spec = next(s for s in editing.specs_for(item) if s.key == "weights")
+        assert spec.kind == "json" and msgspec.json.decode(editing.field_text(item, spec)) == item.weights
     finally:
         del editing._SPECS[Later], editing._NOT_FIELDS[Later]
 
@@ -147,3 +148,44 @@ def test_reordering_only_ever_reports_moves(moves):
     assert len(diff.moved) <= made
     assert diff.empty == (checklist == XA)
     assert editing.field_problems(checklist) == {}  # order within a criterion is no rule of the format
+
+
+class SampleColumn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    choices: list[str] = []
+
+
+class SampleItem(Item, forbid_unknown_fields=True, omit_defaults=True):  # the keys other changes add
+    when: dict | None = None
+    columns: list[SampleColumn] = []
+    min_rows: int = 0
+    max_rows: int = 200
+
+
+def test_the_sample_and_condition_keys_get_their_inputs_once_the_model_has_them():
+    """Issue 17's keys (when, sample columns, rows) are declared in the spec table; a model without them
+    shows nothing, a model with them shows friendly inputs that round-trip."""
+    from inspect_app.checklists.model import Item
+
+    Later = SampleItem
+    assert not {"when", "columns"} & {s.key for s in editing.specs_for(Item(code="1.1.1", text="x", type="yesno"))}
+    editing._SPECS[Later], editing._NOT_FIELDS[Later] = editing.ITEM_FIELDS, set()
+    try:
+        item = Later(code="1.1.2", text="x", type="yesno", columns=[
+            SampleColumn("ma_ho_so", "Mã hồ sơ", "text", True),
+            SampleColumn("ket_qua", "Kết quả", "choice", False, ["a", "b"])])
+        keys = {s.key: s for s in editing.specs_for(item)}
+        assert "when" in keys and "columns" not in keys  # columns belong to a sample item only
+        sample = msgspec.structs.replace(item, type="sample") if "sample" in editing.ITEM_TYPES else None
+        specs = {s.key: s for s in editing.specs_for(sample or item)} if sample else {
+            s.key: s for s in editing.ITEM_FIELDS if s.key in ("columns", "min_rows", "max_rows")}
+        text = editing.field_text(item, specs["columns"])
+        assert text == "ma_ho_so | Mã hồ sơ | text | x\nket_qua | Kết quả | choice |  | a, b"
+        assert [SampleColumn(**c) for c in editing._parse(specs["columns"], text)] == item.columns
+        with pytest.raises(ValueError, match="Dòng 1"):
+            editing._parse(specs["columns"], "chi_mot_cot")
+    finally:
+        del editing._SPECS[Later], editing._NOT_FIELDS[Later]

@@ -24,7 +24,9 @@ ROOT = "c"
 ITEM_TYPES: tuple[str, ...] = typing.get_args(ItemType)
 UNIT_KIND_HINT = "xa, phuong, dac_khu, so_nganh"
 Kind = typing.Literal["text", "textarea", "number", "optional_number", "int", "bool", "choice", "lines",
-                      "levels", "bands", "rating_bands", "json"]
+                      "levels", "bands", "rating_bands", "columns", "json"]
+WHEN_HINT = 'JSON, ví dụ {"item": "1.1.1", "equals": "yes"}, {"item": "3.1.2", "in": ["dat"]} hoặc {"item": "3.2.3", "min": 1}; để trống: luôn áp dụng'
+REQUIRED_MARKS = {"x", "có", "co", "1", "true", "bắt buộc", "bat buoc"}
 
 
 class FieldSpec(msgspec.Struct, frozen=True):
@@ -58,12 +60,20 @@ ITEM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("per_violation", "Điểm trừ mỗi vi phạm", "number", ("deduction",)),
     FieldSpec("violation_label", "Tên vi phạm", "text", ("deduction",)),
     FieldSpec("max_value", "Số lớn nhất được nhập", "int", ("ratio", "count", "deduction"), hint="để trống: 1.000.000"),
+    # Keys of issue 17's skip logic and dossier sample: shown once the model has them (see specs_for).
+    FieldSpec("when", "Điều kiện áp dụng", "json", hint=WHEN_HINT),
+    FieldSpec("columns", "Các cột của mẫu hồ sơ", "columns", ("sample",),
+              hint="mỗi dòng: khóa | tên cột | kiểu (text, date, yesno, number, choice) | x nếu bắt buộc | các lựa chọn, cách nhau bởi dấu phẩy"),
+    FieldSpec("min_rows", "Số hồ sơ tối thiểu", "int", ("sample",)),
+    FieldSpec("max_rows", "Số hồ sơ tối đa", "int", ("sample",)),
+    FieldSpec("from_sample", "Tính từ mẫu hồ sơ", "json", ("ratio", "count"), hint="JSON, ví dụ {\"item\": \"4.1.1\"}"),
     FieldSpec("evidence.kind", "Minh chứng", "choice", choices=("none", "photo", "document", "any")),
     FieldSpec("evidence.min_count", "Số minh chứng tối thiểu", "int"),
     FieldSpec("evidence.hint", "Gợi ý minh chứng", "text"),
 )
 CRITERION_FIELDS = (FieldSpec("code", "Mã"), FieldSpec("title", "Tên tiêu chí", "textarea"),
-                    FieldSpec("max_points", "Điểm tối đa", "optional_number", hint="để trống: tổng điểm các tiêu chí thành phần"))
+                    FieldSpec("max_points", "Điểm tối đa", "optional_number", hint="để trống: tổng điểm các tiêu chí thành phần"),
+                    FieldSpec("when", "Điều kiện áp dụng cho cả tiêu chí", "json", hint=WHEN_HINT))
 AREA_FIELDS = (FieldSpec("code", "Mã"), FieldSpec("title", "Tên lĩnh vực", "textarea"),
                FieldSpec("max_points", "Điểm tối đa", "number"))
 CHECKLIST_FIELDS = (
@@ -135,7 +145,9 @@ def specs_for(value: msgspec.Struct) -> list[FieldSpec]:
     """The fields a node's form shows: the spec table's (for an item, those of its type), then any key of
     the Struct the table does not know yet, as JSON."""
     kind = type(value)
-    specs = [s for s in _SPECS[kind] if not s.types or getattr(value, "type", None) in s.types]
+    present = {f.encode_name for f in msgspec.structs.fields(kind)}
+    specs = [s for s in _SPECS[kind] if s.key.split(".")[0] in present
+             and (not s.types or getattr(value, "type", None) in s.types)]
     known = {s.key.split(".")[0] for s in _SPECS[kind]} | _NOT_FIELDS[kind]
     extra = [FieldSpec(f.encode_name, f.encode_name, "json", hint="JSON")
              for f in msgspec.structs.fields(kind) if f.encode_name not in known]
@@ -168,6 +180,9 @@ def field_text(value: msgspec.Struct, spec: FieldSpec) -> str:
         return "\n".join(f"{_num(b.from_)} | {_num(b.to)} | {_num(b.points)}" for b in current)
     if spec.kind == "rating_bands":
         return "\n".join(f"{_num(b.min_percent)} | {b.label}" for b in current)
+    if spec.kind == "columns":
+        return "\n".join(" | ".join([col.key, col.label, col.type, "x" if col.required else "", ", ".join(col.choices)])
+                         .rstrip(" |") for col in current)
     if spec.kind == "json":
         built = msgspec.to_builtins(current)
         return "" if built in (None, [], {}) else msgspec.json.encode(built).decode()
@@ -232,6 +247,8 @@ def _parse(spec: FieldSpec, text: str) -> typing.Any:
             return [{"min_percent": _number(m), "label": lb} for m, lb in _cells(text, 2, "phần trăm | xếp loại")]
     except ValueError as exc:
         raise ValueError(str(exc) if "Dòng" in str(exc) else _NUMBER_MESSAGE) from None
+    if kind == "columns":
+        return [_column(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if kind == "json":
         if not text.strip():
             return None
@@ -240,6 +257,18 @@ def _parse(spec: FieldSpec, text: str) -> typing.Any:
         except msgspec.DecodeError:
             raise ValueError("Không đọc được: hãy viết theo dạng JSON, ví dụ {\"item\": \"1.1.1\"}.") from None
     return text.strip() if kind == "text" else text
+
+
+def _column(number: int, line: str) -> dict[str, typing.Any]:
+    cells = [c.strip() for c in line.split("|")] + ["", ""]
+    if len(cells) - 2 < 3 or len(cells) - 2 > 5:
+        raise ValueError(f"Dòng {number}: cần từ 3 đến 5 phần ngăn bởi dấu | (khóa | tên cột | kiểu | bắt buộc | lựa chọn).")
+    key, label, kind, required, choices = cells[:5]
+    column: dict[str, typing.Any] = {"key": key, "label": label, "type": kind,
+                                     "required": required.lower() in REQUIRED_MARKS}
+    if choices:
+        column["choices"] = [c.strip() for c in choices.split(",") if c.strip()]
+    return column
 
 
 def apply_fields(checklist: Checklist, node: Node, form: Mapping[str, str]) -> Checklist:
