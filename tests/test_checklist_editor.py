@@ -146,8 +146,9 @@ def test_two_people_editing_at_once_the_stale_edit_is_refused(client):
                                                       "text": "Người thứ hai"})
     page = followed(client, second).text
     assert "vừa được người khác sửa" in text_of(page)
-    assert "Người thứ nhất" in page and "Người thứ hai" in page  # what was typed is kept beside the newer text
-    assert "Người thứ nhất" in field_block(page, "0.0.0", "text") or "Người thứ hai" in field_block(page, "0.0.0", "text")
+    # The field shows the newer draft; what the second person typed is kept beside it.
+    assert "Người thứ nhất" in field_block(page, "0.0.0", "text")
+    assert "Người thứ hai" in page.split('class="typed"', 1)[1].split("</details>", 1)[0]
     moved = post_form(client, url + "/structure", {"draft_version": stale, "node": "0.0.1", "op": "up"})
     assert "vừa được người khác sửa" in text_of(followed(client, moved).text)
 
@@ -223,6 +224,14 @@ def test_a_draft_is_never_offered_to_a_visit(client):
     assert all(c["version_label"] != "2099.1" for c in client.get("/api/v1/checklists").json())
     plan = client.get("/api/v1/plans").json()[0]
     assert "2099.1" not in client.get(f"/plans/{plan['id']}").text
+
+
+def test_an_uploaded_file_name_cannot_leave_its_folder():
+    from inspect_app.services.checklist_drafts import safe_workbook_name
+
+    assert safe_workbook_name("../../etc/x.xlsx") == "x.xlsx"
+    assert safe_workbook_name("..") == safe_workbook_name("") == safe_workbook_name("a\x00.txt") == "bo-tieu-chi.xlsx"
+    assert safe_workbook_name("C:\\Users\\Bộ tiêu chí 2026.xlsx") == "Bộ tiêu chí 2026.xlsx"
 
 
 def test_deleting_a_draft(client):

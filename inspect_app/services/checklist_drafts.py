@@ -11,6 +11,7 @@ across restarts (a file is imported only when its content hash is new).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -69,7 +70,7 @@ async def start_from_workbook(db: Database, user: User, checklist_id: str, conte
     """A new draft from an Excel workbook, as `inspect-app checklist import-xlsx` reads one: the same size and
     decompressed-size limits (workbook_limits.py), the same rules; a workbook with problems makes no draft."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(filename).name or "bo-tieu-chi.xlsx")
+        path = Path(folder) / safe_workbook_name(filename)
         path.write_bytes(content)
         checklist, problems = import_xlsx(path)
     if checklist is None:
@@ -80,6 +81,12 @@ async def start_from_workbook(db: Database, user: User, checklist_id: str, conte
     latest = await q.latest_version(db, checklist_id)
     return await _insert(db, user, checklist, latest.version_hash if latest else "",
                          origin={"workbook": Path(filename).name})
+
+
+def safe_workbook_name(filename: str) -> str:
+    """The uploaded file's name as the problems will cite it, safe to write in a folder of our own."""
+    name = re.sub(r"[^\w.\- ]", "_", Path(filename.replace("\\", "/")).name).strip(" .")
+    return name if name.lower().endswith(".xlsx") and len(name) > 5 else "bo-tieu-chi.xlsx"
 
 
 async def _insert(db: Database, user: User, checklist: Checklist, base: str, origin: dict) -> int:

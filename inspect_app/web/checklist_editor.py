@@ -148,8 +148,10 @@ class ChecklistEditorController(Controller):
         except Refused as exc:
             if exc.status == 404:
                 raise
+            # The fields show the newer draft; what this person typed is kept beside it to copy from.
+            shown = [k for k in values.get("fields", "").split(",") if k]
             return flash.redirect(request, draft_url(checklist_id, draft_id, node), exc.message, where=node,
-                                  form=form)
+                                  extra={"typed": {k: values.get(k, "") for k in shown}})
         return flash.redirect(request, draft_url(checklist_id, draft_id, node), "Đã lưu vào bản nháp.",
                               kind="success", where=node)
 
