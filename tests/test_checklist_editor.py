@@ -215,6 +215,16 @@ def test_a_workbook_upload_makes_a_draft_as_import_xlsx_reads_it(client, tmp_pat
         assert message in text_of(client.get(refused.headers["location"]).text), checklist_id
 
 
+def test_a_draft_older_than_the_current_version_says_so(client):
+    login(client, "sonoivu")
+    first, second = start_draft(client), start_draft(client)
+    assert "được công bố sau khi bản nháp này được tạo" not in text_of(client.get(second).text)
+    post_form(client, first + "/nodes/c", {"draft_version": draft_version(client, first), "fields": "version",
+                                           "version": "2026.8"})
+    followed(client, post_form(client, first + "/publish", {"draft_version": draft_version(client, first)}))
+    assert "được công bố sau khi bản nháp này được tạo" in text_of(client.get(second).text)
+
+
 def test_a_draft_is_never_offered_to_a_visit(client):
     login(client, "sonoivu")
     url = start_draft(client)

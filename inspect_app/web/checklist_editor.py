@@ -118,7 +118,7 @@ class ChecklistEditorController(Controller):
         return Template("checklists/draft.html", context=page_context(
             request, draft=draft, checklist=draft.checklist, problems=problems,
             publish_problems=publish, editing=editing, TYPE_LABELS=TYPE_LABELS,
-            opened=request.query_params.get("open", ""),
+            opened=request.query_params.get("open", ""), current=request.app.state.checklists.get(checklist_id),
             diff=diff_checklists(base, draft.checklist) if base else None))
 
     @get("/drafts/{draft_id:int}/preview", name="checklists:draft-preview")
