@@ -171,16 +171,31 @@ SECURITY_HEADERS = [
 ]
 
 
+ASSET_HEADERS = {b"x-content-type-options", b"strict-transport-security"}
+
+
 def security_headers_hook(settings: Settings):
     """A `before_send` hook adding CSP and friends to every response, 404s for unknown paths included."""
     headers = list(SECURITY_HEADERS)
     if settings.secure_cookies:
         headers.append((b"strict-transport-security", b"max-age=31536000"))
 
+    # A script or a style sheet is never a document: the headers that govern documents (CSP, framing,
+    # referrer, permissions) do nothing on it, and ~330 bytes each on the visit page's first load over 3G.
+    asset_headers = [(name, value) for name, value in headers if name in ASSET_HEADERS]
+    svg_headers = [*asset_headers, (b"content-security-policy", b"default-src 'none'")]
+
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
             present = MutableScopeHeaders.from_message(message)
-            for name, value in headers:
+            chosen = headers
+            if scope.get("path", "").startswith("/static/"):
+                kind = present.get("content-type", "")
+                if kind.startswith(("text/css", "text/javascript", "application/javascript")):
+                    chosen = asset_headers
+                elif kind.startswith("image/svg+xml"):  # opened on its own it is a document: nothing may run
+                    chosen = svg_headers
+            for name, value in chosen:
                 if name.decode() not in present:
                     present.add(name.decode(), value.decode())
 

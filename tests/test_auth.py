@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlite3
 
 from conftest import DEMO_PASSWORD, csrf_token, login, post_form, text_of
@@ -163,6 +165,18 @@ def test_security_headers_on_pages_and_errors(client):
         response = client.get(path)
         assert "object-src 'none'" in response.headers["content-security-policy"]
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_scripts_and_styles_carry_only_the_headers_that_apply_to_them(client):
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css)\?v=[^"]+)"', client.get("/login").text)
+    assert len(assets) >= 2  # the style sheet and htmx
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200
+        assert response.headers["x-content-type-options"] == "nosniff", asset
+        assert "content-security-policy" not in response.headers and "x-frame-options" not in response.headers
+    icon = re.search(r'href="(/static/img/[^"]+\.svg\?v=[^"]+)"', client.get("/login").text)
+    assert icon and client.get(icon.group(1)).headers["content-security-policy"] == "default-src 'none'"
 
 
 def test_login_page_text_is_vietnamese(client):

@@ -132,6 +132,10 @@ def test_offline_visit_survives_a_reload_and_syncs_every_change_once(browser, se
     for code in with_photo:
         expect(card(page, code).locator(".thumb.pending img")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "offline-reloaded-768x1024.png"))
+    # The guidance texts come on the first open of a box; the downloaded visit has them offline too.
+    guided = next(i for i in items if i.get("guidance"))
+    card(page, guided["code"]).locator("details.guidance summary").click()
+    expect(card(page, guided["code"]).locator("details.guidance p")).to_have_text(guided["guidance"])
 
     context.set_offline(False)
     expect(page.locator("#sync-counter")).to_have_text("Đã đồng bộ", timeout=60000)

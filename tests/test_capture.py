@@ -224,6 +224,20 @@ def test_visit_page_shows_cards_filters_and_guidance(client, visit, tree):
     assert missing.count('class="item-card') == len(needing)
 
 
+def test_guidance_comes_once_per_checklist_version_not_with_every_page(client, visit, tree):
+    """The visit page carries the guidance boxes and a link; the texts come from one immutable URL."""
+    page = client.get(f"/visits/{visit['id']}").text
+    guided = [i for i in items_of(tree) if i.get("guidance")]
+    assert guided and guided[0]["guidance"] not in page
+    url = f"/checklists/{visit['checklist_id']}/{visit['checklist_version']}/guidance"
+    assert f'data-guidance="{url}"' in page
+    assert page.count('class="guidance" data-item=') == len(guided)
+    texts = client.get(url)
+    assert texts.status_code == 200 and "immutable" in texts.headers["cache-control"]
+    assert texts.json() == {i["code"]: i["guidance"] for i in guided}
+    assert client.get(f"/checklists/{visit['checklist_id']}/0000000000/guidance").status_code == 404
+
+
 def test_photo_upload_is_upright_with_metadata_and_guarded(client, visit, tree, settings):
     code = first(tree, "yesno")["code"]
     data = photo_bytes()

@@ -269,6 +269,7 @@ def test_docs_example_validates() -> None:
         "deduction",
         "date",
     }
+    assert any(item.when is not None for item in checklist.items())  # the skip-logic key is shown
 
 
 @pytest.mark.skipif(not REAL, reason="no checklists/*.toml yet")

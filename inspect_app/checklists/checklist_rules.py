@@ -16,6 +16,7 @@ from .item_rules import item_findings
 from .model import Checklist
 from .problems import TOLERANCE, Finding, Node, split_path
 from .problems import format_number as _n
+from .when_rules import when_findings
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 AREA_CODE_RE = re.compile(r"\d+")
@@ -246,5 +247,6 @@ def checklist_findings(checklist: Checklist, describe: Callable[[Node], str]) ->
         for c, crit in enumerate(area.criteria):
             for i, item in enumerate(crit.items):
                 findings += (Finding((a, c, i), keys, msg) for keys, msg in item_findings(item))
+    findings += when_findings(checklist)
     findings += _rating_findings(checklist)
     return findings

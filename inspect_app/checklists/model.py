@@ -53,6 +53,19 @@ class Evidence(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     hint: str = ""
 
 
+class When(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Skip logic: the item (or criterion) applies only while an earlier item's answer meets this.
+
+    Exactly one of `equals` (a yes/no choice "yes"/"no" or a level key), `in_` (TOML key `in`: level
+    keys) or `min` (a number ≥ min; for a ratio the percent) is given; see checklists/conditions.py.
+    """
+
+    item: str
+    equals: str | None = None
+    in_: list[str] | None = msgspec.field(default=None, name="in")
+    min: float | None = None
+
+
 class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """A tiêu chí thành phần: the unit an inspector answers."""
 
@@ -84,6 +97,8 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     violation_label: str = ""
     # ratio, count and deduction: the largest whole number an answer may carry (None: DEFAULT_MAX_VALUE)
     max_value: int | None = None
+    # skip logic: while false the item is "không áp dụng theo điều kiện" (checklists/conditions.py)
+    when: When | None = None
 
     def value_limit(self) -> int:
         """The largest count, number of violations, numerator or denominator this item accepts."""
@@ -97,6 +112,7 @@ class Criterion(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     title: str
     items: list[Item] = msgspec.field(default_factory=list)
     max_points: float | None = None  # optional; when given it must equal the items' sum
+    when: When | None = None  # skip logic for every item of the criterion (checklists/conditions.py)
 
 
 class Area(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

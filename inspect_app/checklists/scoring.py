@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from .conditions import skipped_codes
 from .model import SCORED_TYPES, Answer, Band, Checklist, Item
 from .validate import format_number as _n
 from .validate import is_multiple
@@ -30,6 +31,7 @@ class ItemScore(msgspec.Struct, frozen=True):
 
     `points` is None when the item is unanswered, N/A or not scored (text, date).
     `max_points` is what the item adds to the maximum: 0 when N/A or not scored.
+    `skipped`: "không áp dụng theo điều kiện" (its `when` is false): no points, no maximum, not counted.
     """
 
     code: str
@@ -37,6 +39,7 @@ class ItemScore(msgspec.Struct, frozen=True):
     max_points: float
     na: bool = False
     answered: bool = False
+    skipped: bool = False
 
 
 class CriterionScore(msgspec.Struct, frozen=True):
@@ -64,7 +67,8 @@ class ChecklistScore(msgspec.Struct, frozen=True):
     """The result of a whole checklist.
 
     `percent` is None when the maximum is 0 (every scored item N/A); `rating` is the label
-    of the highest rating band reached, None without rating bands.
+    of the highest rating band reached, None without rating bands. `total` leaves out the items
+    skipped by their condition; `skipped` lists them in document order.
     """
 
     points: float
@@ -75,6 +79,7 @@ class ChecklistScore(msgspec.Struct, frozen=True):
     total: int
     areas: list[AreaScore]
     items: dict[str, ItemScore]
+    skipped: list[str] = []
 
 
 def _round(value: float) -> float:
@@ -241,13 +246,17 @@ def score_checklist(checklist: Checklist, answers: Mapping[str, Answer]) -> Chec
     `answers` maps item codes to answers; missing codes are unanswered. Item points are
     rounded to 2 decimals, and each sum is rounded again so that a total always equals the
     sum of the parts a person sees. Raises AnswerError for an answer that does not fit.
+    An item whose condition (`when`) is false is left out of points, maximum and total, even when an
+    answer to it was stored earlier (it counts again once the condition holds).
     """
+    skipped = skipped_codes(checklist, answers)
     items: dict[str, ItemScore] = {}
     areas: list[AreaScore] = []
     for area in checklist.areas:
         criteria: list[CriterionScore] = []
         for crit in area.criteria:
-            scores = [score_item(item, answers.get(item.code)) for item in crit.items]
+            scores = [ItemScore(item.code, None, 0.0, skipped=True) if item.code in skipped
+                      else score_item(item, answers.get(item.code)) for item in crit.items]
             items.update((score.code, score) for score in scores)
             criteria.append(
                 CriterionScore(
@@ -255,7 +264,7 @@ def score_checklist(checklist: Checklist, answers: Mapping[str, Answer]) -> Chec
                     points=_round(sum(s.points or 0.0 for s in scores)),
                     max_points=_round(sum(s.max_points for s in scores)),
                     answered=sum(s.answered for s in scores),
-                    total=len(scores),
+                    total=sum(not s.skipped for s in scores),
                 )
             )
         areas.append(
@@ -280,4 +289,5 @@ def score_checklist(checklist: Checklist, answers: Mapping[str, Answer]) -> Chec
         total=sum(a.total for a in areas),
         areas=areas,
         items=items,
+        skipped=[code for code in items if code in skipped],
     )

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from inspect_app.text import printable
 from inspect_app.workbook_limits import WorkbookRefused, check_workbook
 
-from .model import Area, Band, Checklist, Criterion, Item, Level
+from .model import Area, Band, Checklist, Criterion, Item, Level, When
 from .validate import (
     Keys,
     Node,
@@ -61,6 +61,8 @@ ITEM_COLUMNS: list[tuple[str, str, int]] = [
     ("per_violation", "Điểm trừ mỗi vi phạm (per_violation)", 10),
     ("violation_label", "Nhãn vi phạm (violation_label)", 18),
     ("max_value", "Số lớn nhất được nhập, để trống = 1.000.000 (max_value)", 12),
+    ("when", "Điều kiện áp dụng (when): mã = giá trị / mã in a, b / mã >= số", 22),
+    ("criterion.when", "Điều kiện áp dụng tiêu chí (criteria.when): mã = giá trị / mã in a, b / mã >= số", 22),
 ]
 INFO_ROWS: list[tuple[str, str, str]] = [
     (
@@ -143,6 +145,36 @@ def format_bands(bands: list[Band]) -> str:
     )
 
 
+_WHEN_RE = re.compile(rf"\s*([\d.]+)\s*(?:(=)\s*(\S+)|(in)\s+(.+)|(>=|≥)\s*({_NUMBER}))\s*", re.I)
+
+
+def format_when(when: When | None) -> str | None:
+    """A condition as one cell: `1.1.1 = yes`, `3.1.2 in dat, dat_mot_phan` or `3.2.3 >= 1`."""
+    if when is None:
+        return None
+    if when.equals is not None:
+        return f"{when.item} = {when.equals}"
+    if when.in_ is not None:
+        return f"{when.item} in {', '.join(when.in_)}"
+    return f"{when.item} >= {_text_num(when.min or 0)}"
+
+
+def parse_when(text: str) -> dict[str, object]:
+    """Read a condition cell written as `format_when` writes it; raises CellError otherwise."""
+    match = _WHEN_RE.fullmatch(text)
+    if match is None:
+        raise CellError(
+            f"Điều kiện «{text}» không đúng dạng: hãy ghi «mã = giá trị» (ví dụ 1.1.1 = yes), "
+            "«mã in khóa, khóa» (ví dụ 3.1.2 in dat, dat_mot_phan) hoặc «mã >= số» (ví dụ 3.2.3 >= 1)."
+        )
+    code, _, equals, _, listed, _, low = match.groups()
+    if equals is not None:
+        return {"item": code, "equals": equals}
+    if listed is not None:
+        return {"item": code, "in": [part.strip() for part in listed.split(",") if part.strip()]}
+    return {"item": code, "min": _as_number(low)}
+
+
 def _item_cells(area: Area, crit: Criterion, item: Item) -> dict[str, object]:
     shown = msgspec.to_builtins(item)  # only fields that differ from their defaults
     cells: dict[str, object] = {
@@ -152,6 +184,8 @@ def _item_cells(area: Area, crit: Criterion, item: Item) -> dict[str, object]:
         "criterion.code": crit.code,
         "criterion.title": crit.title,
         "criterion.max_points": None if crit.max_points is None else _num(crit.max_points),
+        "criterion.when": format_when(crit.when),
+        "when": format_when(item.when),
         "code": item.code,
         "text": item.text,
         "type": item.type,
@@ -391,6 +425,8 @@ def _read_cell(key: str, value: object) -> object:
         return parse_levels(_as_text(value))
     if key == "bands":
         return parse_bands(_as_text(value))
+    if key in ("when", "criterion.when"):
+        return parse_when(_as_text(value))
     if key in ("type", "mode", "if_empty", "evidence.kind"):
         return _as_text(value).lower()  # "Yesno" typed by hand still means yesno
     return _as_text(value) if key.endswith("code") else _cell_text(value)
@@ -422,6 +458,7 @@ class _CriterionRows:
     row: int
     title: str | None = None
     max_points: float | None = None
+    when: dict[str, object] | None = None
     items: list[tuple[int, Item]] = dataclasses.field(default_factory=list)
 
 
@@ -482,7 +519,7 @@ def _merge(
 ) -> None:
     """Copy a parent's title and maximum from a row, reporting rows that disagree."""
     header = {key: text for key, text, _ in ITEM_COLUMNS}
-    for field in ("title", "max_points"):
+    for field in ("title", "max_points", "when") if what == "criterion" else ("title", "max_points"):
         value = values.get(f"{what}.{field}")
         if value is None:
             continue
@@ -711,6 +748,7 @@ def _assemble(areas_rows: dict[str, _AreaRows], reader: _Reader) -> tuple[list[A
                     title=crit_rows.title or "",
                     items=[item for _, item in crit_rows.items],
                     max_points=crit_rows.max_points,
+                    when=None if crit_rows.when is None else msgspec.convert(crit_rows.when, When),
                 )
             )
         areas.append(

@@ -69,7 +69,7 @@ async def insert_session(tx: Tx, token_hash: str, user_id: int, ip: str, user_ag
 async def get_session_user(db: Database, token_hash: str) -> tuple[User, str, str] | None:
     """(user, session created_at, last_seen_at) for a session token hash, in one query."""
     columns = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
-    row = await db.fetch_one(
+    row = await db.lookup(
         f"SELECT {columns}, s.created_at AS s_created, s.last_seen_at AS s_seen FROM sessions s"
         " JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?", (token_hash,))
     return (as_struct(User, row), row["s_created"], row["s_seen"]) if row else None
@@ -100,7 +100,7 @@ async def insert_token(tx: Tx, user_id: int, token_hash: str, label: str) -> int
 async def get_token_user(db: Database, token_hash: str) -> User | None:
     """The owner of a live (not revoked) personal token, in one query."""
     columns = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
-    row = await db.fetch_one(
+    row = await db.lookup(
         f"SELECT {columns} FROM api_tokens t JOIN users u ON u.id = t.user_id"
         " WHERE t.token_hash = ? AND t.revoked_at IS NULL", (token_hash,))
     return as_struct(User, row) if row else None

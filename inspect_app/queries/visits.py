@@ -44,7 +44,7 @@ async def get_visit(db: Database | Tx, visit_id: int) -> Visit | None:
 
 async def get_visit_for_member(db: Database | Tx, visit_id: int, user_id: int) -> tuple[Visit, bool] | None:
     """The visit and whether `user_id` is on its team, in one query."""
-    row = await db.fetch_one(
+    row = await db.lookup(
         "SELECT " + VISIT_COLUMNS + ", EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = v.team_id"
         " AND m.user_id = ?) AS is_member" + VISIT_FROM + " WHERE v.id = ?",
         (user_id, visit_id))

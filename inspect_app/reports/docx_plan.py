@@ -33,6 +33,8 @@ def _group_sections(doc, group: Group, threshold: float, number: str, *, matrix:
     para(doc, f"Số đơn vị đã ký duyệt kết quả: {len(group.rows)}. Tỷ lệ điểm bình quân: "
               f"{vn_number(group.total.mean)}% (độ lệch chuẩn {vn_number(group.total.stdev)}; thấp nhất "
               f"{vn_number(group.total.minimum)}%, cao nhất {vn_number(group.total.maximum)}%).")
+    if own_maximum := group.own_maximum_line():
+        para(doc, own_maximum)
     para(doc, "a) Kết quả theo lĩnh vực", italic=True)
     _table(doc, tables.AREA_HEAD, tables.area_rows(group), [0.8, 6.0, 1.3, 1.6, 1.7, 1.7, 1.6, 1.6],
            ["center", "left", "right", "right", "right", "right", "right", "right"])

@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from inspect_app.checklists import Checklist, Item, score_checklist
+from inspect_app.checklists.conditions import SKIPPED_LABEL
 from inspect_app.db import Database
 from inspect_app.models import Evidence, Visit
 from inspect_app.queries import evidence as evidence_q
@@ -176,11 +177,14 @@ async def gather(db: Database, evidence_root: Path, visit: Visit, *, with_draft:
                 if ev.item_code == item.code:
                     files.append(_file(evidence_root, ev, item, len(files) + 1, source))
         answer = mine.get(item.code)
+        applied = team if team is not None else own  # the conditions as the answers that count decide them
+        skipped = applied is not None and applied.items[item.code].skipped
         items.append(PackageItem(
             code=item.code, text=item.text, max_points=item.max_points, min_count=item.evidence.min_count,
             self_points=own.items[item.code].points if own and answer else None,
             appraised_points=team.items[item.code].points if team and item.code in theirs else None,
-            answer=answer_label(answer, item) if answer else "", explanation=notes.get(item.code, ""),
+            answer=SKIPPED_LABEL if skipped else answer_label(answer, item) if answer else "",
+            explanation=notes.get(item.code, ""),
             files=files))
     return Package(visit=visit, checklist=checklist, signed=signed, draft=assessment is not None and not submitted,
                    submitted_at=assessment.submitted_at if submitted else None,

@@ -44,12 +44,13 @@ class VisitScore(msgspec.Struct, frozen=True):
     rating: str | None
     areas: dict[str, tuple[float, float]]  # area code → (points, max points)
     failed: list[str]
+    skipped: int = 0  # items "không áp dụng theo điều kiện": out of this visit's maximum
 
     @classmethod
     def of(cls, result: ChecklistScore) -> VisitScore:
         return cls(result.points, result.max_points, result.percent, result.rating,
                    {a.code: (a.points, a.max_points) for a in result.areas},
-                   [code for code, item in result.items.items() if rules.is_failed(item)])
+                   [code for code, item in result.items.items() if rules.is_failed(item)], len(result.skipped))
 
 
 class UnitRow(msgspec.Struct):
@@ -69,6 +70,7 @@ class UnitRow(msgspec.Struct):
     area_max: list[float | None]
     failed: list[str]  # item codes below their maximum
     rank: int | None = None
+    skipped: int = 0  # items skipped by their condition: this unit's maximum is its own
     earlier: Earlier | None = None
 
     def area_percent(self, index: int) -> float | None:
@@ -107,6 +109,15 @@ class Group(msgspec.Struct):
     below: list[UnitRow]
     item_text: dict[str, str]
 
+    def own_maximum_line(self) -> str | None:
+        """The one sentence saying how units with different applicable items are compared, when some are."""
+        return OWN_MAXIMUM if any(row.skipped for row in self.rows) else None
+
+
+# Units whose conditions (`when`) leave different items applicable are compared by percent, never by points.
+OWN_MAXIMUM = ("Một số tiêu chí chỉ áp dụng theo điều kiện nên điểm tối đa của các đơn vị có thể khác nhau; "
+               "tỷ lệ điểm, xếp loại và xếp hạng của mỗi đơn vị được tính trên điểm tối đa của chính đơn vị đó.")
+
 
 def score_visits(visits: Iterable, answers: dict[int, str],
                  checklists: dict[tuple[str, str], Checklist],
@@ -130,7 +141,7 @@ def unit_row(visit, result: VisitScore, areas: list[AreaHead]) -> UnitRow:
         percent=result.percent, rating=result.rating,
         area_points=[result.areas[a.code][0] if a.code in result.areas else None for a in areas],
         area_max=[result.areas[a.code][1] if a.code in result.areas else None for a in areas],
-        failed=result.failed)
+        failed=result.failed, skipped=result.skipped)
 
 
 def build_groups(visits: list, scores: dict[int, VisitScore], checklists: dict[tuple[str, str], Checklist],

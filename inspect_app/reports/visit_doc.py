@@ -19,6 +19,7 @@ from inspect_app.reports import rules
 from inspect_app.reports.scoring import score
 from inspect_app.services.answers import decode, decode_all
 from inspect_app.services import self_assessment
+from inspect_app.checklists.conditions import SKIPPED_LABEL
 from inspect_app.services.answers import answer_label
 from inspect_app.services.attach import stored_file
 from inspect_app.services.checklist_store import checklist_version
@@ -129,6 +130,9 @@ def lines_for(checklist: Checklist, answers: dict, notes: dict[str, str], counts
 def _line(item: Item, answers: dict, notes: dict[str, str], counts: dict[str, int], item_score) -> Line:
     answer = answers.get(item.code)
     label = answer_label(answer, item) if answer is not None else "(chưa trả lời)"
+    if item_score.skipped:  # an answer stored before the condition turned false does not count
+        return Line(item.code, item.text, SKIPPED_LABEL, None, 0.0, True, False, notes.get(item.code, ""),
+                    counts.get(item.code, 0))
     if answer is not None and not answer.na and answer.number is not None:
         if item.type == "deduction":  # a bare "3" reads as a score; say what was counted
             label = f"{label} vi phạm"

@@ -14,7 +14,8 @@ from typing import Any
 
 import msgspec
 
-from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_checklist, score_item, validate_answer
+from inspect_app.checklists import Answer, Checklist, Item, ItemScore, is_blank, score_checklist, score_item, validate_answer
+from inspect_app.checklists.conditions import is_conditional, skipped_codes
 from inspect_app.db import Database, Tx, utc_now
 from inspect_app.models import Finding, User
 from inspect_app.permissions import can_amend_findings, can_edit_findings
@@ -52,6 +53,7 @@ class Progress(msgspec.Struct):
     max_points: float
     percent: float | None
     rating: str | None
+    skipped: list[str] = []  # "không áp dụng theo điều kiện": out of total and max_points
 
 
 def score_state(answered: int, visit_status: str) -> str:
@@ -62,11 +64,13 @@ def score_state(answered: int, visit_status: str) -> str:
     return "none" if answered == 0 else "provisional"
 
 
-def finding_out(item: Item, finding: Finding | None) -> FindingOut:
+def finding_out(item: Item, finding: Finding | None, *, skipped: bool = False) -> FindingOut:
+    """The finding as returned; a `skipped` one (its condition is false) keeps its answer but scores nothing
+    out of nothing, as in the progress."""
     if finding is None:
         return FindingOut(item.code, None, False, "", 0, None, item.max_points, None, None)
     answer = answers.decode(finding.answer_json)
-    score = score_item(item, answer)
+    score = ItemScore(item.code, None, 0.0, skipped=True) if skipped else score_item(item, answer)
     return FindingOut(item_code=item.code, answer=answer_to_api(item, answer), na=answer.na, note=finding.note,
                       version=finding.version, score=score.points, max_points=score.max_points,
                       updated_at=finding.updated_at, updated_by=finding.updated_by_name)
@@ -84,7 +88,8 @@ def progress(checklist: Checklist, visit_findings: list[Finding], counts: dict[s
     score = score_checklist(checklist, stored)
     return Progress(answered=score.answered, total=score.total,
                     missing_evidence=missing_evidence(checklist, stored, counts), points=score.points,
-                    max_points=score.max_points, percent=score.percent, rating=score.rating)
+                    max_points=score.max_points, percent=score.percent, rating=score.rating,
+                    skipped=score.skipped)
 
 
 def check_input(item: Item, answer: Answer, note: str) -> str:
@@ -128,7 +133,7 @@ class SaveResult(msgspec.Struct):
 
 async def save_finding(
     db: Database, target: SaveTarget, *, answer: Answer, note: str, base_version: int, idempotency_key: str,
-    payload_hash: str, amend_reason: str = "",
+    amend_reason: str = "",
 ) -> SaveResult:
     """Save one answer, at most once per idempotency key, never over someone else's newer version.
 
@@ -141,6 +146,10 @@ async def save_finding(
     note = check_input(item, answer, note)
     amend_reason = nfc(amend_reason)
     idempotency.require_key(idempotency_key)
+    # What a repeat must match: the change itself, whichever route carried it (the page's form or the API,
+    # which the offline queue uses), so a save that reached the server is recognised through either.
+    payload_hash = idempotency.request_hash("finding", visit.id, item.code, msgspec.to_builtins(answer), note,
+                                            base_version, amend_reason)
     answer_json = answers.encode(answer)
     points = score_item(item, answer).points
 
@@ -160,6 +169,8 @@ async def save_finding(
             if not amend_reason:
                 raise Refused(409, "visit_locked",
                               "Cuộc kiểm tra đã ký duyệt: muốn sửa phải nhập lý do điều chỉnh.")
+        if is_conditional(target.checklist, item.code) and not is_blank(answer):
+            await _refuse_if_skipped(tx, visit.id, target.checklist, item)
         unit_json = state.unit_answer_json
         if unit_json is not None and not note and not is_blank(answer) and answer != answers.decode(unit_json):
             raise Refused(422, "note_required", "Kết quả thẩm định khác kết quả tự đánh giá của đơn vị: "
@@ -184,6 +195,16 @@ async def save_finding(
 
     # One hop to the writer thread for the ~10 statements of a save (the hottest write).
     return await db.atomic(in_transaction)
+
+
+async def _refuse_if_skipped(tx: Tx, visit_id: int, checklist: Checklist, item: Item) -> None:
+    """409 when the item's condition is false for the answers stored now (read in the save's transaction,
+    so a controlling answer saved a moment earlier by a teammate counts). Clearing an answer stays allowed."""
+    stored = {f.item_code: answers.decode(f.answer_json) for f in await findings.list_findings(tx, visit_id)}
+    if item.code in skipped_codes(checklist, stored):
+        raise Refused(409, "item_skipped",
+                      f"Tiêu chí {item.code} không áp dụng theo điều kiện với các câu trả lời hiện có, nên không "
+                      "nhận câu trả lời. Hãy tải lại trang để xem các tiêu chí đang áp dụng.")
 
 
 async def _write(tx: Tx, user: User, visit_id: int, item: Item, current: Finding | None, answer_json: str,

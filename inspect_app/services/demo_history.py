@@ -22,7 +22,6 @@ from inspect_app.queries import remediation as remediation_q
 from inspect_app.queries import users
 from inspect_app.queries import visits as visits_q
 from inspect_app.services import attach, capture, remediation, visits
-from inspect_app.services.idempotency import request_hash
 
 # What an inspector writes when an item meets its requirement.
 NOTES_GOOD = ["Đã kiểm tra văn bản gốc, đầy đủ.", "Đạt yêu cầu.", "Đối chiếu hồ sơ lưu, thực hiện đúng quy định.", ""]
@@ -138,8 +137,7 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
             note = "Đối chiếu hồ sơ lưu, thực hiện đúng quy định."
         await capture.save_finding(  # the first save starts the visit
             db, capture.SaveTarget(team_member, visit.checklist_version, checklist, item), answer=answer, note=note,
-            base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}",
-            payload_hash=request_hash("demo", visit.id, item.code))
+            base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}")
     # The generated photos show notice boards: they go to the items whose evidence is such a board.
     photo_items = [item for item in checklist.items() if photo_caption(item)][:3]
     for index, item in enumerate(photo_items):

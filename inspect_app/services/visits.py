@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 
 from inspect_app.checklists import Answer, Checklist, is_blank
+from inspect_app.checklists.conditions import skipped_codes
 from inspect_app.db import Database, Tx
 from inspect_app.models import User, Visit
 from inspect_app.permissions import UNIT, can_see_visit
@@ -117,10 +118,14 @@ def code_list(codes: list[str], limit: int = 12) -> str:
 
 
 def missing_evidence(checklist: Checklist, answers: dict[str, Answer], counts: dict[str, int]) -> list[str]:
-    """Codes of items whose required evidence (min_count) is not attached; N/A items need none."""
+    """Codes of items whose required evidence (min_count) is not attached; N/A items and items skipped by
+    their condition need none."""
     missing = []
+    skipped = skipped_codes(checklist, answers)
     for item in checklist.items():
         answer = answers.get(item.code)
+        if item.code in skipped:
+            continue
         if item.evidence.min_count and not (answer and answer.na) and counts.get(item.code, 0) < item.evidence.min_count:
             missing.append(item.code)
     return missing
@@ -145,8 +150,9 @@ class SignOffCheck(msgspec.Struct):
 
 async def sign_off_check(db: Database | Tx, visit: Visit, checklist: Checklist) -> SignOffCheck:
     answers = {f.item_code: decode(f.answer_json) for f in await findings.list_findings(db, visit.id)}
-    unanswered = [item.code for item in checklist.items()
-                  if item.code not in answers or is_blank(answers[item.code])]
+    skipped = skipped_codes(checklist, answers)  # not required while their condition is false
+    unanswered = [item.code for item in checklist.items() if item.code not in skipped
+                  and (item.code not in answers or is_blank(answers[item.code]))]
     missing = missing_evidence(checklist, answers, await evidence.count_by_item(db, visit.id))
     policy = await plan_settings.value_of(db, visit.plan_id, plan_settings.MISSING_EVIDENCE_POLICY)
     return SignOffCheck(unanswered=unanswered, missing_evidence=missing, policy=policy)

@@ -16,7 +16,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
-from inspect_app.checklists import Answer, Item, is_blank, score_item
+from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_item
+from inspect_app.checklists.conditions import conditions_outline, has_conditions
 from inspect_app.db import Database
 from inspect_app.models import Evidence, Finding
 from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, UNIT, allow, can_edit_findings, can_sign_off
@@ -24,7 +25,7 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import answers, capture, idempotency, visits
+from inspect_app.services import answers, capture, visits
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
@@ -138,6 +139,14 @@ async def page_data(db: Database, ctx: VisitContext) -> dict[str, Any]:
     }
 
 
+def skip_conditions_json(checklist: Checklist) -> str | None:
+    """The conditions the page evaluates live (static/js/skip-view.js), or None without any `when`."""
+    if not has_conditions(checklist):
+        return None
+    # Inside a <script> element: "</" must not close it.
+    return msgspec.json.encode(conditions_outline(checklist)).decode().replace("</", "<\\/")
+
+
 def points_of(item: Item, answer: Answer) -> tuple[float | None, float]:
     """What an answer earns, and out of how much; (None, max) when it cannot be scored."""
     try:
@@ -210,10 +219,13 @@ class CaptureController(Controller):
         if note and note.kind == "error" and note.where in data["cards"]:
             data["cards"][note.where] = refused_card(data["cards"][note.where], note)
         flt = filter if filter in ("unanswered", "missing_evidence", "differs", "no_unit_evidence") else ""
+        skipped = set(data["progress"].skipped)
         shown = {code for code, card in data["cards"].items()
-                 if card_matches(card, flt, data["progress"].missing_evidence)}
+                 if card_matches(card, flt, data["progress"].missing_evidence)
+                 and not (flt and code in skipped)}  # a filter lists only items that apply
         return Template("visits/capture.html", context=context | data | {
-            "checklist": ctx.checklist, "filter": flt, "shown": shown,
+            "checklist": ctx.checklist, "filter": flt, "shown": shown, "skipped": skipped,
+            "skip_conditions": skip_conditions_json(ctx.checklist),
             "editable": can_edit_findings(ctx.user, ctx.is_member),
             "can_sign_off": can_sign_off(ctx.user, ctx.is_member),
             "locked": ctx.visit.status in LOCKED,
@@ -246,8 +258,6 @@ class CaptureController(Controller):
             await capture.save_finding(
                 db, target, answer=answer, note=form.get("note", ""), base_version=base_version,
                 idempotency_key=key or plain_form_key("finding", ctx, item_code, base_version, form),
-                payload_hash=idempotency.request_hash("form", visit_id, item_code, msgspec.to_builtins(answer),
-                                                      form.get("note", ""), base_version, form.get("amend_reason", "")),
                 amend_reason=form.get("amend_reason", ""))
         except (Refused, ValueError) as exc:
             refused = exc if isinstance(exc, Refused) else Refused(422, "invalid_input", "Giá trị không hợp lệ.")

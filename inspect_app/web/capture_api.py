@@ -15,7 +15,7 @@ from litestar.response import File
 from inspect_app.db import Database
 from inspect_app.permissions import ADMIN, ALL_ROLES, INSPECTOR, LEAD, allow, can_read_findings, can_sign_off
 from inspect_app.queries import findings as findings_q
-from inspect_app.services import attach, capture, idempotency, visits
+from inspect_app.services import attach, capture, visits
 from inspect_app.services.answers import answer_from_api
 from inspect_app.services.attach import EvidenceOut
 from inspect_app.services.capture import MAX_NOTE, FindingOut, Progress
@@ -98,11 +98,13 @@ class CaptureApiController(Controller):
             raise Refused(403, "not_published", "Kết quả kiểm tra chỉ được công bố cho đơn vị sau khi trưởng đoàn ký duyệt.")
         rows = await findings_q.list_findings(db, visit_id)
         items = {item.code: item for item in ctx.checklist.items()}
+        progress = capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id))
+        skipped = set(progress.skipped)
         return VisitFindings(
             visit_id=visit_id, status=ctx.visit.status, checklist_id=ctx.visit.checklist_id,
-            checklist_version=ctx.visit.checklist_version,
-            progress=capture.progress(ctx.checklist, rows, await capture.evidence_counts(db, visit_id)),
-            findings=[capture.finding_out(items[f.item_code], f) for f in rows if f.item_code in items])
+            checklist_version=ctx.visit.checklist_version, progress=progress,
+            findings=[capture.finding_out(items[f.item_code], f, skipped=f.item_code in skipped)
+                      for f in rows if f.item_code in items])
 
     @put("/visits/{visit_id:int}/findings/{item_code:str}", opt=allow(*STAFF_ROLES) | IDEMPOTENCY_KEY_REQUIRED,
          operation_id="SaveFinding", responses=errors(409, 422, conflict=ConflictOut))
@@ -115,7 +117,6 @@ class CaptureApiController(Controller):
         result = await capture.save_finding(
             db, target, answer=answer_from_api(target.item, data.answer, data.na), note=data.note,
             base_version=data.base_version, idempotency_key=idempotency_key or "",
-            payload_hash=idempotency.request_hash("api", visit_id, item_code, msgspec.to_builtins(data)),
             amend_reason=data.amend_reason)
         return Response(result.finding, status_code=200,
                         headers={"Idempotent-Replayed": "true"} if result.replayed else {})

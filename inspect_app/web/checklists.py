@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -105,6 +105,17 @@ class ChecklistController(Controller):
         return Template("checklists/preview.html", context=page_context(
             request, meta=meta, checklist=checklist, TYPE_LABELS=TYPE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS,
             others=others, other=other, diff=diff))
+
+
+    @get("/{checklist_id:str}/{version:str}/guidance", name="checklists:guidance")
+    async def guidance(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
+                       version: FromPath[str]) -> Response[dict[str, str]]:
+        """{item code: guidance} of one version, for the visit page's "Hướng dẫn kiểm tra" boxes, filled on
+        first open: the guidance is a third of a 66-item visit page's bytes, and the same for every visit of
+        the version, so it is sent once and kept (the URL names a content-hashed version: immutable)."""
+        _, checklist = await version_or_404(db, checklist_id, version, request.app.state.checklists)
+        return Response({item.code: item.guidance for item in checklist.items() if item.guidance},
+                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
 class ChecklistApiController(Controller):

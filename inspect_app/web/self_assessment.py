@@ -13,7 +13,8 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from inspect_app.checklists import Answer, is_blank, score_item
+from inspect_app.checklists import Answer, Checklist, is_blank, score_item
+from inspect_app.checklists.conditions import skipped_codes
 from inspect_app.db import Database
 from inspect_app.models import Evidence
 from inspect_app.permissions import ADMIN, LEAD, UNIT, allow
@@ -27,7 +28,7 @@ from inspect_app.services.answers import answer_from_form
 from inspect_app.services.attach import attach_to_self_answer
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
-from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key
+from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key, skip_conditions_json
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.web.evidence_package import latest_facts
 from inspect_app.web import flash
@@ -56,10 +57,13 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None,
     return cards
 
 
-def header_figures(cards: dict[str, CardView]) -> dict[str, Any]:
-    """The self-assessment header: items answered out of all, and the points they give."""
-    return {"answered": sum(1 for c in cards.values() if c.version and not is_blank(c.answer)),
-            "total": len(cards), "self_points": sum(c.points or 0 for c in cards.values())}
+def header_figures(checklist: Checklist, cards: dict[str, CardView]) -> dict[str, Any]:
+    """The self-assessment header: items answered out of those that apply, and the points they give
+    (an item skipped by its condition neither counts nor scores)."""
+    skipped = skipped_codes(checklist, {code: card.answer for code, card in cards.items()})
+    applying = [card for code, card in cards.items() if code not in skipped]
+    return {"answered": sum(1 for c in applying if c.version and not is_blank(c.answer)),
+            "total": len(applying), "self_points": sum(c.points or 0 for c in applying), "skipped": skipped}
 
 
 class SelfAssessmentController(Controller):
@@ -80,7 +84,8 @@ class SelfAssessmentController(Controller):
             cards[note.where] = msgspec.structs.replace(card, note=note.value("note", card.note), error=note.message)
         return Template("self_assessment/page.html", context=page_context(
             request, visit=ctx.visit, checklist=ctx.checklist, cards=cards, assessment=assessment, error=error,
-            editable=editable, **header_figures(cards)))
+            editable=editable, skip_conditions=skip_conditions_json(ctx.checklist),
+            **header_figures(ctx.checklist, cards)))
 
     @post("/items/{item_code:str}", name="self:save", opt=allow(UNIT), status_code=200)
     async def save(self, request: HTMXRequest, db: NamedDependency[Database], visit_id: FromPath[int],
@@ -112,7 +117,7 @@ class SelfAssessmentController(Controller):
         assessment = await q.get_for_visit(db, visit_id)
         cards = await unit_cards(db, ctx, assessment.id if assessment else None, with_evidence=False)
         return Template("self_assessment/_status.html",
-                        context={"code": item_code, "result": result, "card": cards[item_code]} | header_figures(cards))
+                        context={"code": item_code, "result": result, "card": cards[item_code]} | header_figures(ctx.checklist, cards))
 
     @post("/items/{item_code:str}/evidence", name="self:upload", opt=allow(UNIT), status_code=200,
           request_max_body_size=64_000_000)

@@ -8,6 +8,14 @@ do per response (the app-wide compression of pages uses cheap levels instead).
 
 Files are read once per process, so the bytes served and the hash in the URL always match; a changed
 file is served after a restart (the URL changes then too).
+
+ES modules (the offline code, `static/js/offline/`) import each other. A plain `./queue.js` specifier
+would be fetched without a hash: the service worker's cache-first rule could then mix modules of two
+releases. So the route rewrites every relative import specifier of a `.js` file that names a static
+file into that file's versioned URL (`/static/js/offline/queue.js?v=<hash>`), and a module's hash is
+the hash of what is served, rewritten specifiers included: a change in any module changes the URL of
+every module that imports it, up to the entry point the page links with `asset()`. No build step, no
+import map (the CSP allows no inline script).
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ import functools
 import gzip
 import hashlib
 import mimetypes
+import posixpath
+import re
 from pathlib import Path
 
 import brotli
@@ -36,11 +46,17 @@ COMPRESSIBLE = {".js", ".css", ".svg", ".txt"}  # images other than SVG are comp
 YEAR = "public, max-age=31536000, immutable"
 
 
-class StaticFile:
-    """One file's bytes, content hash and (on first use) compressed forms."""
+IMPORT_SPECIFIER = re.compile(rb"""((?<![\w.$])(?:import|from)\s*\(?\s*)(["'])(\.{1,2}/[^"'\s?#]+\.js)\2""")
+"""`import … from "./x.js"`, `export … from "../x.js"`, `import "./x.js"` and `import("./x.js")`."""
 
-    def __init__(self, path: Path) -> None:
+
+class StaticFile:
+    """One file's bytes (module specifiers versioned), content hash and (on first use) compressed forms."""
+
+    def __init__(self, name: str, path: Path) -> None:
         self.data = path.read_bytes()
+        if path.suffix == ".js":
+            self.data = versioned_imports(name, self.data)
         self.digest = hashlib.sha256(self.data).hexdigest()[:12]
         self.media_type = MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] \
             or "application/octet-stream"
@@ -60,6 +76,20 @@ class StaticFile:
                 if coding in accepted and len(body) < len(self.data):
                     return coding, body
         return "", self.data
+
+
+def versioned_imports(name: str, source: bytes) -> bytes:
+    """`source` with each relative import of a static file pointing at that file's current version."""
+    folder = posixpath.dirname(name)
+
+    def pin(match: re.Match[bytes]) -> bytes:
+        target = posixpath.normpath(posixpath.join(folder, match[3].decode()))
+        found = static_file(target)
+        if found is None:
+            return match[0]  # not ours: left for the browser to report
+        return match[1] + match[2] + f"/static/{target}?v={found.digest}".encode() + match[2]
+
+    return IMPORT_SPECIFIER.sub(pin, source)
 
 
 def accepted_codings(header: str) -> set[str]:
@@ -83,9 +113,19 @@ def _index() -> dict[str, Path]:
     return {p.relative_to(STATIC_DIR).as_posix(): p for p in STATIC_DIR.rglob("*") if p.is_file()}
 
 
+_loading: set[str] = set()
+
+
 @functools.cache
 def _load(name: str) -> StaticFile:
-    return StaticFile(_index()[name])
+    # A module's hash includes its imports' hashes, so modules must not import each other in a circle.
+    if name in _loading:
+        raise RuntimeError(f"static/{name}: import cycle between ES modules")
+    _loading.add(name)
+    try:
+        return StaticFile(name, _index()[name])
+    finally:
+        _loading.discard(name)
 
 
 def static_file(name: str) -> StaticFile | None:

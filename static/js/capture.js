@@ -1,11 +1,10 @@
 // Sổ Kiểm Tra — the visit page's behaviour on top of htmx: idempotency keys per change,
-// saving / saved / failed-and-retrying on each card, and photo uploads scaled down in the
-// browser with a progress bar. Without this script every form still works as a plain POST.
+// saving / saved / failed-and-retrying on each card, keyboard moves; photo uploads (photos.js)
+// and work without signal (offline/) are loaded when needed. Without this script every form
+// still works as a plain POST.
 (function () {
   "use strict";
 
-  var MAX_EDGE = 2048;          // long edge of a photo sent from the tablet
-  var JPEG_QUALITY = 0.85;
   var RETRY_DELAYS = [2000, 4000, 8000, 15000, 30000, 60000];
 
   // crypto.randomUUID needs a secure context; a tablet on http://192.168.x.x has none.
@@ -21,6 +20,46 @@
 
   window.SKE = window.SKE || {};
   window.SKE.newKey = newKey;
+
+  // Parts of the page's behaviour that most loads never need are ES modules imported on first use
+  // (photos.js, offline/main.js); their versioned URLs come from the page. An import that failed (no
+  // network) may stay failed for this page, so a later try asks for a URL not tried yet.
+  var script = document.currentScript;
+  var photosSrc = script && (script.dataset.photos || script.src.replace(/capture\.js[^/]*$/, "photos.js"));
+  var modules = {};
+  var tries = {};
+  function load(src) {
+    if (!modules[src]) {
+      tries[src] = (tries[src] || 0) + 1;
+      modules[src] = import(tries[src] > 1 ? src + (src.indexOf("?") < 0 ? "?" : "&") + "try=" + tries[src] : src);
+      modules[src].catch(function () { delete modules[src]; });
+    }
+    return modules[src];
+  }
+
+  // ---- "Hướng dẫn kiểm tra": the guidance texts are a third of a visit page's bytes and the same for every
+  // visit of a checklist version, so the page carries only the boxes; the texts come on the first open, in
+  // one request the browser keeps (immutable URL) and a downloaded visit keeps offline (sw.js).
+  var guidanceUrl = script && script.dataset.guidance;
+  var guidance = null;
+  document.addEventListener("toggle", function (evt) {
+    var box = evt.target;
+    if (!guidanceUrl || !box.open || !box.matches || !box.matches("details.guidance[data-item]") ||
+        box.dataset.filled) return;
+    if (!guidance) {
+      guidance = fetch(guidanceUrl, { credentials: "same-origin" }).then(function (res) {
+        if (!res.ok) throw new Error(String(res.status));
+        return res.json();
+      });
+      guidance.catch(function () { guidance = null; });  // no network: the link stays, a later open tries again
+    }
+    guidance.then(function (texts) {
+      var text = texts[box.dataset.item];
+      if (text === undefined) return;
+      box.querySelector("p").textContent = text;
+      box.dataset.filled = "1";
+    }).catch(function () {});
+  }, true);  // toggle does not bubble
 
   function statusOf(form) {
     return document.getElementById("status-" + form.id.replace(/^form-/, ""));
@@ -70,7 +109,14 @@
     }
     delete form.dataset.pairLeft;
     delete form.dataset.pairPending;
-    // Offline, or older changes still waiting: the change goes to the tablet's queue (offline.js).
+    // Offline, or older changes still waiting: the change goes to the tablet's queue (static/js/offline/).
+    // While that code is loading it decides nothing yet: the save waits for it (see the loader below).
+    if (offlineLoad && !window.SKEOffline) {
+      evt.preventDefault();
+      if (heldSaves.indexOf(form) < 0) heldSaves.push(form);
+      setStatus(form, "saving", "Đang lưu…");
+      return;
+    }
     if (window.SKEOffline && SKEOffline.takeSave(form, evt)) { evt.preventDefault(); return; }
     if (!form.dataset.retrying) form.dataset.key = newKey();
     evt.detail.headers["Idempotency-Key"] = form.dataset.key;
@@ -276,173 +322,67 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
   else setUp();
 
-  // ---- evidence: scale photos down before upload, one file per request, with progress
-  function scalePhoto(file) {
-    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || !window.createImageBitmap) return Promise.resolve(file);
-    // createImageBitmap applies the EXIF orientation, so the pixels come out upright.
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, MAX_EDGE / Math.max(bitmap.width, bitmap.height));
-      if (scale === 1 && file.type === "image/jpeg" && file.size < 1500000) return file;
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          if (!blob) { resolve(file); return; }
-          keepExif(file, blob).then(function (withExif) {
-            resolve(new File([withExif], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }));
-          });
-        }, "image/jpeg", JPEG_QUALITY);
-      });
-    }).catch(function () { return file; });
-  }
-
-  // The canvas drops EXIF, and with it the capture time, camera and GPS that are evidence
-  // metadata. Copy the original's EXIF segment into the scaled JPEG with Orientation set to 1
-  // (the pixels are already upright).
-  function keepExif(original, scaled) {
-    if (original.type !== "image/jpeg") return Promise.resolve(scaled);
-    return original.slice(0, 131072).arrayBuffer().then(function (head) {
-      var exif = findExif(new DataView(head));
-      if (!exif) return scaled;
-      var segment = new Uint8Array(head.slice(exif.start, exif.end));
-      resetOrientation(new DataView(segment.buffer), exif.tiff - exif.start);
-      return new Blob([scaled.slice(0, 2), segment, scaled.slice(2)], { type: "image/jpeg" });
-    }).catch(function () { return scaled; });
-  }
-
-  function findExif(view) {
-    if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return null;
-    var pos = 2;
-    while (pos + 4 <= view.byteLength) {
-      var marker = view.getUint16(pos);
-      var length = view.getUint16(pos + 2);
-      if (marker === 0xffe1 && pos + 10 <= view.byteLength && view.getUint32(pos + 4) === 0x45786966) {
-        if (pos + 2 + length > view.byteLength) return null;
-        return { start: pos, end: pos + 2 + length, tiff: pos + 10 };
-      }
-      if ((marker & 0xff00) !== 0xff00 || marker === 0xffda) return null;
-      pos += 2 + length;
-    }
-    return null;
-  }
-
-  function resetOrientation(view, tiff) {
-    var little = view.getUint16(tiff) === 0x4949;
-    var ifd = tiff + view.getUint32(tiff + 4, little);
-    var count = view.getUint16(ifd, little);
-    for (var i = 0; i < count; i++) {
-      var entry = ifd + 2 + i * 12;
-      if (view.getUint16(entry, little) === 0x0112) { view.setUint16(entry + 8, 1, little); return; }
-    }
-  }
-
-  function upload(form, file) {
-    var bar = form.querySelector(".upload-progress");
-    var note = form.querySelector(".upload-status");
-    var key = newKey();
-    function offline() {  // hand the photo (and its key) to the tablet's queue
-      var err = new Error("offline");
-      err.queue = { key: key };
-      return err;
-    }
-    function attempt(n) {
-      return new Promise(function (resolve, reject) {
-        var data = new FormData();
-        data.append("file", file, file.name);
-        var xhr = new XMLHttpRequest();
-        xhr.open("POST", form.getAttribute("action"));
-        xhr.setRequestHeader("Idempotency-Key", key);
-        xhr.setRequestHeader("X-Requested-With", "fetch");
-        xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=_csrf_token]").value);
-        xhr.timeout = 120000;
-        xhr.upload.onprogress = function (e) {
-          if (e.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total); }
-        };
-        xhr.onload = function () {
-          if (xhr.status < 300) { resolve(xhr.responseText); return; }
-          if (xhr.status < 500) {
-            var message = "Không tải lên được.";
-            try { message = JSON.parse(xhr.responseText).message; } catch (e) { /* keep default */ }
-            reject(new Error(message));
-            return;
-          }
-          retry();
-        };
-        xhr.onerror = xhr.ontimeout = retry;
-        function retry() {
-          if (window.SKEOffline && (navigator.onLine === false || n >= RETRY_DELAYS.length)) { reject(offline()); return; }
-          if (n >= RETRY_DELAYS.length) { reject(new Error("Mất kết nối: chưa tải được " + file.name + ".")); return; }
-          note.textContent = "Mất kết nối, thử lại sau " + RETRY_DELAYS[n] / 1000 + " giây…";
-          window.setTimeout(function () { attempt(n + 1).then(resolve, reject); }, RETRY_DELAYS[n]);
-        }
-        xhr.send(data);
-      });
-    }
-    return attempt(0);
-  }
-
+  // ---- evidence: scaling, EXIF, the upload and its progress are static/js/photos.js, imported on the
+  // first file chosen (the script tag names its versioned URL).
   document.addEventListener("change", function (evt) {
     var input = evt.target;
     if (!input.classList || !input.classList.contains("file-input")) return;
     var form = input.closest("form.upload");
-    var files = Array.prototype.slice.call(input.files || []);
-    if (!form || !files.length) return;
+    if (!form || !(input.files || []).length) return;
     evt.preventDefault();
     var note = form.querySelector(".upload-status");
-    var bar = form.querySelector(".upload-progress");
-    var galleryId = form.closest(".evidence").id;
-    var html = null;
-    var queued = 0;
-    var chain = Promise.resolve();
-    files.forEach(function (file, i) {
-      chain = chain.then(function () {
-        note.textContent = "Đang xử lý " + (i + 1) + "/" + files.length + "…";
-        return scalePhoto(file);
-      }).then(function (ready) {
-        var toQueue = function (key) {
-          return SKEOffline.queueUpload(form, ready, key).then(function () { queued++; });
-        };
-        if (window.SKEOffline && SKEOffline.takeUpload(form)) return toQueue(null);
-        note.textContent = "Đang tải lên " + (i + 1) + "/" + files.length + " (" + Math.round(ready.size / 1024) + " KB)…";
-        return upload(form, ready).then(function (response) { html = response; }, function (err) {
-          if (err.queue) return toQueue(err.queue.key);
-          throw err;
-        });
-      });
-    });
-    chain.then(function () {
-      note.textContent = queued ? "Đã lưu " + queued + " tệp trên máy — sẽ gửi khi có mạng." +
-        (files.length > queued ? " Đã tải lên " + (files.length - queued) + " tệp." : "")
-        : "Đã tải lên " + files.length + " tệp.";
-    }).catch(function (err) {
-      note.textContent = err.message;
+    note.textContent = "Đang chuẩn bị…";
+    load(photosSrc).then(function (photos) {
+      photos.send(input, form, { ready: offlineSettled(), rove: rove });
+    }, function () {
+      note.textContent = "Không tải được phần gửi tệp (mất kết nối?) — hãy chọn lại tệp.";
       note.classList.add("error");
-    }).then(function () {
-      bar.hidden = true;
       input.value = "";
-      var old = document.getElementById(galleryId);
-      if (!html || !old) return;
-      var hadFocus = old.contains(document.activeElement) || document.activeElement === document.body;
-      var accept = input.getAttribute("accept");
-      htmx.swap(old, html, { swapStyle: "outerHTML" });
-      if (queued) SKEOffline.showQueued();  // the swap replaced the queued photos' thumbnails
-      var gallery = document.getElementById(galleryId);
-      if (!gallery) return;
-      rove(gallery);
-      // The new gallery keeps the outcome, and the focus goes back where it was (not to <body>).
-      var newNote = gallery.querySelector(".upload-status");
-      if (newNote) { newNote.className = note.className; newNote.textContent = note.textContent; }
-      var again = Array.prototype.filter.call(gallery.querySelectorAll("input.file-input"), function (el) {
-        return el.getAttribute("accept") === accept;
-      })[0];
-      if (again && hadFocus) {
-        Array.prototype.forEach.call(gallery.querySelectorAll(".file-btns input.file-input"), function (el) {
-          el.tabIndex = el === again ? 0 : -1;
-        });
-        again.focus();
-      }
     });
   });
+
+  // ---- work without signal (docs/offline.md). The code is static/js/offline/ (ES modules), imported
+  // only when it has something to do, so that a visit never taken offline does not download it:
+  //   - no service worker here (plain http): the queue in IndexedDB is the only help, loaded at once;
+  //   - the page is controlled by the offline worker: some visit was downloaded on this tablet, and
+  //     the modules come from the worker's cache (no network);
+  //   - the flag the offline code keeps in localStorage (its state.js) says this user has changes
+  //     waiting or downloaded this visit: one synchronous read, no IndexedDB opened on every load;
+  //   - the inspector presses "Tải về để làm ngoại tuyến".
+  var offlineBox = document.getElementById("offline-box");
+  var offlineLoad = null;   // the import, once started
+  var heldSaves = [];       // saves asked for while it loads: decided once it is there
+
+  function loadOffline() {
+    if (!offlineLoad) {
+      offlineLoad = load(offlineBox.dataset.src).then(function (offline) { return offline.start(offlineBox); });
+      offlineLoad.catch(function () { offlineLoad = null; }).then(function () {
+        heldSaves.splice(0).forEach(function (form) { htmx.trigger(form, "submit"); });
+      });
+    }
+    return offlineLoad;
+  }
+
+  function offlineSettled() { return offlineLoad ? offlineLoad.catch(function () {}) : Promise.resolve(); }
+
+  function offlineWanted() {
+    if (!("serviceWorker" in navigator) || navigator.serviceWorker.controller) return true;
+    try {
+      var flag = JSON.parse(localStorage.getItem("ske-offline:" + offlineBox.dataset.user) || "{}");
+      return !!flag.queue || (flag.visits || []).indexOf(Number(offlineBox.dataset.visit)) >= 0;
+    } catch (e) { return false; }
+  }
+
+  if (offlineBox) {
+    var offlineStatus = document.getElementById("offline-status");
+    offlineBox.hidden = false;
+    document.getElementById("offline-download").addEventListener("click", function () {
+      offlineStatus.textContent = "Đang tải về…";
+      loadOffline().then(function (offline) { return offline.download(); }, function () {
+        offlineStatus.textContent = "Không tải về được: mất kết nối.";
+      });
+    });
+    if (offlineWanted()) loadOffline();
+    else offlineStatus.textContent = "Chưa tải về máy này.";
+  }
 })();

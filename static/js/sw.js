@@ -2,8 +2,9 @@
 // It keeps the visits an inspector downloaded ("Tải về để làm ngoại tuyến") usable without signal:
 //   - visit pages: network first, the stored copy when the network fails (or hangs);
 //   - /static/ files: cache first (their URLs carry a content hash, so they never change);
-//   - evidence thumbnails of a downloaded visit: cache first.
-// Writes (POST) are never touched here: the page queues them in IndexedDB (static/js/offline.js).
+//   - evidence thumbnails of a downloaded visit, and its checklist version's guidance texts: cache first.
+// Text (the page, scripts, CSS) is stored gzip-compressed: a 66-item visit page is 200 KB of HTML.
+// Writes are never touched here: the page queues them in IndexedDB (static/js/offline/).
 // See docs/offline.md.
 "use strict";
 
@@ -12,6 +13,9 @@ var PREFIX = "ske-";
 var CACHE = PREFIX + "v1-" + VERSION;
 var PAGE = /^\/visits\/\d+$/;            // a visit page as it is stored (no query string)
 var THUMB = /^\/evidence\/\d+\/file$/;
+var GUIDANCE = /^\/checklists\/[^/]+\/[^/]+\/guidance$/;  // a version's guidance texts: immutable
+var PACKED = "x-ske-packed";             // marks a stored body kept gzip-compressed
+var TEXT = /^(text\/|application\/(javascript|json)|image\/svg)/;
 var NAV_TIMEOUT = 10000;                 // a weak network may hang: show the stored copy after this
 var CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -44,34 +48,73 @@ async function migrate() {
   await prune(cache);
 }
 
-// Keep only the /static/ files and thumbnails that a stored visit page refers to.
+// Keep only the /static/ files and thumbnails that a stored visit page needs, directly or through
+// the modules its scripts import.
 async function prune(cache) {
   var requests = await cache.keys();
   var keep = {};
+  var todo = [];
   for (var i = 0; i < requests.length; i++) {
     if (!PAGE.test(new URL(requests[i].url).pathname)) continue;
     var response = await cache.match(requests[i], { ignoreVary: true });
-    if (!response) continue;
-    references(await response.text()).forEach(function (url) { keep[url] = true; });
+    if (response) todo = todo.concat(references(await bodyText(response)));
+  }
+  while (todo.length) {
+    var url = todo.pop();
+    if (keep[url]) continue;
+    keep[url] = true;
+    var file = isScript(url) && await cache.match(url, { ignoreVary: true });
+    if (file) todo = todo.concat(references(await bodyText(file)));
   }
   for (var k = 0; k < requests.length; k++) {
     var path = new URL(requests[k].url).pathname;
-    if ((path.indexOf("/static/") === 0 || THUMB.test(path)) && !keep[requests[k].url]) {
+    if ((path.indexOf("/static/") === 0 || THUMB.test(path) || GUIDANCE.test(path)) && !keep[requests[k].url]) {
       await cache.delete(requests[k], { ignoreVary: true });
     }
   }
 }
 
-// The assets and thumbnails a page needs, as absolute URLs.
-function references(html) {
+// The assets and thumbnails a page or a script needs, as absolute URLs: every quoted /static/ URL
+// (tags of the page, `data-src` of the offline code, the versioned imports of its modules that
+// inspect_app/web/static.py writes) and every thumbnail.
+function references(text) {
   var found = {};
-  var pattern = /(?:src|href)="(\/static\/[^"]+|\/evidence\/\d+\/file\?size=thumb)"/g;
+  var pattern = /["'](\/static\/[^"'\s]+|\/evidence\/\d+\/file\?size=thumb|\/checklists\/[^"'\s/]+\/[^"'\s/]+\/guidance)["']/g;
   var match;
-  while ((match = pattern.exec(html))) {
+  while ((match = pattern.exec(text))) {
     found[new URL(match[1].replace(/&amp;/g, "&"), self.location.origin).href] = true;
   }
   return Object.keys(found);
 }
+
+function isScript(url) { return /^\/static\/.+\.js$/.test(new URL(url).pathname); }
+
+// Stored text is compressed (CompressionStream, gzip): the offline copy of a 66-item visit takes a
+// fifth of the room. Other bodies (thumbnails are JPEG already) are stored as they come.
+async function store(cache, key, response) {
+  var type = response.headers.get("content-type") || "";
+  if (!TEXT.test(type) || !self.CompressionStream || response.headers.has(PACKED)) {
+    await cache.put(key, response);
+    return;
+  }
+  var packed = await new Response(response.body.pipeThrough(new CompressionStream("gzip"))).blob();
+  var headers = new Headers(response.headers);
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  headers.set(PACKED, "gzip");
+  await cache.put(key, new Response(packed, { status: response.status, statusText: response.statusText, headers: headers }));
+}
+
+// A stored response as the page must get it: uncompressed, without the mark.
+function unpack(response) {
+  if (!response || !response.headers.has(PACKED)) return response;
+  var headers = new Headers(response.headers);
+  headers.delete(PACKED);
+  return new Response(response.body.pipeThrough(new DecompressionStream("gzip")),
+    { status: response.status, statusText: response.statusText, headers: headers });
+}
+
+function bodyText(response) { return unpack(response).text(); }
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
@@ -86,7 +129,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(cacheFirst(request, url.searchParams.has("v")));
     return;
   }
-  if (THUMB.test(url.pathname) && url.searchParams.get("size") === "thumb") {
+  if ((THUMB.test(url.pathname) && url.searchParams.get("size") === "thumb") || GUIDANCE.test(url.pathname)) {
     event.respondWith(cacheFirst(request, false));
   }
 });
@@ -100,7 +143,7 @@ async function navigate(event, url) {
   var network = fetch(event.request).then(function (response) {
     // Refresh a downloaded visit's copy whenever it is loaded online (the unfiltered page only).
     if (stored && key && !url.search && response.ok && response.type === "basic" && !response.redirected) {
-      event.waitUntil(cache.put(key, response.clone()));
+      event.waitUntil(store(cache, key, response.clone()));
     }
     return response;
   });
@@ -111,21 +154,21 @@ async function navigate(event, url) {
     if (first && first.status < 500) return first;
     event.waitUntil(network.catch(function () {}));
   } catch (err) { /* offline: the stored copy below */ }
-  return stored;
+  return unpack(stored);
 }
 
 async function cacheFirst(request, keep) {
   var cache = await caches.open(CACHE);
   var hit = await cache.match(request, { ignoreVary: true });
-  if (hit) return hit;
+  if (hit) return unpack(hit);
   try {
     var response = await fetch(request);
-    if (keep && response.ok && response.type === "basic") await cache.put(request, response.clone());
+    if (keep && response.ok && response.type === "basic") await store(cache, request, response.clone());
     return response;
   } catch (err) {
     // Offline, and this exact build of the file is not stored: an older build is better than nothing.
     var older = await cache.match(request, { ignoreSearch: true, ignoreVary: true });
-    if (older) return older;
+    if (older) return unpack(older);
     return Response.error();
   }
 }
@@ -140,7 +183,7 @@ async function offlinePage(cache) {
     if (path.indexOf("/static/css/app.css") === 0) css = requests[i].url;
     if (!PAGE.test(path)) continue;
     var response = await cache.match(requests[i], { ignoreVary: true });
-    var title = /<title>([^<]*)<\/title>/.exec(response ? await response.text() : "");
+    var title = /<title>([^<]*)<\/title>/.exec(response ? await bodyText(response) : "");
     // The title is already HTML-escaped in the stored page.
     links.push('<li><a href="' + path + '">' + (title ? title[1].replace(/ · Sổ Kiểm Tra$/, "") : path) + "</a></li>");
   }
@@ -171,7 +214,8 @@ self.addEventListener("message", function (event) {
   event.waitUntil(work.then(reply, function (err) { reply({ ok: false, reason: "error", message: String(err) }); }));
 });
 
-// Store a visit page and everything it refers to; answer how many bytes that takes.
+// Store a visit page and everything it needs (its assets, the modules they import, its thumbnails);
+// answer how many bytes that takes as stored.
 async function download(page) {
   var url = new URL(page, self.location.origin);
   if (!PAGE.test(url.pathname)) return { ok: false, reason: "bad_page" };
@@ -186,27 +230,35 @@ async function download(page) {
   if (!response.ok) return { ok: false, reason: "http", status: response.status };
   var cache = await caches.open(CACHE);
   var html = await response.clone().text();
-  var bytes = new Blob([html]).size;
   var failed = [];
+  var files = 0;
+  var bytes = 0;
+  var seen = {};
   var urls = references(html);
-  for (var i = 0; i < urls.length; i++) {
-    var stored = await cache.match(urls[i], { ignoreVary: true });
+  while (urls.length) {
+    var url = urls.shift();
+    if (seen[url]) continue;
+    seen[url] = true;
+    var stored = await cache.match(url, { ignoreVary: true });
     if (!stored) {
       try {
-        var res = await fetch(urls[i], { credentials: "same-origin" });
+        var res = await fetch(url, { credentials: "same-origin" });
         if (!res.ok) throw new Error(String(res.status));
-        await cache.put(urls[i], res.clone());
-        stored = res;
+        await store(cache, url, res);
+        stored = await cache.match(url, { ignoreVary: true });
       } catch (err) {
-        failed.push(urls[i]);
+        failed.push(url);
         continue;
       }
     }
-    bytes += (await stored.blob()).size;
+    files++;
+    bytes += (await stored.clone().blob()).size;
+    if (isScript(url)) urls = urls.concat(references(await bodyText(stored)));
   }
-  await cache.put(key, response);  // the page last: it is never stored without what it needs
+  await store(cache, key, response);  // the page last: it is never stored without what it needs
+  bytes += (await (await cache.match(key, { ignoreVary: true })).blob()).size;
   await prune(cache);
-  return { ok: true, bytes: bytes, files: urls.length + 1 - failed.length, failed: failed, cache: CACHE };
+  return { ok: true, bytes: bytes, files: files + 1, failed: failed, cache: CACHE };
 }
 
 async function forget(page) {
