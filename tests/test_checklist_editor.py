@@ -249,3 +249,25 @@ def test_deleting_a_draft(client):
     url = start_draft(client)
     gone = post_form(client, url + "/delete", {"draft_version": draft_version(client, url)})
     assert "Đã xóa bản nháp" in text_of(followed(client, gone).text) and client.get(url).status_code == 404
+
+
+def test_a_condition_is_edited_and_its_errors_stand_beside_the_when_field(client):
+    login(client, "sonoivu")
+    url = start_draft(client)
+    tree = client.get("/api/v1/checklists/cchc-xa").json()["checklist"]
+    nodes = [(f"{a}.{c}.{i}", item) for a, area in enumerate(tree["areas"]) for c, crit in enumerate(area["criteria"])
+             for i, item in enumerate(crit["items"])]
+    controller_at = next(n for n, (_, item) in enumerate(nodes) if item["type"] == "yesno")
+    controller = nodes[controller_at][1]["code"]
+    target, later = nodes[controller_at + 1][0], nodes[controller_at + 2][1]["code"]
+    # Pointing forward: refused by the validator, beside the field.
+    page = followed(client, post_form(client, f"{url}/nodes/{target}", {
+        "draft_version": draft_version(client, url), "fields": "when",
+        "when": '{"item": "%s", "equals": "yes"}' % later})).text
+    assert field_block(page, target, "when").count("field-error problem") >= 1
+    # Pointing back at a yes/no item: accepted, and the diff of the draft names the new key.
+    page = followed(client, post_form(client, f"{url}/nodes/{target}", {
+        "draft_version": draft_version(client, url), "fields": "when",
+        "when": '{"item": "%s", "equals": "yes"}' % controller})).text
+    assert "field-error problem" not in field_block(page, target, "when")
+    assert "Đổi when" in text_of(page)
