@@ -379,6 +379,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         "checklist", ALL, _get("/api/v1/checklists/{checklist_id:str}"), ok_for(ALL)),
     ("GET", "/checklists/{checklist_id:str}/{version:str}"): Route(
         "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}"), ok_for(ALL)),
+    ("GET", "/checklists/{checklist_id:str}/{version:str}/guidance"): Route(
+        "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}/guidance"), ok_for(ALL)),
     # -- the checklist editor: the Sở Nội vụ only (a draft is no one else's)
     ("GET", "/checklists/{checklist_id:str}/edit"): Route(
         "checklist", {"admin"}, _get("/checklists/{checklist_id:str}/edit"), ok_for({"admin"})),

@@ -106,7 +106,6 @@ class ChecklistController(Controller):
             request, meta=meta, checklist=checklist, TYPE_LABELS=TYPE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS,
             others=others, other=other, diff=diff))
 
-
     @get("/{checklist_id:str}/{version:str}/guidance", name="checklists:guidance")
     async def guidance(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
                        version: FromPath[str]) -> Response[dict[str, str]]:
