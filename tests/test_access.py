@@ -26,6 +26,7 @@ GET_MATRIX = {
     "/audit": ADMIN_ONLY,
     "/checklists": EVERYONE,
     "/checklists/{checklist_id:str}/{version:str}": EVERYONE,
+    "/checklists/{checklist_id:str}/edit": ADMIN_ONLY,
     "/api/v1/me": EVERYONE,
     "/api/v1/units": STAFF,
     "/api/v1/units/{code:str}": EVERYONE,
@@ -79,7 +80,13 @@ POST_ONLY = {  # route → roles allowed
     "/evidence/{evidence_id:int}/delete": STAFF,
     "/reports/plans/{plan_id:int}/export": {"admin", "lead"},
     "/reports/periodic/export": ADMIN_ONLY,
-    "/visits/{visit_id:int}/evidence-package": EVERYONE,  # the unit: its own visit only (test_evidence_package)
+    "/visits/{visit_id:int}/evidence-package": EVERYONE,
+    "/checklists/{checklist_id:str}/drafts": ADMIN_ONLY,
+    "/checklists/{checklist_id:str}/drafts/workbook": ADMIN_ONLY,
+    "/checklists/{checklist_id:str}/drafts/{draft_id:int}/nodes/{node:str}": ADMIN_ONLY,
+    "/checklists/{checklist_id:str}/drafts/{draft_id:int}/structure": ADMIN_ONLY,
+    "/checklists/{checklist_id:str}/drafts/{draft_id:int}/publish": ADMIN_ONLY,
+    "/checklists/{checklist_id:str}/drafts/{draft_id:int}/delete": ADMIN_ONLY,  # the unit: its own visit only (test_evidence_package)
 }
 # Routes that need an evidence file or a remediation item of the persona's own unit: their access is
 # tested in test_capture.py and test_remediation.py (unit A against unit B included).
@@ -89,6 +96,9 @@ EVIDENCE_GETS = {"/evidence/{evidence_id:int}/file", "/api/v1/evidence/{evidence
                  "/api/v1/visits/{visit_id:int}/self-assessment/{item_code:str}"}
 # Visit documents (the unit's officer: only after sign-off) and report jobs (only whoever started them):
 # their access is tested in test_reports_access.py.
+# A draft exists only once the Sở Nội vụ starts one: its pages' access is tested in test_checklist_editor.py.
+EVIDENCE_GETS |= {"/checklists/{checklist_id:str}/drafts/{draft_id:int}",
+                  "/checklists/{checklist_id:str}/drafts/{draft_id:int}/preview"}
 EVIDENCE_GETS |= {"/visits/{visit_id:int}/minutes", "/visits/{visit_id:int}/minutes.docx",
                   "/visits/{visit_id:int}/notice", "/visits/{visit_id:int}/notice.docx",
                   "/reports/jobs/{job_id:str}", "/reports/jobs/{job_id:str}/file",

@@ -559,6 +559,73 @@ def self_submit_form(w: Walk) -> Call:
     return Call("POST", f"/visits/{visit}/self-assessment/submit")
 
 
+# ---------------------------------------------------------------------------------------- recipes: checklist editor
+
+EDITOR = "/checklists/{checklist_id:str}"
+
+
+def current_version(w: Walk, checklist_id: str = "cchc-xa") -> str:
+    return w.one("SELECT version_hash FROM checklist_versions WHERE checklist_id = ? ORDER BY id DESC LIMIT 1",
+                 checklist_id)
+
+
+def a_draft(w: Walk) -> tuple[int, int]:
+    """(id, version) of a fresh draft of cchc-xa, started through the editor's own form."""
+    w.ok(Call("POST", "/checklists/cchc-xa/drafts", data={"from_version": current_version(w)}))
+    return w.sql("SELECT id, version FROM checklist_drafts ORDER BY id DESC LIMIT 1")[0]
+
+
+@recipe("POST", EDITOR + "/drafts", persona="sonoivu", status=303, actions={"checklist.draft_create"})
+def start_draft(w: Walk) -> Call:
+    return Call("POST", "/checklists/cchc-xa/drafts", data={"from_version": current_version(w)})
+
+
+@recipe("POST", EDITOR + "/drafts/workbook", persona="sonoivu", status=303, actions={"checklist.draft_create"})
+def draft_from_workbook(w: Walk) -> Call:
+    from inspect_app.checklists import export_xlsx, load_checklist_file
+    from inspect_app.settings import ROOT
+
+    path = w.settings.data_dir / "cchc-xa.xlsx"
+    export_xlsx(load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist, path)
+    return Call("POST", "/checklists/cchc-xa/drafts/workbook",
+                files={"file": ("cchc-xa.xlsx", path.read_bytes(),
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+
+
+@recipe("POST", EDITOR + "/drafts/{draft_id:int}/nodes/{node:str}", persona="sonoivu", status=303,
+        actions={"checklist.draft_edit"})
+def edit_draft_node(w: Walk) -> Call:
+    draft_id, version = a_draft(w)
+    return Call("POST", f"/checklists/cchc-xa/drafts/{draft_id}/nodes/c",
+                data={"draft_version": str(version), "fields": "version", "version": "2026.9"})
+
+
+@recipe("POST", EDITOR + "/drafts/{draft_id:int}/structure", persona="sonoivu", status=303,
+        actions={"checklist.draft_edit"})
+def reorder_draft(w: Walk) -> Call:
+    draft_id, version = a_draft(w)
+    return Call("POST", f"/checklists/cchc-xa/drafts/{draft_id}/structure",
+                data={"draft_version": str(version), "node": "0.0.1", "op": "up"})
+
+
+@recipe("POST", EDITOR + "/drafts/{draft_id:int}/publish", persona="sonoivu", status=303,
+        actions={"checklist.publish"})
+def publish_draft(w: Walk) -> Call:
+    draft_id, version = a_draft(w)
+    edited = w.ok(Call("POST", f"/checklists/cchc-xa/drafts/{draft_id}/nodes/c",
+                       data={"draft_version": str(version), "fields": "version,description",
+                             "version": "2026.9", "description": "Bản sửa trên trình duyệt"}))
+    assert edited.status_code == 303
+    return Call("POST", f"/checklists/cchc-xa/drafts/{draft_id}/publish", data={"draft_version": str(version + 1)})
+
+
+@recipe("POST", EDITOR + "/drafts/{draft_id:int}/delete", persona="sonoivu", status=303,
+        actions={"checklist.draft_delete"})
+def delete_draft(w: Walk) -> Call:
+    draft_id, version = a_draft(w)
+    return Call("POST", f"/checklists/cchc-xa/drafts/{draft_id}/delete", data={"draft_version": str(version)})
+
+
 # ---------------------------------------------------------------------------------------- recipes: people and units
 
 

@@ -69,7 +69,7 @@ def listing(folder: Path) -> list[str]:
 class Obj:
     """Something an id in a path names, with who it belongs to and strings only its viewers may see."""
 
-    kind: str  # plan | visit | evidence | remediation | user | unit | checklist
+    kind: str  # plan | visit | evidence | remediation | user | unit | checklist | draft (a checklist's)
     id: str
     plan: int = 0
     team: int = 0
@@ -262,6 +262,10 @@ def world(tmp_path_factory, seeded_db) -> World:
         for code in ("10532", "11086", "11560", free[0]):
             objects.append(Obj("unit", code, unit=code))
         objects.append(Obj("checklist", checklist[0]))
+        # A draft of the checklist, being edited by the Sở Nội vụ (only they may see or touch it).
+        started = post_form(client, f"/checklists/{checklist[0]}/drafts", {"from_version": checklist[1]})
+        assert started.status_code == 303, started.text[:300]
+        objects.append(Obj("draft", started.headers["location"].rsplit("/", 1)[1]))
 
     assert {f["name"] for f in answer_files} == {"DV10532-anh-khac-phuc.jpg"}
     plans_of_unit = {o.unit: o.plan for o in objects if o.kind == "visit"}
@@ -331,7 +335,7 @@ def _path(template: str, obj: Obj, world: World) -> str:
         "plan_id": str(obj.plan), "team_id": str(world.team_of_plan.get(obj.plan, 0)),
         "visit_id": str(obj.visit or obj.id), "item_code": "1.7.1", "evidence_id": obj.id, "item_id": obj.id,
         "user_id": obj.id, "code": obj.id, "checklist_id": world.checklist[0], "version": world.checklist[1],
-        "job_id": obj.id,
+        "job_id": obj.id, "draft_id": obj.id, "node": "c",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], template)
 
@@ -377,6 +381,37 @@ ROUTES: dict[tuple[str, str], Route] = {
         "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}"), ok_for(ALL)),
     ("GET", "/checklists/{checklist_id:str}/{version:str}/guidance"): Route(
         "checklist", ALL, _get("/checklists/{checklist_id:str}/{version:str}/guidance"), ok_for(ALL)),
+    # -- the checklist editor: the Sở Nội vụ only (a draft is no one else's)
+    ("GET", "/checklists/{checklist_id:str}/edit"): Route(
+        "checklist", {"admin"}, _get("/checklists/{checklist_id:str}/edit"), ok_for({"admin"})),
+    ("GET", "/checklists/{checklist_id:str}/drafts/{draft_id:int}"): Route(
+        "draft", {"admin"}, _get("/checklists/{checklist_id:str}/drafts/{draft_id:int}"), ok_for({"admin"})),
+    ("GET", "/checklists/{checklist_id:str}/drafts/{draft_id:int}/preview"): Route(
+        "draft", {"admin"}, _get("/checklists/{checklist_id:str}/drafts/{draft_id:int}/preview"), ok_for({"admin"})),
+    ("POST", "/checklists/{checklist_id:str}/drafts"): Route(
+        "checklist", {"admin"}, _form("/checklists/{checklist_id:str}/drafts",
+                                      lambda o, w: {"from_version": w.checklist[1]}),
+        ok_for({"admin"}, 303), write=True),
+    ("POST", "/checklists/{checklist_id:str}/drafts/workbook"): Route(  # a photo is no workbook: refused (PRG)
+        "checklist", {"admin"}, _form("/checklists/{checklist_id:str}/drafts/workbook", lambda o, w: {}, files=True),
+        ok_for({"admin"}, 303), write=True),
+    ("POST", "/checklists/{checklist_id:str}/drafts/{draft_id:int}/nodes/{node:str}"): Route(
+        "draft", {"admin"}, _form("/checklists/{checklist_id:str}/drafts/{draft_id:int}/nodes/{node:str}",
+                                  lambda o, w: {"draft_version": "1", "fields": "description",
+                                                "description": "Bản sửa của Sở Nội vụ"}),
+        ok_for({"admin"}, 303), write=True),
+    ("POST", "/checklists/{checklist_id:str}/drafts/{draft_id:int}/structure"): Route(
+        "draft", {"admin"}, _form("/checklists/{checklist_id:str}/drafts/{draft_id:int}/structure",
+                                  lambda o, w: {"draft_version": "2", "node": "c", "op": "add"}),
+        ok_for({"admin"}, 303), write=True),
+    ("POST", "/checklists/{checklist_id:str}/drafts/{draft_id:int}/publish"): Route(  # refused: a new area is empty
+        "draft", {"admin"}, _form("/checklists/{checklist_id:str}/drafts/{draft_id:int}/publish",
+                                  lambda o, w: {"draft_version": "3"}),
+        ok_for({"admin"}, 303), write=True),
+    ("POST", "/checklists/{checklist_id:str}/drafts/{draft_id:int}/delete"): Route(  # last: the draft goes
+        "draft", {"admin"}, _form("/checklists/{checklist_id:str}/drafts/{draft_id:int}/delete",
+                                  lambda o, w: {"draft_version": "3"}),
+        ok_for({"admin"}, 303), write=True),
     # -- writing: plans, teams, accounts (the Sở Nội vụ; a lead's surprise visit)
     ("POST", "/plans/{plan_id:int}/settings"): Route(
         "plan", {"admin"}, _form("/plans/{plan_id:int}/settings",

@@ -61,6 +61,16 @@ def visit_of(page, live, unit_code: str) -> dict:
     return next(v for v in page.request.get(live.url + "/api/v1/visits").json() if v["unit_code"] == unit_code)
 
 
+def checklist_draft(page, live) -> str:
+    """A fresh draft of the commune checklist, one item's form open (made through the editor's own form)."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    current = next(c for c in page.request.get(live.url + "/api/v1/checklists").json()
+                   if c["id"] == "cchc-xa" and c["current"])
+    made = page.request.post(live.url + "/checklists/cchc-xa/drafts", form={"from_version": current["version"]},
+                             headers={"x-csrftoken": token}, max_redirects=0)
+    return made.headers["location"] + "?open=0.0.1"
+
+
 # (who, what, path or a function of the page giving it)
 PAGES = [
     (None, "đăng nhập", "/login"),
@@ -76,6 +86,8 @@ PAGES = [
     ("sonoivu", "danh sách kiến nghị", "/remediation"),
     ("sonoivu", "một kiến nghị", "/remediation/7"),
     ("dv11560", "tự đánh giá", lambda page, live: f"/visits/{visit_of(page, live, '11560')['id']}/self-assessment"),
+    ("sonoivu", "sửa bộ tiêu chí", "/checklists/cchc-xa/edit"),
+    ("sonoivu", "bản nháp bộ tiêu chí", checklist_draft),
 ]
 
 

@@ -34,6 +34,10 @@ ACTION_LABELS: dict[str, str] = {
     "unit.create": "Thêm đơn vị",
     "units.import": "Nhập danh mục đơn vị",
     "checklist.version": "Nạp phiên bản bộ tiêu chí",
+    "checklist.publish": "Công bố phiên bản bộ tiêu chí (sửa trên trình duyệt)",
+    "checklist.draft_create": "Tạo bản nháp bộ tiêu chí",
+    "checklist.draft_edit": "Sửa bản nháp bộ tiêu chí",
+    "checklist.draft_delete": "Xóa bản nháp bộ tiêu chí",
     "plan.create": "Tạo kế hoạch kiểm tra",
     "plan.settings": "Thay đổi thiết lập kế hoạch",
     "team.create": "Thành lập đoàn kiểm tra",
@@ -414,6 +418,8 @@ _UNIT_CREATE = _fields(("name", "Tên: {}", _as_is), ("kind", "Loại: {}", _lab
                        ("province_code", "Tỉnh, thành phố: {}", _province))
 _TEAM_CREATE = _fields(("name", "Tên đoàn: {}", _as_is), ("decision", "Quyết định thành lập số {}", _as_is),
                        ("plan_id", "Kế hoạch: {}", _plan))
+_CHECKLIST_DRAFT = _fields(("draft", "Bản nháp số {}", _as_is), ("from", "Tạo từ phiên bản {}", _as_is),
+                           ("workbook", "Tạo từ tệp Excel {}", _as_is), ("change", "Thay đổi: {}", _as_is))
 _TEAM_MEMBER = _fields(("user", "Thành viên: {}", _member),
                        ("role", "Vai trò trong đoàn: {}", _label_in(MEMBER_ROLE_LABELS)))
 _SIGN_OFF_FIELDS: tuple[FieldLine, ...] = (
@@ -535,6 +541,8 @@ SUMMARIES: dict[str, Describer] = {
     "self_assessment.start": _self_open,  # the unit started it: no deadline
     "user.create": _USER_CREATE, "token.create": _TOKEN_CREATE,
     "unit.create": _UNIT_CREATE, "units.import": _units_import, "checklist.version": _checklist_version,
+    "checklist.publish": _checklist_version,
+    "checklist.draft_create": _CHECKLIST_DRAFT, "checklist.draft_edit": _CHECKLIST_DRAFT,
     "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _TEAM_CREATE,
     "team.member": _TEAM_MEMBER,
 }

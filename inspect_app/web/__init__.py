@@ -6,6 +6,7 @@ from inspect_app.web.auth import AuthController
 from inspect_app.web.capture import CaptureController
 from inspect_app.web.capture_api import CaptureApiController
 from inspect_app.web.evidence import EvidenceController
+from inspect_app.web.checklist_editor import ChecklistEditorController
 from inspect_app.web.checklists import ChecklistApiController, ChecklistController
 from inspect_app.web.home import HomeController
 from inspect_app.web.offline import OfflineController
@@ -24,7 +25,7 @@ from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
 
 ROUTE_HANDLERS = [
-    ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, HomeController, OfflineController, OpsController, PlanController,
+    ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, ChecklistEditorController, HomeController, OfflineController, OpsController, PlanController,
     RemediationApiController, RemediationController, VisitRemediationController,
     CampaignController, SelfAssessmentApiController, SelfAssessmentController, StaticController, UnitController, UserController, VisitController,
     DashboardController, ReportController, VisitDocumentController, EvidencePackageController,

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from inspect_app.checklists.diff import diff_checklists
 from inspect_app.checklists.model import Checklist
 from inspect_app.db import Database
 from inspect_app.services.errors import Refused
@@ -88,12 +89,22 @@ class ChecklistController(Controller):
 
     @get("/{checklist_id:str}/{version:str}", name="checklists:preview")
     async def preview(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
-                      version: FromPath[str]) -> Template:
-        """The whole tree of one version, as inspectors will see it."""
+                      version: FromPath[str], against: FromQuery[str | None] = None) -> Template:
+        """The whole tree of one version, as inspectors will see it, and what changed against another version
+        (`?against=<hash>`; by default the version before it)."""
         meta, checklist = await version_or_404(db, checklist_id, version, request.app.state.checklists)
+        versions = await checklist_q.list_versions(db, checklist_id)
+        others = [v for v in versions if v.version_hash != meta.version_hash]
+        if against is None:  # the version published just before this one (versions are newest first)
+            older = versions[[v.version_hash for v in versions].index(meta.version_hash) + 1:]
+            against = older[0].version_hash if older else None
+        diff = other = None
+        if against:
+            other, old = await version_or_404(db, checklist_id, against, request.app.state.checklists)
+            diff = diff_checklists(old, checklist)
         return Template("checklists/preview.html", context=page_context(
-            request, meta=meta, checklist=checklist, TYPE_LABELS=TYPE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS))
-
+            request, meta=meta, checklist=checklist, TYPE_LABELS=TYPE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS,
+            others=others, other=other, diff=diff))
 
     @get("/{checklist_id:str}/{version:str}/guidance", name="checklists:guidance")
     async def guidance(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
