@@ -214,7 +214,8 @@ class Database:
         the writer; should the file be busy anyway (its WAL being recovered), the read goes through the
         reader thread, which may wait. Anything that scans many rows stays on `fetch_one`/`fetch_all`."""
         if self._point is None:
-            self._point = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            # as_uri quotes the path: a folder named "a#b" or "50%" must not open another file
+            self._point = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
             self._point.row_factory = sqlite3.Row
             self._point.execute("PRAGMA busy_timeout = 0")
         try:

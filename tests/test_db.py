@@ -104,3 +104,21 @@ def test_atomic_and_transaction_writers_never_interleave(tmp_path) -> None:
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_a_point_read_sees_the_committed_row_even_in_a_folder_with_uri_characters(tmp_path) -> None:
+    """`lookup` opens its read-only connection by URI: "?", "#" and "%" in the path must be quoted."""
+    async def scenario() -> None:
+        path = tmp_path / "data #1 ?50%" / "app.db"
+        db = await Database.open(path)
+        try:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO provinces (code, name) VALUES ('99', 'Tỉnh thử')")
+            row = await db.lookup("SELECT name FROM provinces WHERE code = ?", ("99",))
+            assert row is not None and row["name"] == "Tỉnh thử"
+            # read on the loop's own connection, of this very file (not a stray one the URI named by mistake)
+            assert db._point.execute("PRAGMA database_list").fetchone()[2] == str(path.resolve())
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
