@@ -58,7 +58,8 @@ def test_demo_content_matches_the_criterion_it_is_about(settings):
     def own_words(code: str) -> list[str]:
         item = items[code]
         return [w for w in [item.text.rstrip("."), item.numerator_label, item.count_label,
-                            item.violation_label.removeprefix("Mỗi "), *(level.label for level in item.levels)] if w]
+                            item.violation_label.removeprefix("Mỗi "), *(level.label for level in item.levels),
+                            *(column.label for column in item.columns)] if w]
 
     def speaks_of(text: str, code: str) -> bool:
         lowered = text.lower()

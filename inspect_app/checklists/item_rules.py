@@ -198,7 +198,10 @@ def item_findings(item: Item) -> Iterator[tuple[Keys, str]]:
             '"ratio" hoặc "count".',
         )
     max_ok = True
-    if kind in SCORED_TYPES and not item.max_points > 0:
+    # A figure derived from a dossier sample may carry no points: it records a cross-check (e.g. the on-time
+    # rate in the team's sample beside the rate the unit's system reports) without scoring it twice.
+    cross_check = item.from_sample is not None and item.max_points == 0
+    if kind in SCORED_TYPES and not item.max_points > 0 and not cross_check:
         max_ok = False
         yield (
             ("max_points",),

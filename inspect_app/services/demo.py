@@ -23,6 +23,7 @@ PROVINCE = "31"  # Thành phố Hải Phòng
 PLAN_NUMBER = "33/KH-UBND"
 TEAM_NAME = "Đoàn kiểm tra số 1"
 COMMUNE_CHECKLIST = "cchc-xa"
+ONE_STOP_CHECKLIST = "mot-cua-dot-xuat"
 
 STAFF = [
     ("sonoivu", "admin", "Nguyễn Thị Thu Hà", "Chuyên viên Phòng Cải cách hành chính, Sở Nội vụ"),
@@ -31,6 +32,8 @@ STAFF = [
 ]
 # (unit code, days from the first run): real Hải Phòng units from QĐ 19/2025/QĐ-TTg.
 VISITS = [("11560", 0), ("10525", 0), ("10507", 2), ("11755", 5), ("11824", 9), ("11914", 14)]
+# A surprise one-stop inspection open today: where the team takes a dossier sample (issue 17).
+SURPRISE_VISITS = [("10537", 0)]
 # Visits already made and signed off, and the states their remediation items are walked into.
 PAST_VISITS = [
     ("10532", -20, ["accepted", "accepted_late", "returned", "open", "open"]),
@@ -52,14 +55,18 @@ async def seed_demo(db: Database, password: str, evidence_root: Path, today: dat
             await create_user(db, username=username, role=role, full_name=full_name, title=title, password=password)
             created.append(f"tài khoản {username}")
 
-    version = await checklist_q.latest_version(db, COMMUNE_CHECKLIST)
-    if version is None:
-        raise RuntimeError(f"Chưa nạp bộ tiêu chí {COMMUNE_CHECKLIST}: hãy chạy máy chủ hoặc 'inspect-app migrate' trước.")
+    versions = {}
+    for checklist_id in (COMMUNE_CHECKLIST, ONE_STOP_CHECKLIST):
+        versions[checklist_id] = await checklist_q.latest_version(db, checklist_id)
+        if versions[checklist_id] is None:
+            raise RuntimeError(f"Chưa nạp bộ tiêu chí {checklist_id}: hãy chạy máy chủ hoặc 'inspect-app migrate' trước.")
 
     plan = await _ensure_plan(db, today, created)
     team_id = await _ensure_team(db, plan, created)
-    schedule = [(code, offset) for code, offset in VISITS] + [(code, offset) for code, offset, _ in PAST_VISITS]
-    for index, (code, offset) in enumerate(schedule):
+    schedule = ([(code, offset, COMMUNE_CHECKLIST, "scheduled") for code, offset in VISITS]
+                + [(code, offset, COMMUNE_CHECKLIST, "scheduled") for code, offset, _ in PAST_VISITS]
+                + [(code, offset, ONE_STOP_CHECKLIST, "surprise") for code, offset in SURPRISE_VISITS])
+    for index, (code, offset, checklist_id, kind) in enumerate(schedule):
         unit = await units.get_unit(db, code)
         if unit is None:
             raise RuntimeError(f"Đơn vị {code} không có trong danh mục: danh sách mẫu cần cập nhật.")
@@ -67,8 +74,8 @@ async def seed_demo(db: Database, password: str, evidence_root: Path, today: dat
             async with db.transaction() as tx:
                 visit_id = await visits.insert_visit(
                     tx, plan_id=plan.id, unit_code=code, team_id=team_id,
-                    scheduled_on=(today + timedelta(days=offset)).isoformat(), checklist_id=COMMUNE_CHECKLIST,
-                    checklist_version=version.version_hash, created_by=None,
+                    scheduled_on=(today + timedelta(days=offset)).isoformat(), checklist_id=checklist_id,
+                    checklist_version=versions[checklist_id].version_hash, created_by=None, kind=kind,
                 )
                 await audit.record(tx, actor_id=None, actor="demo", action="visit.create", subject_type="visit",
                                    subject_id=visit_id, after={"unit_code": code, "plan": PLAN_NUMBER})

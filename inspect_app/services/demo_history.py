@@ -77,6 +77,24 @@ def text_answer(item: Item) -> str:
     return "Mô hình “Bộ phận Một cửa thân thiện” được người dân đánh giá cao."
 
 
+def demo_sample(item: Item, seed: int) -> Answer:
+    """Ten dossiers checked at the one-stop centre, most returned on time, one late with an apology letter.
+
+    Drawn from their own generator so the other items' answers stay what they were before samples existed."""
+    rng = random.Random(seed * 31 + len(item.code))
+    rows = []
+    for n in range(10):
+        received = date.today() - timedelta(days=rng.randint(30, 200))
+        promised = received + timedelta(days=rng.choice((3, 5, 7, 10)))
+        late = n == 6 or rng.random() < 0.08
+        returned = promised + timedelta(days=rng.randint(1, 4)) if late else promised - timedelta(days=rng.randint(0, 2))
+        rows.append({"ma_ho_so": f"H31.{rng.randint(10, 99)}-{received:%y%m%d}-{rng.randint(1, 9999):04d}",
+                     "ngay_tiep_nhan": received.isoformat(), "ngay_hen_tra": promised.isoformat(),
+                     "ngay_tra": returned.isoformat(), "phieu_xin_loi": late, "truc_tuyen": rng.random() < 0.4})
+    keys = {column.key for column in item.columns}
+    return Answer(rows=[{k: v for k, v in row.items() if k in keys} for row in rows])
+
+
 def demo_answer(item: Item, rng: random.Random) -> Answer:
     """A plausible answer, mostly good, sometimes short of the maximum."""
     good = rng.random() < 0.72
@@ -125,6 +143,14 @@ async def make_history(db: Database, *, visit: Visit, checklist: Checklist, lead
     rng = random.Random(seed)
     team_member = visits.VisitContext(inspector, visit, checklist, is_member=True)
     for item in checklist.items():
+        if item.from_sample is not None:
+            continue  # computed from the sample's rows, never typed
+        if item.type == "sample":
+            await capture.save_finding(
+                db, capture.SaveTarget(team_member, visit.checklist_version, checklist, item),
+                answer=demo_sample(item, seed), note="Chọn ngẫu nhiên 10 hồ sơ trong sổ theo dõi, đối chiếu ngày hẹn trả với ngày trả kết quả.",
+                base_version=0, idempotency_key=f"demo-{visit.id}-{item.code}")
+            continue
         answer = demo_answer(item, rng)
         score = score_item(item, answer)
         short = score.points is not None and score.points < score.max_points

@@ -18,7 +18,7 @@ from inspect_app.models import User, Visit
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import attach, self_assessment
 from inspect_app.services.idempotency import request_hash
-from inspect_app.services.demo_history import demo_answer, demo_photo
+from inspect_app.services.demo_history import demo_answer, demo_photo, demo_sample
 
 EXPLANATIONS = [
     "Đơn vị gửi kèm văn bản đã ban hành; bản chính lưu tại Văn phòng HĐND và UBND.",
@@ -44,6 +44,8 @@ def demo_scan(rng: random.Random, pages: int) -> bytes:
     images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=75)
     return buffer.getvalue()
 
+SAMPLE_NOTE = "Mười hồ sơ chọn ngẫu nhiên trong sổ theo dõi của Trung tâm Phục vụ hành chính công xã."
+
 
 async def make_self_assessment(db: Database, *, visit: Visit, checklist: Checklist, officer: User, evidence_root,
                                seed: int) -> None:
@@ -51,9 +53,12 @@ async def make_self_assessment(db: Database, *, visit: Visit, checklist: Checkli
     short = {item.code for item in checklist.items() if item.evidence.min_count}
     short = set(sorted(short)[5:5 + LACKING])
     for item in checklist.items():
-        answer = demo_answer(item, rng)
+        if item.from_sample is not None:
+            continue  # computed from the sample's rows
+        sample = item.type == "sample"  # drawn apart, so the other items' answers stay as they were
         await self_assessment.save_answer(
-            db, user=officer, visit=visit, item=item, answer=answer, note=rng.choice(EXPLANATIONS),
+            db, user=officer, visit=visit, item=item, answer=demo_sample(item, seed) if sample else demo_answer(item, rng),
+            note=SAMPLE_NOTE if sample else rng.choice(EXPLANATIONS),
             base_version=0, idempotency_key=f"demo-self-{visit.id}-{item.code}",
             payload_hash=request_hash("demo-self", visit.id, item.code))
         wanted = item.evidence.min_count - (1 if item.code in short else 0)

@@ -269,7 +269,8 @@ async def submit(db: Database, user: User, visit: Visit, checklist: Checklist) -
     given = answers_of(await q.answers(db, assessment.id))
     answered = {code for code, a in given.items() if not is_blank(a)}
     skipped = skipped_codes(checklist, given)  # not required while their condition is false
-    missing = [item.code for item in checklist.items() if item.code not in answered | skipped]
+    missing = [item.code for item in checklist.items()
+               if item.code not in answered | skipped and item.from_sample is None]  # derived: from the sample's rows
     if missing:
         raise Refused(409, "incomplete", f"Còn {len(missing)} tiêu chí chưa tự đánh giá: {', '.join(missing[:12])}"
                       f"{'…' if len(missing) > 12 else ''}.", {"unanswered": missing})

@@ -78,7 +78,7 @@ function showPoints(code, type, finding) {
   var el = document.getElementById("points-" + domId(code));
   if (!el) return;
   if (finding.na) { el.textContent = "Không áp dụng"; return; }
-  if (type === "text" || type === "date" || isSample(type)) { el.textContent = "ghi nhận"; return; }
+  if (type === "text" || type === "date" || isSample(type) || finding.max_points === 0) { el.textContent = "ghi nhận"; return; }
   el.textContent = vnNumber(finding.score) + "/" + vnNumber(finding.max_points) + " đ";
   var ratio = Array.isArray(finding.answer) ? finding.answer : null;
   if (type === "ratio" && ratio && ratio[1]) {
