@@ -316,7 +316,8 @@ def _pairs(token: str, port: int) -> tuple[list[Inspector], str]:
             for v in visits:
                 item = next((i for i in checklists[(v["checklist_id"], v["checklist_version"])]
                              if i["code"] == code), None)
-                if item is None:
+                # the same code may be another type in another checklist; a conditional item may be skipped
+                if item is None or item["type"] != kind or item.get("when"):
                     continue
                 if kind == "yesno":
                     values = (b"true", b"false")

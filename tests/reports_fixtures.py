@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import csrf_token, login, make_settings, post_form
+from fill import SAMPLE_ROWS, typed
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -81,6 +82,8 @@ def answer_for(item: dict, fail: bool):
         return 3 if fail else 0
     if kind == "date":
         return "2026-01-15"
+    if kind == "sample":
+        return [{**SAMPLE_ROWS[0], "ngay_tra": "2026-01-12"}] if fail else SAMPLE_ROWS
     return "Đã kiểm tra hồ sơ lưu trữ"
 
 
@@ -122,7 +125,7 @@ def visit_ids(client, plan_id: int) -> dict[str, int]:
 
 
 def answer_visit(client, visit_id: int, tree: dict, fails: set[str], notes: dict[str, str], only: int | None = None):
-    for item in items_of(tree)[:only]:
+    for item in typed(items_of(tree))[:only]:
         code = item["code"]
         body = {"answer": answer_for(item, code in fails), "note": notes.get(code, ""), "base_version": 0}
         response = client.put(f"/api/v1/visits/{visit_id}/findings/{code}", json=body, headers=headers(client))

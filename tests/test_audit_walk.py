@@ -40,6 +40,7 @@ from inspect_app.app import create_app
 from inspect_app.db import Database
 from inspect_app.queries import audit
 from inspect_app.settings import Settings
+from fill import SAMPLE_ROWS, typed
 
 Route = tuple[str, str]  # (method, path as the app declares it)
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -176,7 +177,7 @@ def best(item: dict) -> Any:
     """An answer the item accepts without a note, in the API's shape."""
     return {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": item["max_points"],
             "ratio": [10, 10], "count": 0, "deduction": 0, "text": "Đã thực hiện",
-            "date": TODAY.isoformat()}[item["type"]]
+            "date": TODAY.isoformat(), "sample": SAMPLE_ROWS}[item["type"]]
 
 
 @dataclass
@@ -268,12 +269,12 @@ class Walk:
 
     # -- preparations (each through the app's own routes)
     def answer_every_item(self, visit_id: int) -> None:
-        for item in self.items(visit_id):
+        for item in typed(self.items(visit_id)):
             self.ok(Call("PUT", f"/api/v1/visits/{visit_id}/findings/{item['code']}", api=True,
                          json={"answer": best(item), "note": "", "base_version": 0}), 200)
 
     def self_assess_every_item(self, visit_id: int) -> None:
-        for item in self.items(visit_id):
+        for item in typed(self.items(visit_id)):
             self.ok(Call("PUT", f"/api/v1/visits/{visit_id}/self-assessment/{item['code']}", api=True,
                          json={"answer": best(item), "note": "Có văn bản kèm theo", "base_version": 0}), 200)
 
@@ -690,11 +691,11 @@ def evidence_package(w: Walk) -> Call:
 def walk(settings, monkeypatch):
     """The app on an instrumented copy of the demo: every COMMIT checks its transaction's audit row.
 
-    The hooks wrap inspect_app.db's `_execute` (the COMMIT of `transaction()`) and `_run_body` (the body
-    of `atomic()`); monkeypatch fails loudly if either is renamed."""
+    The hooks wrap inspect_app.db's `_execute` (the COMMIT of `transaction()`) and `_drive` (the body of
+    `atomic()`, run inside its group's transaction); monkeypatch fails loudly if either is renamed."""
     instrument(settings.db_path)
     unaudited: list[list[str]] = []
-    real_execute, real_run_body = db_module._execute, db_module._run_body
+    real_execute, real_drive = db_module._execute, db_module._drive
 
     def note(conn: sqlite3.Connection) -> None:
         if tables := unaudited_tables(conn):
@@ -705,15 +706,15 @@ def walk(settings, monkeypatch):
             note(conn)
         return real_execute(conn, sql, params)
 
-    def run_body(conn: sqlite3.Connection, body):
-        async def checked(tx):  # Database.atomic(): after the body, before its COMMIT
+    def drive(conn: sqlite3.Connection, body):
+        async def checked(tx):  # Database.atomic(): after the body, before its group's COMMIT
             result = await body(tx)
             note(conn)
             return result
-        return real_run_body(conn, checked)
+        return real_drive(conn, checked)
 
     monkeypatch.setattr(db_module, "_execute", execute)
-    monkeypatch.setattr(db_module, "_run_body", run_body)
+    monkeypatch.setattr(db_module, "_drive", drive)
     with TestClient(create_app(settings)) as client:
         yield Walk(client, settings, unaudited)
 

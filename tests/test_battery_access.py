@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 from conftest import csrf_token, login, make_settings, post_form
+from fill import SAMPLE_ROWS, typed
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -78,6 +79,7 @@ class Obj:
     visit: int = 0  # for evidence and remediation: the visit they hang on
     owner: str = ""  # report jobs: who started it (only they may follow it)
     self_submitted: bool = False  # visits: the unit submitted its self-assessment (the team may read it)
+    item: str = "1.7.1"  # visits: an item of the visit's checklist (a yes/no one)
     secrets: set[str] = field(default_factory=set)
 
 
@@ -132,12 +134,13 @@ def _choose_free_units(client, taken: set[str], n: int) -> list[str]:
 
 
 def _answer_everything(client, visit_id: int, tree: dict, note: str) -> None:
-    items = [i for a in tree["areas"] for c in a["criteria"] for i in c["items"]]
+    items = typed([i for a in tree["areas"] for c in a["criteria"] for i in c["items"]])
     versions = {f["item_code"]: f["version"]
                 for f in client.get(f"/api/v1/visits/{visit_id}/findings").json()["findings"]}
     for n, item in enumerate(items):
         answer = {"yesno": n % 2 == 0, "levels": (item["levels"] or [{}])[-1].get("key"), "score": 0,
-                  "ratio": [3, 10], "count": 0, "deduction": 1, "text": "ghi nhận", "date": "2026-01-02"}[item["type"]]
+                  "ratio": [3, 10], "count": 0, "deduction": 1, "text": "ghi nhận", "date": "2026-01-02",
+                  "sample": SAMPLE_ROWS}[item["type"]]
         response = client.put(f"/api/v1/visits/{visit_id}/findings/{item['code']}", headers=api_headers(client),
                               json={"answer": answer, "note": note if n == 0 else "",
                                     "base_version": versions.get(item["code"], 0)})
@@ -247,7 +250,8 @@ def world(tmp_path_factory, seeded_db) -> World:
             state = "signed_off" if v["status"] in ("signed_off", "amended") else v["status"]
             objects.append(Obj("visit", str(vid), plan=v["plan_id"], team=team_of_visit[vid], unit=v["unit_code"],
                                state=state, visit=vid, secrets=notes | {f'/visits/{vid}"', f'/visits/{vid}#'},
-                               self_submitted=vid in submitted))
+                               self_submitted=vid in submitted,
+                               item="1.2.1" if v["checklist_id"] == "mot-cua-dot-xuat" else "1.7.1"))
         for eid, vid, sha, name in evidence_rows:
             v = visits[vid]
             objects.append(Obj("evidence", str(eid), plan=v["plan_id"], team=team_of_visit[vid], unit=v["unit_code"],
@@ -333,7 +337,7 @@ def _api(method: str, path: str, body: Callable[[Obj, World], dict] | None = Non
 def _path(template: str, obj: Obj, world: World) -> str:
     values = {
         "plan_id": str(obj.plan), "team_id": str(world.team_of_plan.get(obj.plan, 0)),
-        "visit_id": str(obj.visit or obj.id), "item_code": "1.7.1", "evidence_id": obj.id, "item_id": obj.id,
+        "visit_id": str(obj.visit or obj.id), "item_code": obj.item, "evidence_id": obj.id, "item_id": obj.id,
         "user_id": obj.id, "code": obj.id, "checklist_id": world.checklist[0], "version": world.checklist[1],
         "job_id": obj.id, "draft_id": obj.id, "node": "c",
     }

@@ -20,7 +20,7 @@ def test_the_unit_officer_downloads_its_evidence_package(browser, server, tmp_pa
     page.goto(f"{server.url}/visits/{visit['id']}")
     page.get_by_role("link", name="Hồ sơ tài liệu kiểm chứng (ZIP)").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hồ sơ tài liệu kiểm chứng")
-    expect(page.locator("main")).to_contain_text("64/66 tiêu chí đủ tài liệu kiểm chứng")
+    expect(page.locator("main")).to_contain_text("66/68 tiêu chí đủ tài liệu kiểm chứng")
     # One click: the package downloads by itself when its job finishes (the link stays as a fallback).
     with page.expect_download(timeout=30000) as info:
         page.get_by_role("button", name="Tạo hồ sơ").click()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fill import SAMPLE_ROWS, typed
 from browser import ARTIFACTS, api_headers, log_in
 
 pytestmark = pytest.mark.browser
@@ -74,12 +75,13 @@ def test_sign_off_shows_what_blocks_it_and_asks_a_reason_for_missing_evidence(br
     visit = next(v for v in page.request.get(server.url + "/api/v1/visits").json() if v["unit_code"] == "10525")
     tree = page.request.get(f"{server.url}/api/v1/checklists/{visit['checklist_id']}",
                             params={"version": visit["checklist_version"]}).json()["checklist"]
-    items = [i for a in tree["areas"] for c in a["criteria"] for i in c["items"]]
+    items = typed([i for a in tree["areas"] for c in a["criteria"] for i in c["items"]])
 
     def answer(subset):
         for item in subset:
             value = {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": 0, "ratio": [9, 10],
-                     "count": 1, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02"}[item["type"]]
+                     "count": 1, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02",
+                     "sample": SAMPLE_ROWS}[item["type"]]
             response = page.request.put(f"{server.url}/api/v1/visits/{visit['id']}/findings/{item['code']}",
                                         headers=api_headers(context), data={"answer": value, "base_version": 0})
             assert response.ok, response.text()

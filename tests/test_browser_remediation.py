@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from fill import SAMPLE_ROWS, typed
 from browser import ARTIFACTS, api_headers, log_in
 from PIL import Image
 
@@ -14,9 +15,10 @@ pytestmark = pytest.mark.browser
 def answer_all(page, context, server, visit) -> None:
     tree = page.request.get(f"{server.url}/api/v1/checklists/{visit['checklist_id']}",
                             params={"version": visit["checklist_version"]}).json()["checklist"]
-    for n, item in enumerate(i for a in tree["areas"] for c in a["criteria"] for i in c["items"]):
+    for n, item in enumerate(typed([i for a in tree["areas"] for c in a["criteria"] for i in c["items"]])):
         answer = {"yesno": n % 4 != 0, "levels": (item["levels"] or [{}])[0].get("key"), "score": 0,
-                  "ratio": [9, 10], "count": 1, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02"}[item["type"]]
+                  "ratio": [9, 10], "count": 1, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02",
+                  "sample": SAMPLE_ROWS}[item["type"]]
         response = page.request.put(f"{server.url}/api/v1/visits/{visit['id']}/findings/{item['code']}",
                                     headers=api_headers(context), data={"answer": answer, "base_version": 0})
         assert response.ok, response.text()

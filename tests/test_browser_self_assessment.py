@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from fill import SAMPLE_ROWS, typed
 from browser import ARTIFACTS, api_headers, dom, log_in, wait_saved
 from PIL import Image
 
@@ -15,7 +16,8 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 
 def best(item):
     return {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": item["max_points"],
-            "ratio": [10, 10], "count": 99, "deduction": 0, "text": "Đã thực hiện", "date": "2026-01-10"}[item["type"]]
+            "ratio": [10, 10], "count": 99, "deduction": 0, "text": "Đã thực hiện", "date": "2026-01-10",
+            "sample": SAMPLE_ROWS}[item["type"]]
 
 
 def test_unit_submits_and_the_inspector_appraises(browser, server, tmp_path):
@@ -33,7 +35,7 @@ def test_unit_submits_and_the_inspector_appraises(browser, server, tmp_path):
     visit = next(v for v in page.request.get(server.url + "/api/v1/visits").json() if v["unit_code"] == "11560")
     tree = page.request.get(f"{server.url}/api/v1/checklists/{visit['checklist_id']}",
                             params={"version": visit["checklist_version"]}).json()["checklist"]
-    items = [i for a in tree["areas"] for c in a["criteria"] for i in c["items"]]
+    items = typed([i for a in tree["areas"] for c in a["criteria"] for i in c["items"]])
     yesno = [i for i in items if i["type"] == "yesno"][:2]
     # Most items through the API (a tablet's sync would do the same); two by hand, with files.
     for item in items:

@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from inspect_app.app import create_app
 from inspect_app.db import Database
+from inspect_app.checklists import load_checklist_file
 from inspect_app.queries import visits
 from inspect_app.settings import ROOT
 
@@ -125,8 +126,10 @@ def _scores(client, visit_id: int) -> tuple[list, dict]:
             listed["progress"])
 
 
-def test_visits_pinned_to_2026_1_still_render_after_the_files_move_to_2026_2(tmp_path, client):
+def test_visits_pinned_to_2026_1_still_render_after_the_files_move_on(tmp_path, client):
     """The demo seeded on the 2026.1 files, then the server starts on today's files: nothing pinned moves."""
+    today = {path.stem: load_checklist_file(path).checklist.version for path in (ROOT / "checklists").glob("*.toml")}
+    assert today["cchc-xa"] == "2026.3" and today["mot-cua-dot-xuat"] == "2026.2"
     settings = make_settings(tmp_path / "pinned", checklists_dir=PREVIOUS)
     asyncio.run(_seed(settings))
     settings = make_settings(settings.data_dir)  # today's checklists/
@@ -136,7 +139,7 @@ def test_visits_pinned_to_2026_1_still_render_after_the_files_move_to_2026_2(tmp
         listed = old_client.get("/api/v1/checklists").json()
         for checklist_id in ("cchc-xa", "cchc-so-nganh", "mot-cua-dot-xuat"):
             labels = {c["version_label"]: c for c in listed if c["id"] == checklist_id}
-            assert set(labels) == {"2026.1", "2026.2"} and labels["2026.2"]["current"]
+            assert set(labels) == {"2026.1", today[checklist_id]} and labels[today[checklist_id]]["current"]
         pinned = {c["version_label"]: c["version"] for c in listed if c["id"] == "cchc-xa"}
         signed = [v for v in old_client.get("/api/v1/visits").json() if v["status"] == "signed_off"]
         assert signed and all(v["checklist_version"] == pinned["2026.1"] for v in signed)
@@ -153,7 +156,7 @@ def test_visits_pinned_to_2026_1_still_render_after_the_files_move_to_2026_2(tmp
         preview = text_of(old_client.get(f"/checklists/cchc-xa/{pinned['2026.1']}").text)
         assert "Quyết định số 892/QĐ-BNV" in preview
         # … while the current version carries the confirmed sources.
-        current = text_of(old_client.get(f"/checklists/cchc-xa/{pinned['2026.2']}").text)
+        current = text_of(old_client.get(f"/checklists/cchc-xa/{pinned['2026.3']}").text)
         assert "Nghị định số 118/2025/NĐ-CP" in current and "892/QĐ-BNV" not in current
         assert "61/2018" not in current
         old_scores = _scores(old_client, visit_id)
@@ -161,8 +164,12 @@ def test_visits_pinned_to_2026_1_still_render_after_the_files_move_to_2026_2(tmp
     # Only wording changed between the versions: the same demo visit scores the same on either.
     login(client, "sonoivu")
     new_visit = next(v for v in client.get("/api/v1/visits").json() if v["id"] == visit_id)
-    assert new_visit["checklist_version"] == pinned["2026.2"]
+    assert new_visit["checklist_version"] == pinned["2026.3"]
     new_scores = _scores(client, visit_id)
-    assert old_scores[0] == new_scores[0]
-    assert {k: v for k, v in old_scores[1].items() if k != "missing_evidence"} == \
-        {k: v for k, v in new_scores[1].items() if k != "missing_evidence"}
+    # 2026.3 adds the dossier sample 3.2.3 and its cross-check 3.2.4, which carry no points: every other item
+    # scores the same, and so does the whole.
+    added = {"3.2.3", "3.2.4"}
+    assert old_scores[0] == [f for f in new_scores[0] if f[0] not in added]
+    assert {k: v for k, v in old_scores[1].items() if k not in ("missing_evidence", "answered", "total")} == \
+        {k: v for k, v in new_scores[1].items() if k not in ("missing_evidence", "answered", "total")}
+    assert new_scores[1]["total"] == old_scores[1]["total"] + 2

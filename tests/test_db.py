@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -100,6 +101,89 @@ def test_atomic_and_transaction_writers_never_interleave(tmp_path) -> None:
 
             await asyncio.gather(*([db.atomic(bump) for _ in range(100)] + [bump_slowly() for _ in range(20)]))
             assert (await db.fetch_one("SELECT n FROM counter"))["n"] == 120
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+def _count_commits(monkeypatch) -> list[int]:
+    """Count the groups `atomic()` commits, by wrapping the group runner."""
+    from inspect_app import db as db_module
+    groups: list[int] = []
+    real = db_module._run_group
+
+    def counted(conn, jobs):
+        groups.append(len(jobs))
+        return real(conn, jobs)
+
+    monkeypatch.setattr(db_module, "_run_group", counted)
+    return groups
+
+
+def test_concurrent_atomic_saves_share_a_commit_and_a_refusal_undoes_only_its_own(tmp_path, monkeypatch) -> None:
+    """Group commit: saves queued together commit together (one fsync), yet each is its own unit — the
+    refused one leaves nothing behind and only its caller hears of it."""
+    groups = _count_commits(monkeypatch)
+
+    async def scenario() -> None:
+        db = await _open(tmp_path)
+        try:
+            def add(n: int):
+                async def body(tx: Tx) -> int:
+                    await tx.execute("INSERT INTO notes (body) VALUES (?)", (f"ghi chú {n}",))
+                    if n == 7:
+                        raise Refused(409, "version_conflict", "Người khác đã lưu trước.")
+                    return n
+                return body
+
+            results = await asyncio.gather(*(db.atomic(add(n)) for n in range(40)), return_exceptions=True)
+            assert [r for r in results if isinstance(r, Exception)] == [results[7]]
+            assert isinstance(results[7], Refused) and results[7].code == "version_conflict"
+            assert [r for r in results if not isinstance(r, Exception)] == [n for n in range(40) if n != 7]
+            bodies = [row["body"] for row in await db.fetch_all("SELECT body FROM notes ORDER BY id")]
+            assert bodies == [f"ghi chú {n}" for n in range(40) if n != 7]  # in the order they were sent
+            assert sum(groups) == 40 and len(groups) < 40  # grouped: fewer commits than saves
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_group_commit_acknowledges_none_of_its_saves(tmp_path, monkeypatch) -> None:
+    """When the COMMIT itself fails (disk full, I/O error) every caller of the group gets the error and
+    nothing of the group is stored: no save is acknowledged that is not on disk."""
+    from inspect_app import db as db_module
+
+    async def scenario() -> None:
+        db = await _open(tmp_path)
+        try:
+            real_group = db_module._run_group
+
+            def failing_commit(conn, jobs):
+                class Conn:  # the real connection, except that COMMIT fails as a full disk would
+                    in_transaction = property(lambda self: conn.in_transaction)
+
+                    def execute(self, sql, params=()):
+                        if sql == "COMMIT":
+                            raise sqlite3.OperationalError("database or disk is full")
+                        return conn.execute(sql, params)
+                return real_group(Conn(), jobs)
+
+            monkeypatch.setattr(db_module, "_run_group", failing_commit)
+
+            def add(n: int):
+                async def body(tx: Tx) -> int:
+                    await tx.execute("INSERT INTO notes (body) VALUES (?)", (f"ghi chú {n}",))
+                    return n
+                return body
+
+            results = await asyncio.gather(*(db.atomic(add(n)) for n in range(10)), return_exceptions=True)
+            assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+            monkeypatch.setattr(db_module, "_run_group", real_group)
+            assert await _count(db) == 0
+            assert await db.atomic(add(99)) == 99  # the writer is usable afterwards
+            assert await _count(db) == 1
         finally:
             await db.close()
 

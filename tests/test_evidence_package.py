@@ -209,7 +209,7 @@ def test_the_campaign_page_shows_evidence_completeness_gaps_first(client):
     assert page.status_code == 200
     rows = re.findall(r"<tr>(.*?)</tr>", page.text, flags=re.S)
     unit_row = text_of(next(r for r in rows if f"/visits/{visit}\"" in r))
-    assert "64/66 tiêu chí" in unit_row and "Tạo hồ sơ" in unit_row
+    assert "66/68 tiêu chí" in unit_row and "Tạo hồ sơ" in unit_row
     build(client, visit)
     unit_row = text_of(next(r for r in re.findall(r"<tr>(.*?)</tr>", client.get(f"/plans/{plan}/self-assessments").text,
                                                     flags=re.S) if f"/visits/{visit}\"" in r))
@@ -239,7 +239,7 @@ def test_the_package_page_builds_with_a_plain_form(client):
     visit = visit_of(client, SUBMITTED_UNIT)
     login(client, f"dv{SUBMITTED_UNIT}")
     page = text_of(client.get(f"/visits/{visit}/evidence-package").text)
-    assert "64/66 tiêu chí đủ tài liệu kiểm chứng" in page
+    assert "66/68 tiêu chí đủ tài liệu kiểm chứng" in page
     response = client.post(f"/visits/{visit}/evidence-package", data={"_csrf_token": csrf_token(client)},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/reports/jobs/")

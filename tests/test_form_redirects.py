@@ -11,6 +11,7 @@ import re
 import uuid
 
 from conftest import csrf_token, followed, login, post_form, text_of
+from fill import SAMPLE_ROWS, typed
 
 
 def h(client) -> dict:
@@ -71,9 +72,10 @@ def test_submitting_the_self_assessment_redirects_with_a_message_either_way(clie
         f"/visits/{visit['id']}/self-assessment?flash=")
     assert "chưa" in alert(followed(client, refused).text).lower()
     tree = client.get(f"/api/v1/checklists/{visit['checklist_id']}", params={"version": visit["checklist_version"]})
-    for item in [i for a in tree.json()["checklist"]["areas"] for c in a["criteria"] for i in c["items"]]:
+    for item in typed([i for a in tree.json()["checklist"]["areas"] for c in a["criteria"] for i in c["items"]]):
         value = {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": item["max_points"],
-                 "ratio": [10, 10], "count": 9, "deduction": 0, "text": "Đã thực hiện", "date": "2026-01-10"}
+                 "ratio": [10, 10], "count": 9, "deduction": 0, "text": "Đã thực hiện", "date": "2026-01-10",
+                 "sample": SAMPLE_ROWS}
         assert client.put(f"/api/v1/visits/{visit['id']}/self-assessment/{item['code']}", headers=h(client),
                           json={"answer": value[item["type"]], "base_version": 0}).status_code == 200
     sent = post_form(client, url, {})

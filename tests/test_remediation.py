@@ -12,6 +12,7 @@ from conftest import csrf_token, followed, login, post_form, text_of
 from PIL import Image
 
 from inspect_app.cli import main as cli
+from fill import SAMPLE_ROWS, typed
 
 
 def h(client) -> dict:
@@ -76,10 +77,11 @@ def test_unit_a_cannot_see_or_touch_anything_of_unit_b(client, settings):
 
 def answer_every_item(client, visit):
     tree = client.get(f"/api/v1/checklists/{visit['checklist_id']}", params={"version": visit["checklist_version"]})
-    items = [i for a in tree.json()["checklist"]["areas"] for c in a["criteria"] for i in c["items"]]
+    items = typed([i for a in tree.json()["checklist"]["areas"] for c in a["criteria"] for i in c["items"]])
     for n, item in enumerate(items):
         answer = {"yesno": n % 3 != 0, "levels": (item["levels"] or [{}])[-1].get("key"), "score": 0,
-                  "ratio": [5, 10], "count": 0, "deduction": 1, "text": "ghi nhận", "date": "2026-01-02"}[item["type"]]
+                  "ratio": [5, 10], "count": 0, "deduction": 1, "text": "ghi nhận", "date": "2026-01-02",
+                  "sample": SAMPLE_ROWS}[item["type"]]
         response = client.put(f"/api/v1/visits/{visit['id']}/findings/{item['code']}", headers=h(client),
                               json={"answer": answer, "note": "Chưa đạt yêu cầu" if n % 3 == 0 else "",
                                     "base_version": 0})

@@ -13,6 +13,7 @@ import sqlite3
 import uuid
 
 from conftest import csrf_token, followed, login, post_form, text_of
+from fill import SAMPLE_ROWS, typed
 
 
 def h(client) -> dict:
@@ -29,9 +30,10 @@ def items_of(client, visit) -> list[dict]:
 
 
 def answer(client, visit, items) -> None:
-    for item in items:
+    for item in typed(items):
         value = {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": 0, "ratio": [1, 1],
-                 "count": 0, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02"}[item["type"]]
+                 "count": 0, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02",
+                 "sample": SAMPLE_ROWS}[item["type"]]
         response = client.put(f"/api/v1/visits/{visit['id']}/findings/{item['code']}", headers=h(client),
                               json={"answer": value, "base_version": 0})
         assert response.status_code == 200, response.text

@@ -33,7 +33,7 @@ STAFF = [
 # (unit code, days from the first run): real Hải Phòng units from QĐ 19/2025/QĐ-TTg.
 VISITS = [("11560", 0), ("10525", 0), ("10507", 2), ("11755", 5), ("11824", 9), ("11914", 14)]
 # A surprise one-stop inspection open today: where the team takes a dossier sample (issue 17).
-SURPRISE_VISITS = [("10537", 0)]
+SURPRISE_VISITS = [("10573", 0)]  # Phường Trần Nhân Tông
 # Visits already made and signed off, and the states their remediation items are walked into.
 PAST_VISITS = [
     ("10532", -20, ["accepted", "accepted_late", "returned", "open", "open"]),
