@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 from datetime import date, timedelta
@@ -87,14 +88,14 @@ def test_edit_fix_the_error_beside_the_field_publish_and_schedule_on_the_new_ver
     post_form(client, url + "/nodes/0", {"draft_version": draft_version(client, url), "fields": "max_points",
                                          "max_points": str(new_area_max)})
     fixed = followed(client, post_form(client, url + "/nodes/c", {
-        "draft_version": draft_version(client, url), "fields": "version,max_points", "version": "2026.3",
+        "draft_version": draft_version(client, url), "fields": "version,max_points", "version": "2026.4",
         "max_points": ""})).text
     assert "field-error\">có lỗi" not in fixed and "field-error problem" not in fixed
     published = post_form(client, url + "/publish", {"draft_version": draft_version(client, url)})
     page = followed(client, published)
-    assert "Đã công bố phiên bản 2026.3" in text_of(page.text)
+    assert "Đã công bố phiên bản 2026.4" in text_of(page.text)
     new = current(client)
-    assert new["version"] != old["version"] and new["version_label"] == "2026.3"
+    assert new["version"] != old["version"] and new["version_label"] == "2026.4"
     assert new["max_points"] == pytest.approx(old["max_points"] + 4.5 - item_before["max_points"])
     # The version page says what changed; the draft is gone.
     assert "Đổi điểm" in text_of(page.text) and client.get(url).status_code == 404
@@ -271,3 +272,24 @@ def test_a_condition_is_edited_and_its_errors_stand_beside_the_when_field(client
         "when": '{"item": "%s", "equals": "yes"}' % controller})).text
     assert "field-error problem" not in field_block(page, target, "when")
     assert "Đổi when" in text_of(page)
+
+
+def test_a_sample_column_is_added_in_its_multiline_field(client):
+    """The column list is a textarea (an input would fold its lines into one and lose every column but the
+    first on the next save); a line added there is a new column of the draft's sample."""
+    login(client, "sonoivu")
+    url = start_draft(client)
+    tree = client.get("/api/v1/checklists/cchc-xa").json()["checklist"]
+    node, sample = next((f"{a}.{c}.{i}", item) for a, area in enumerate(tree["areas"])
+                        for c, crit in enumerate(area["criteria"]) for i, item in enumerate(crit["items"])
+                        if item["type"] == "sample")
+    block = field_block(client.get(f"{url}?open={node}").text, node, "columns")
+    typed = html.unescape(re.search(r"<textarea[^>]*name=\"columns\"[^>]*>(.*?)</textarea>", block, re.S).group(1))
+    assert typed.splitlines()[0] == "ma_ho_so | Mã hồ sơ | text | x"
+    assert len(typed.splitlines()) == len(sample["columns"])
+    page = followed(client, post_form(client, f"{url}/nodes/{node}", {
+        "draft_version": draft_version(client, url), "fields": "columns",
+        "columns": typed + "\nso_ngay_tre | Số ngày trễ | number"})).text
+    block = field_block(page, node, "columns")
+    assert "field-error" not in block and "Số ngày trễ | number</textarea>" in block
+    assert "Đổi columns" in text_of(page) and "so_ngay_tre" in text_of(page)
