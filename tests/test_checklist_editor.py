@@ -7,6 +7,7 @@ import re
 import sqlite3
 from datetime import date, timedelta
 
+import msgspec
 import pytest
 from conftest import PERSONAS, followed, login, post_form, text_of
 from litestar.testing import TestClient
@@ -293,3 +294,29 @@ def test_a_sample_column_is_added_in_its_multiline_field(client):
     block = field_block(page, node, "columns")
     assert "field-error" not in block and "Số ngày trễ | number</textarea>" in block
     assert "Đổi columns" in text_of(page) and "so_ngay_tre" in text_of(page)
+
+
+def test_columns_a_line_cannot_hold_are_edited_as_json():
+    """A label with "|" or a choice with a comma cannot be one `key | label | …` line: the field shows the
+    columns as JSON, and saving that text back changes nothing."""
+    from inspect_app.checklists import editing, load_checklist_file
+    from inspect_app.settings import ROOT
+
+    checklist = load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist
+    node = next((a, c, i) for a, area in enumerate(checklist.areas) for c, crit in enumerate(area.criteria)
+                for i, item in enumerate(crit.items) if item.type == "sample")
+    spec = next(s for s in editing.ITEM_FIELDS if s.key == "columns")
+    lines = editing.field_text(editing.node_at(checklist, node), spec)
+    tricky = editing.apply_fields(checklist, node, {"fields": "columns", "columns": lines + (
+        '\nlinh_vuc | Lĩnh vực | choice | | Hộ tịch, Đất đai')})
+    tricky_item = editing.node_at(tricky, node)
+    choice = tricky_item.columns[-1]
+    assert choice.choices == ["Hộ tịch", "Đất đai"] and not editing.field_text(tricky_item, spec).startswith("[")
+    odd = msgspec.structs.replace(choice, label="Lĩnh vực | nhóm", choices=["Hộ tịch", "Đất đai, xây dựng"])
+    edited = editing.replace_node(tricky, node, msgspec.structs.replace(tricky_item, columns=[*tricky_item.columns[:-1], odd]))
+    shown = editing.field_text(editing.node_at(edited, node), spec)
+    assert shown.startswith("[")
+    assert editing.apply_fields(edited, node, {"fields": "columns", "columns": shown}) == edited
+    with pytest.raises(editing.EditError) as refused:
+        editing.apply_fields(edited, node, {"fields": "columns", "columns": shown[:-1]})
+    assert "JSON" in refused.value.errors["columns"]

@@ -19,6 +19,7 @@ from .checklist_rules import checklist_findings
 from .decode_errors import translate_validation_error
 from .model import Area, Checklist, Criterion, Item, ItemType
 from .problems import Node
+from .sample import columns_fit_lines
 
 ROOT = "c"
 ITEM_TYPES: tuple[str, ...] = typing.get_args(ItemType)
@@ -63,7 +64,8 @@ ITEM_FIELDS: tuple[FieldSpec, ...] = (
     # Keys of issue 17's skip logic and dossier sample: shown once the model has them (see specs_for).
     FieldSpec("when", "Điều kiện áp dụng", "json", hint=WHEN_HINT),
     FieldSpec("columns", "Các cột của mẫu hồ sơ", "columns", ("sample",),
-              hint="mỗi dòng: khóa | tên cột | kiểu (text, date, yesno, number, choice) | x nếu bắt buộc | các lựa chọn, cách nhau bởi dấu phẩy"),
+              hint="mỗi dòng: khóa | tên cột | kiểu (text, date, yesno, number, choice) | x nếu bắt buộc | các lựa chọn, cách nhau bởi dấu phẩy; "
+                   "dạng JSON khi tên cột có dấu | hoặc lựa chọn có dấu phẩy"),
     FieldSpec("min_rows", "Số hồ sơ tối thiểu", "int", ("sample",)),
     FieldSpec("max_rows", "Số hồ sơ tối đa", "int", ("sample",)),
     FieldSpec("from_sample", "Tính từ mẫu hồ sơ", "json", ("ratio", "count"), hint="JSON, ví dụ {\"item\": \"4.1.1\"}"),
@@ -180,6 +182,8 @@ def field_text(value: msgspec.Struct, spec: FieldSpec) -> str:
         return "\n".join(f"{_num(b.from_)} | {_num(b.to)} | {_num(b.points)}" for b in current)
     if spec.kind == "rating_bands":
         return "\n".join(f"{_num(b.min_percent)} | {b.label}" for b in current)
+    if spec.kind == "columns" and not columns_fit_lines(current):
+        return msgspec.json.encode(current).decode()
     if spec.kind == "columns":
         return "\n".join(" | ".join([col.key, col.label, col.type, "x" if col.required else "", ", ".join(col.choices)])
                          .rstrip(" |") for col in current)
@@ -247,7 +251,9 @@ def _parse(spec: FieldSpec, text: str) -> typing.Any:
             return [{"min_percent": _number(m), "label": lb} for m, lb in _cells(text, 2, "phần trăm | xếp loại")]
     except ValueError as exc:
         raise ValueError(str(exc) if "Dòng" in str(exc) else _NUMBER_MESSAGE) from None
-    if kind == "columns":
+    if kind == "columns" and text.lstrip().startswith("["):  # what field_text writes for columns_fit_lines
+        kind = "json"
+    elif kind == "columns":
         return [_column(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if kind == "json":
         if not text.strip():
