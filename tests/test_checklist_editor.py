@@ -320,3 +320,24 @@ def test_columns_a_line_cannot_hold_are_edited_as_json():
     with pytest.raises(editing.EditError) as refused:
         editing.apply_fields(edited, node, {"fields": "columns", "columns": shown[:-1]})
     assert "JSON" in refused.value.errors["columns"]
+
+
+def test_a_condition_is_typed_as_in_the_excel_cell():
+    """`1.1.1 = yes`, `1.1.2 in dat, dat_mot_phan`, `3.2.3 >= 1`: the field shows a condition so and reads it
+    back (JSON still reads); a line that is neither is refused beside the field, naming the three forms."""
+    from inspect_app.checklists import editing, load_checklist_file
+    from inspect_app.settings import ROOT
+
+    checklist = load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist
+    checklist, node = editing.add_child(checklist, (0, 6))
+    spec = next(s for s in editing.ITEM_FIELDS if s.key == "when")
+    for typed, shown in (("1.7.1 = yes", "1.7.1 = yes"), ("1.1.2  in  dat,dat_mot_phan", "1.1.2 in dat, dat_mot_phan"),
+                         ("1.4.1 >= 1,5", "1.4.1 >= 1.5"), ('{"item": "1.7.1", "equals": "no"}', "1.7.1 = no")):
+        edited = editing.apply_fields(checklist, node, {"fields": "when", "when": typed})
+        assert editing.field_text(editing.node_at(edited, node), spec) == shown, typed
+        assert editing.apply_fields(edited, node, {"fields": "when", "when": shown}) == edited
+    cleared = editing.apply_fields(edited, node, {"fields": "when", "when": "  "})
+    assert editing.node_at(cleared, node).when is None
+    with pytest.raises(editing.EditError) as refused:
+        editing.apply_fields(checklist, node, {"fields": "when", "when": "1.7.1 == yes"})
+    assert "«mã = giá trị»" in refused.value.errors["when"]
