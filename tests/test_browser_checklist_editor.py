@@ -78,7 +78,7 @@ def test_copy_change_a_point_add_a_conditional_item_and_a_column_publish_and_sch
     expect(item.locator("[data-field='when'] .field-error")).to_have_count(0)
     expect(item.get_by_label("Điều kiện áp dụng")).to_have_value("1.7.1 = yes")
     expect(page.locator("[id='node-0.6.1'] .node-title")).to_contain_text("1.7.2")
-    item.scroll_into_view_if_needed()
+    item.locator("[data-field='when']").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/eb17-item.png")
 
     # A column for the dossier sample 3.2.3, one more line in its column list.
@@ -92,7 +92,7 @@ def test_copy_change_a_point_add_a_conditional_item_and_a_column_publish_and_sch
     expect(sample.locator(".alert-success")).to_contain_text("Đã lưu vào bản nháp")
     expect(sample.locator("[data-field='columns'] .field-error")).to_have_count(0)
     expect(sample.locator("textarea[name='columns']")).to_have_value(re.compile(NEW_COLUMN.replace("|", r"\|") + "$"))
-    sample.scroll_into_view_if_needed()
+    sample.locator("[data-field='columns']").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/eb17-column.png")
 
     # The area's maximum follows (its message stands beside its own field), then a new version label.
