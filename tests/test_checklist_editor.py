@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 from datetime import date, timedelta
 
+import msgspec
 import pytest
 from conftest import PERSONAS, followed, login, post_form, text_of
 from litestar.testing import TestClient
@@ -87,14 +89,14 @@ def test_edit_fix_the_error_beside_the_field_publish_and_schedule_on_the_new_ver
     post_form(client, url + "/nodes/0", {"draft_version": draft_version(client, url), "fields": "max_points",
                                          "max_points": str(new_area_max)})
     fixed = followed(client, post_form(client, url + "/nodes/c", {
-        "draft_version": draft_version(client, url), "fields": "version,max_points", "version": "2026.3",
+        "draft_version": draft_version(client, url), "fields": "version,max_points", "version": "2026.4",
         "max_points": ""})).text
     assert "field-error\">có lỗi" not in fixed and "field-error problem" not in fixed
     published = post_form(client, url + "/publish", {"draft_version": draft_version(client, url)})
     page = followed(client, published)
-    assert "Đã công bố phiên bản 2026.3" in text_of(page.text)
+    assert "Đã công bố phiên bản 2026.4" in text_of(page.text)
     new = current(client)
-    assert new["version"] != old["version"] and new["version_label"] == "2026.3"
+    assert new["version"] != old["version"] and new["version_label"] == "2026.4"
     assert new["max_points"] == pytest.approx(old["max_points"] + 4.5 - item_before["max_points"])
     # The version page says what changed; the draft is gone.
     assert "Đổi điểm" in text_of(page.text) and client.get(url).status_code == 404
@@ -271,3 +273,71 @@ def test_a_condition_is_edited_and_its_errors_stand_beside_the_when_field(client
         "when": '{"item": "%s", "equals": "yes"}' % controller})).text
     assert "field-error problem" not in field_block(page, target, "when")
     assert "Đổi when" in text_of(page)
+
+
+def test_a_sample_column_is_added_in_its_multiline_field(client):
+    """The column list is a textarea (an input would fold its lines into one and lose every column but the
+    first on the next save); a line added there is a new column of the draft's sample."""
+    login(client, "sonoivu")
+    url = start_draft(client)
+    tree = client.get("/api/v1/checklists/cchc-xa").json()["checklist"]
+    node, sample = next((f"{a}.{c}.{i}", item) for a, area in enumerate(tree["areas"])
+                        for c, crit in enumerate(area["criteria"]) for i, item in enumerate(crit["items"])
+                        if item["type"] == "sample")
+    block = field_block(client.get(f"{url}?open={node}").text, node, "columns")
+    typed = html.unescape(re.search(r"<textarea[^>]*name=\"columns\"[^>]*>(.*?)</textarea>", block, re.S).group(1))
+    assert typed.splitlines()[0] == "ma_ho_so | Mã hồ sơ | text | x"
+    assert len(typed.splitlines()) == len(sample["columns"])
+    page = followed(client, post_form(client, f"{url}/nodes/{node}", {
+        "draft_version": draft_version(client, url), "fields": "columns",
+        "columns": typed + "\nso_ngay_tre | Số ngày trễ | number"})).text
+    block = field_block(page, node, "columns")
+    assert "field-error" not in block and "Số ngày trễ | number</textarea>" in block
+    assert "Đổi columns" in text_of(page) and "so_ngay_tre" in text_of(page)
+
+
+def test_columns_a_line_cannot_hold_are_edited_as_json():
+    """A label with "|" or a choice with a comma cannot be one `key | label | …` line: the field shows the
+    columns as JSON, and saving that text back changes nothing."""
+    from inspect_app.checklists import editing, load_checklist_file
+    from inspect_app.settings import ROOT
+
+    checklist = load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist
+    node = next((a, c, i) for a, area in enumerate(checklist.areas) for c, crit in enumerate(area.criteria)
+                for i, item in enumerate(crit.items) if item.type == "sample")
+    spec = next(s for s in editing.ITEM_FIELDS if s.key == "columns")
+    lines = editing.field_text(editing.node_at(checklist, node), spec)
+    tricky = editing.apply_fields(checklist, node, {"fields": "columns", "columns": lines + (
+        '\nlinh_vuc | Lĩnh vực | choice | | Hộ tịch, Đất đai')})
+    tricky_item = editing.node_at(tricky, node)
+    choice = tricky_item.columns[-1]
+    assert choice.choices == ["Hộ tịch", "Đất đai"] and not editing.field_text(tricky_item, spec).startswith("[")
+    odd = msgspec.structs.replace(choice, label="Lĩnh vực | nhóm", choices=["Hộ tịch", "Đất đai, xây dựng"])
+    edited = editing.replace_node(tricky, node, msgspec.structs.replace(tricky_item, columns=[*tricky_item.columns[:-1], odd]))
+    shown = editing.field_text(editing.node_at(edited, node), spec)
+    assert shown.startswith("[")
+    assert editing.apply_fields(edited, node, {"fields": "columns", "columns": shown}) == edited
+    with pytest.raises(editing.EditError) as refused:
+        editing.apply_fields(edited, node, {"fields": "columns", "columns": shown[:-1]})
+    assert "JSON" in refused.value.errors["columns"]
+
+
+def test_a_condition_is_typed_as_in_the_excel_cell():
+    """`1.1.1 = yes`, `1.1.2 in dat, dat_mot_phan`, `3.2.3 >= 1`: the field shows a condition so and reads it
+    back (JSON still reads); a line that is neither is refused beside the field, naming the three forms."""
+    from inspect_app.checklists import editing, load_checklist_file
+    from inspect_app.settings import ROOT
+
+    checklist = load_checklist_file(ROOT / "checklists" / "cchc-xa.toml").checklist
+    checklist, node = editing.add_child(checklist, (0, 6))
+    spec = next(s for s in editing.ITEM_FIELDS if s.key == "when")
+    for typed, shown in (("1.7.1 = yes", "1.7.1 = yes"), ("1.1.2  in  dat,dat_mot_phan", "1.1.2 in dat, dat_mot_phan"),
+                         ("1.4.1 >= 1,5", "1.4.1 >= 1.5"), ('{"item": "1.7.1", "equals": "no"}', "1.7.1 = no")):
+        edited = editing.apply_fields(checklist, node, {"fields": "when", "when": typed})
+        assert editing.field_text(editing.node_at(edited, node), spec) == shown, typed
+        assert editing.apply_fields(edited, node, {"fields": "when", "when": shown}) == edited
+    cleared = editing.apply_fields(edited, node, {"fields": "when", "when": "  "})
+    assert editing.node_at(cleared, node).when is None
+    with pytest.raises(editing.EditError) as refused:
+        editing.apply_fields(checklist, node, {"fields": "when", "when": "1.7.1 == yes"})
+    assert "«mã = giá trị»" in refused.value.errors["when"]

@@ -325,6 +325,98 @@ def test_max_value_round_trips_through_excel(tmp_path: Path) -> None:
     assert back.areas[a].criteria[c].items[i].max_value == 500
 
 
+SAMPLE_KEYS = """
+id = "mau-ho-so"
+title = "Mẫu hồ sơ: mọi dạng của when, columns và from_sample"
+version = "2026.1"
+unit_kinds = ["xa"]
+legal_basis = ["Dữ liệu thử"]
+max_points = 4
+
+[[areas]]
+code = "1"
+title = "Một cửa"
+max_points = 4
+
+[[areas.criteria]]
+code = "1.1"
+title = "Mẫu hồ sơ"
+
+[[areas.criteria.items]]
+code = "1.1.1"
+text = "Mẫu hồ sơ"
+type = "sample"
+min_rows = 2
+max_rows = 15
+columns = [
+    { key = "ma_ho_so", label = "Mã hồ sơ", type = "text", required = true },
+    { key = "linh_vuc", label = "Lĩnh vực | nhóm", type = "choice", choices = ["Hộ tịch", "Đất đai, xây dựng"] },
+    { key = "ngay_hen_tra", label = "Ngày hẹn trả", type = "date", required = true },
+    { key = "ngay_tra", label = "Ngày trả", type = "date" },
+    { key = "so_ngay_tre", label = "Số ngày trễ", type = "number" },
+    { key = "so_ngay_cho_phep", label = "Số ngày cho phép", type = "number" },
+    { key = "phieu_xin_loi", label = "Có văn bản xin lỗi", type = "yesno" },
+]
+
+[[areas.criteria.items]]
+code = "1.1.2"
+text = "Số hồ sơ đất đai trễ hạn quá số ngày cho phép mà không có văn bản xin lỗi"
+type = "count"
+max_points = 0
+bands = [{ from = 0, points = 0 }]
+from_sample = { item = "1.1.1", count = [{ column = "linh_vuc", equals = "Đất đai, xây dựng" }, { column = "so_ngay_tre", gt_column = "so_ngay_cho_phep" }, { column = "phieu_xin_loi", yes = false }] }
+
+[[areas.criteria.items]]
+code = "1.1.3"
+text = "Tỷ lệ hồ sơ trả đúng hạn"
+type = "ratio"
+max_points = 2
+mode = "linear"
+from_sample = { item = "1.1.1", numerator = [{ column = "ngay_tra", le_column = "ngay_hen_tra" }], denominator = [{ column = "ngay_tra", filled = true }] }
+
+[[areas.criteria.items]]
+code = "1.1.4"
+text = "Có văn bản xin lỗi cho mọi hồ sơ trễ"
+type = "yesno"
+max_points = 1
+when = { item = "1.1.2", min = 1 }
+
+[[areas.criteria]]
+code = "1.2"
+title = "Chỉ áp dụng khi tỷ lệ đúng hạn từ 80%"
+when = { item = "1.1.3", min = 80.5 }
+
+[[areas.criteria.items]]
+code = "1.2.1"
+text = "Công khai kết quả"
+type = "levels"
+max_points = 1
+levels = [{ key = "dat", label = "Đạt", points = 1 }, { key = "chua_dat", label = "Chưa đạt", points = 0 }]
+
+[[areas.criteria.items]]
+code = "1.2.2"
+text = "Ghi chép"
+type = "text"
+when = { item = "1.2.1", in = ["dat", "chua_dat"] }
+"""
+
+
+def test_skip_logic_sample_columns_and_from_sample_round_trip_through_excel(tmp_path: Path) -> None:
+    """Every form of the issue-17 keys survives export then import: `when` by equals, in and min (a decimal,
+    on an item and on a criterion), columns of each type with choices (one holding a comma) and a label
+    holding "|", from_sample for a ratio and for a count with equals, gt_column and yes tests."""
+    checklist = decode_checklist(SAMPLE_KEYS, "mau-ho-so.toml")
+    export_xlsx(checklist, tmp_path / "mau.xlsx")
+    back, problems = import_xlsx(tmp_path / "mau.xlsx")
+    assert problems == []
+    assert back == checklist
+    items = {item.code: item for item in back.items()}
+    assert [c.type for c in items["1.1.1"].columns] == ["text", "choice", "date", "date", "number", "number", "yesno"]
+    assert items["1.1.1"].columns[1].choices == ["Hộ tịch", "Đất đai, xây dựng"]
+    assert len(items["1.1.2"].from_sample.count) == 3 and items["1.1.4"].when.min == 1
+    assert back.areas[0].criteria[1].when.min == 80.5 and items["1.2.2"].when.in_ == ["dat", "chua_dat"]
+
+
 def _bomb(path: Path, inflated: int, *, declared: int | None = None) -> Path:
     """A workbook-shaped ZIP whose one sheet inflates to `inflated` bytes; `declared` lies about it."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

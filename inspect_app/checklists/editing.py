@@ -19,13 +19,16 @@ from .checklist_rules import checklist_findings
 from .decode_errors import translate_validation_error
 from .model import Area, Checklist, Criterion, Item, ItemType
 from .problems import Node
+from .sample import columns_fit_lines
+from .xlsx import format_when, parse_when
 
 ROOT = "c"
 ITEM_TYPES: tuple[str, ...] = typing.get_args(ItemType)
 UNIT_KIND_HINT = "xa, phuong, dac_khu, so_nganh"
 Kind = typing.Literal["text", "textarea", "number", "optional_number", "int", "bool", "choice", "lines",
-                      "levels", "bands", "rating_bands", "columns", "json"]
-WHEN_HINT = 'JSON, ví dụ {"item": "1.1.1", "equals": "yes"}, {"item": "3.1.2", "in": ["dat"]} hoặc {"item": "3.2.3", "min": 1}; để trống: luôn áp dụng'
+                      "levels", "bands", "rating_bands", "columns", "when", "json"]
+WHEN_HINT = ("áp dụng khi câu trả lời của một tiêu chí thành phần đứng trước: 1.1.1 = yes (Đạt; no: Không đạt), "
+             "3.1.2 in dat, dat_mot_phan (một trong các mức) hoặc 3.2.3 >= 1 (số từ 1 trở lên); để trống: luôn áp dụng")
 REQUIRED_MARKS = {"x", "có", "co", "1", "true", "bắt buộc", "bat buoc"}
 
 
@@ -61,9 +64,10 @@ ITEM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("violation_label", "Tên vi phạm", "text", ("deduction",)),
     FieldSpec("max_value", "Số lớn nhất được nhập", "int", ("ratio", "count", "deduction"), hint="để trống: 1.000.000"),
     # Keys of issue 17's skip logic and dossier sample: shown once the model has them (see specs_for).
-    FieldSpec("when", "Điều kiện áp dụng", "json", hint=WHEN_HINT),
+    FieldSpec("when", "Điều kiện áp dụng", "when", hint=WHEN_HINT),
     FieldSpec("columns", "Các cột của mẫu hồ sơ", "columns", ("sample",),
-              hint="mỗi dòng: khóa | tên cột | kiểu (text, date, yesno, number, choice) | x nếu bắt buộc | các lựa chọn, cách nhau bởi dấu phẩy"),
+              hint="mỗi dòng: khóa | tên cột | kiểu (text, date, yesno, number, choice) | x nếu bắt buộc | các lựa chọn, cách nhau bởi dấu phẩy; "
+                   "dạng JSON khi tên cột có dấu | hoặc lựa chọn có dấu phẩy"),
     FieldSpec("min_rows", "Số hồ sơ tối thiểu", "int", ("sample",)),
     FieldSpec("max_rows", "Số hồ sơ tối đa", "int", ("sample",)),
     FieldSpec("from_sample", "Tính từ mẫu hồ sơ", "json", ("ratio", "count"), hint="JSON, ví dụ {\"item\": \"4.1.1\"}"),
@@ -73,7 +77,7 @@ ITEM_FIELDS: tuple[FieldSpec, ...] = (
 )
 CRITERION_FIELDS = (FieldSpec("code", "Mã"), FieldSpec("title", "Tên tiêu chí", "textarea"),
                     FieldSpec("max_points", "Điểm tối đa", "optional_number", hint="để trống: tổng điểm các tiêu chí thành phần"),
-                    FieldSpec("when", "Điều kiện áp dụng cho cả tiêu chí", "json", hint=WHEN_HINT))
+                    FieldSpec("when", "Điều kiện áp dụng cho cả tiêu chí", "when", hint=WHEN_HINT))
 AREA_FIELDS = (FieldSpec("code", "Mã"), FieldSpec("title", "Tên lĩnh vực", "textarea"),
                FieldSpec("max_points", "Điểm tối đa", "number"))
 CHECKLIST_FIELDS = (
@@ -180,6 +184,10 @@ def field_text(value: msgspec.Struct, spec: FieldSpec) -> str:
         return "\n".join(f"{_num(b.from_)} | {_num(b.to)} | {_num(b.points)}" for b in current)
     if spec.kind == "rating_bands":
         return "\n".join(f"{_num(b.min_percent)} | {b.label}" for b in current)
+    if spec.kind == "when":
+        return format_when(current) or ""
+    if spec.kind == "columns" and not columns_fit_lines(current):
+        return msgspec.json.encode(current).decode()
     if spec.kind == "columns":
         return "\n".join(" | ".join([col.key, col.label, col.type, "x" if col.required else "", ", ".join(col.choices)])
                          .rstrip(" |") for col in current)
@@ -247,7 +255,13 @@ def _parse(spec: FieldSpec, text: str) -> typing.Any:
             return [{"min_percent": _number(m), "label": lb} for m, lb in _cells(text, 2, "phần trăm | xếp loại")]
     except ValueError as exc:
         raise ValueError(str(exc) if "Dòng" in str(exc) else _NUMBER_MESSAGE) from None
-    if kind == "columns":
+    if kind == "when" and text.strip() and not text.lstrip().startswith("{"):  # JSON is read as well
+        return parse_when(text)  # the Excel cell's form; its CellError is a ValueError with the message
+    if kind == "when":
+        kind = "json"
+    if kind == "columns" and text.lstrip().startswith("["):  # what field_text writes for columns_fit_lines
+        kind = "json"
+    elif kind == "columns":
         return [_column(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if kind == "json":
         if not text.strip():

@@ -38,6 +38,17 @@ def date_problem(text: str) -> str | None:
     return None
 
 
+def columns_fit_lines(columns: list[Column]) -> bool:
+    """Whether a sample's columns can be written one a line as `key | label | type | required | a, b` (the
+    Excel cell and the editor's field): not when a key or label holds "|" or a line break, nor a choice a
+    comma, "|" or a line break. Such columns are written as JSON instead, which both readers accept."""
+    def clean(text: str, *marks: str) -> bool:
+        return not any(mark in text for mark in ("|", "\n", "\r", *marks))
+
+    return all(clean(c.key) and clean(c.label) and all(clean(choice, ",") for choice in c.choices)
+               for c in columns)
+
+
 def cell_problem(column: Column, value: Cell) -> str | None:
     """Why a filled cell does not fit its column (Vietnamese), or None."""
     kind = column.type

@@ -18,6 +18,7 @@ from inspect_app.text import printable
 from inspect_app.workbook_limits import WorkbookRefused, check_workbook
 
 from .model import Area, Band, Checklist, Column, Criterion, Item, Level, When
+from .sample import columns_fit_lines
 from .validate import (
     Keys,
     Node,
@@ -144,7 +145,10 @@ def format_levels(levels: list[Level]) -> str:
 
 
 def format_columns(columns: list[Column]) -> str:
-    """A sample's columns, one a line: `key|label|type|bắt buộc|choice, choice` (trailing parts may go)."""
+    """A sample's columns, one a line: `key|label|type|bắt buộc|choice, choice` (trailing parts may go);
+    as JSON when a label holds "|" or a choice a comma (sample.columns_fit_lines)."""
+    if not columns_fit_lines(columns):
+        return msgspec.json.encode(columns).decode()
     lines = []
     for column in columns:
         parts = [column.key, column.label, column.type, "bắt buộc" if column.required else "",
@@ -156,7 +160,14 @@ def format_columns(columns: list[Column]) -> str:
 
 
 def parse_columns(text: str) -> list[dict[str, object]]:
-    """Read the lines `key|label|type|bắt buộc|choices` into column tables (the validator checks them)."""
+    """Read the lines `key|label|type|bắt buộc|choices`, or a JSON list, into column tables (the validator
+    checks them)."""
+    if text.lstrip().startswith("["):
+        try:
+            return msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            raise CellError('không phải JSON hợp lệ; ví dụ [{"key": "ma_ho_so", "label": "Mã hồ sơ", '
+                            '"type": "text", "required": true}].') from None
     columns = []
     for entry in [line.strip() for line in text.splitlines() if line.strip()]:
         parts = [part.strip() for part in entry.split("|")]

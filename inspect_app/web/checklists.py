@@ -22,7 +22,7 @@ from inspect_app.web.common import page_context
 
 TYPE_LABELS = {
     "yesno": "Đạt / không đạt", "levels": "Theo mức", "score": "Chấm điểm", "ratio": "Tỷ lệ",
-    "count": "Số lượng", "deduction": "Trừ điểm", "text": "Ghi chép", "date": "Ngày",
+    "count": "Số lượng", "deduction": "Trừ điểm", "text": "Ghi chép", "date": "Ngày", "sample": "Mẫu hồ sơ",
 }
 EVIDENCE_LABELS = {"none": "", "photo": "ảnh chụp", "document": "tài liệu", "any": "ảnh hoặc tài liệu"}
 
