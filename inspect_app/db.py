@@ -4,7 +4,8 @@ SQLite has a single writer. Every write goes through `Database.transaction()` or
 `Database.atomic()`, which hold an asyncio lock and open `BEGIN IMMEDIATE`, so concurrent requests
 never commit or roll back each other's work and a read that upgrades to a write cannot fail with
 "database is locked". The writer connection lives on one thread of its own; `atomic()` runs a
-whole transaction there in one hop. Reads use a second connection (aiosqlite): in WAL mode they
+whole transaction there in one hop, grouped with the other bodies queued meanwhile into one commit
+(group commit: a savepoint each, one fsync for all, every caller answered after the COMMIT). Reads use a second connection (aiosqlite): in WAL mode they
 see the last committed state and never wait for the writer.
 """
 
@@ -318,7 +319,9 @@ class Database:
 
         For hot paths (a finding save is ~10 statements). The body may await only `tx` and the
         query functions built on it — anything else raises — and it runs on the writer thread, so
-        it must not touch event-loop objects. Exceptions (a `Refused`, say) roll back and propagate.
+        it must not touch event-loop objects. Exceptions (a `Refused`, say) roll back the body's own
+        changes and propagate. Bodies queued together commit together (`_run_group`); the result comes
+        back only once that commit is on disk.
         """
         if not self._lock.locked():
             # No transaction() block is open, and one that starts later queues its BEGIN behind this

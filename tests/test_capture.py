@@ -305,7 +305,7 @@ def test_sign_off_needs_every_item_then_locks_and_amendments_need_a_reason(clien
     incomplete = client.post(f"/api/v1/visits/{visit['id']}/sign-off", json={"unit_representative": "Ông A"},
                             headers=h(client))
     assert incomplete.status_code == 409 and incomplete.json()["error"] == "incomplete"
-    assert len(incomplete.json()["unanswered"]) == len(typed(items_of(tree)))
+    assert len(incomplete.json()["unanswered"]) == len(items_of(tree))
     for item in typed(items_of(tree)):
         answer = {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": 0, "ratio": [1, 1],
                   "count": 0, "deduction": 0, "text": "ghi nhận", "date": "2026-01-02",

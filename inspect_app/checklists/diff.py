@@ -8,7 +8,6 @@ listed by its key.
 
 from __future__ import annotations
 
-import difflib
 
 import msgspec
 
@@ -115,6 +114,28 @@ def _heading_changes(old: Checklist, new: Checklist) -> list[Change]:
     return sorted(changes, key=lambda c: [int(p) for p in c.code.split(".") if p.isdigit()])
 
 
+def _longest_kept_order(old: list[str], new: list[str]) -> set[str]:
+    """The codes of a longest common subsequence: the most items that kept their relative order.
+
+    A true LCS, not difflib's matching blocks (a heuristic that can leave out more than it must, and so
+    report three items moved after two moves). Quadratic, which is nothing for a checklist's ~100 items."""
+    lengths = [[0] * (len(new) + 1) for _ in range(len(old) + 1)]
+    for i in range(len(old) - 1, -1, -1):
+        for j in range(len(new) - 1, -1, -1):
+            lengths[i][j] = (lengths[i + 1][j + 1] + 1 if old[i] == new[j]
+                             else max(lengths[i + 1][j], lengths[i][j + 1]))
+    kept, i, j = set(), 0, 0
+    while i < len(old) and j < len(new):
+        if old[i] == new[j]:
+            kept.add(old[i])
+            i, j = i + 1, j + 1
+        elif lengths[i + 1][j] >= lengths[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return kept
+
+
 def diff_checklists(old: Checklist, new: Checklist) -> ChecklistDiff:
     """Items added, removed, moved; points, texts and other fields changed; headings changed."""
     before, after = _placed(old), _placed(new)
@@ -122,8 +143,7 @@ def diff_checklists(old: Checklist, new: Checklist) -> ChecklistDiff:
     removed = [ItemRef(code, item.text, crit) for code, (_, crit, item) in before.items() if code not in after]
     shared_old = [code for code in before if code in after]
     shared_new = [code for code in after if code in before]
-    matcher = difflib.SequenceMatcher(a=shared_old, b=shared_new, autojunk=False)
-    in_order = {code for block in matcher.get_matching_blocks() for code in shared_old[block.a:block.a + block.size]}
+    in_order = _longest_kept_order(shared_old, shared_new)
     moved, points, texts, other = [], [], [], []
     for code in shared_new:
         old_pos, old_crit, old_item = before[code]

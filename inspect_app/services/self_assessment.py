@@ -15,6 +15,7 @@ import msgspec
 
 from inspect_app.checklists import Answer, Checklist, Item, is_blank, score_checklist, score_item, validate_answer
 from inspect_app.checklists.conditions import skipped_codes
+from inspect_app.checklists.derive import derive_answers
 from inspect_app.db import Database
 from inspect_app.models import Finding, User, Visit
 from inspect_app.permissions import can_self_assess
@@ -266,11 +267,11 @@ async def submit(db: Database, user: User, visit: Visit, checklist: Checklist) -
     assessment = await ensure(db, user, visit)
     if assessment.status == "submitted":
         raise Refused(409, "submitted", "Kết quả tự đánh giá đã được nộp trước đó.")
-    given = answers_of(await q.answers(db, assessment.id))
+    # an item derived from the sample is answered once the rows give it a figure, as at the team's sign-off
+    given = derive_answers(checklist, answers_of(await q.answers(db, assessment.id)))
     answered = {code for code, a in given.items() if not is_blank(a)}
     skipped = skipped_codes(checklist, given)  # not required while their condition is false
-    missing = [item.code for item in checklist.items()
-               if item.code not in answered | skipped and item.from_sample is None]  # derived: from the sample's rows
+    missing = [item.code for item in checklist.items() if item.code not in answered | skipped]
     if missing:
         raise Refused(409, "incomplete", f"Còn {len(missing)} tiêu chí chưa tự đánh giá: {', '.join(missing[:12])}"
                       f"{'…' if len(missing) > 12 else ''}.", {"unanswered": missing})

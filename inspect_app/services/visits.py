@@ -154,8 +154,7 @@ async def sign_off_check(db: Database | Tx, visit: Visit, checklist: Checklist) 
     answers = derive_answers(checklist, {f.item_code: decode(f.answer_json)
                                          for f in await findings.list_findings(db, visit.id)})
     skipped = skipped_codes(checklist, answers)  # not required while their condition is false
-    # An item derived from a sample is never typed: its sample is what stands unanswered.
-    unanswered = [item.code for item in checklist.items() if item.code not in skipped and item.from_sample is None
+    unanswered = [item.code for item in checklist.items() if item.code not in skipped
                   and (item.code not in answers or is_blank(answers[item.code]) or too_few_rows(item, answers[item.code]))]
     missing = missing_evidence(checklist, answers, await evidence.count_by_item(db, visit.id))
     policy = await plan_settings.value_of(db, visit.plan_id, plan_settings.MISSING_EVIDENCE_POLICY)
