@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import ARTIFACTS, api_headers, dom, log_in, wait_saved
+from browser import api_headers, dom, log_in, wait_saved
 from test_browser_a11y import axe_violations
 from test_browser_offline import take_offline
 
@@ -108,6 +108,16 @@ def fill_row(table, index: int, row: tuple) -> None:
         tr.locator("[name$='-truc_tuyen']").select_option(online)
 
 
+def wait_for_answer(page, server, visit: dict, rows: list[tuple]) -> int:
+    """Wait until the server holds exactly these rows (the page's autosaves have landed); their version."""
+    for _ in range(50):
+        sample = findings_of(page, server, visit).get(SAMPLE, {})
+        if sample.get("answer") == [row_json(r) for r in rows]:
+            return sample["version"]
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the sample never held {rows}: {sample}")
+
+
 def wait_for_rows(page, server, visit: dict, count: int) -> dict[str, dict]:
     for _ in range(50):
         findings = findings_of(page, server, visit)
@@ -193,3 +203,130 @@ def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
     assert f"{numerator}/{denominator}" in minutes
     assert axe_violations(page) == []  # the table and the derived card at 768×1024, WCAG 2.1 AA
     context.close()
+
+
+# The sample both inspectors start from, saved before either opens the page.
+FIRST_ROWS = [("HS-101", "2026-11-03", "2026-11-02", None), ("HS-102", "2026-11-03", None, None)]
+
+
+def save_rows(page, server, visit: dict, rows: list[tuple], base_version: int) -> dict:
+    response = page.request.put(f"{server.url}/api/v1/visits/{visit['id']}/findings/{SAMPLE}",
+                                headers=api_headers(page.context),
+                                data={"answer": [row_json(r) for r in rows], "base_version": base_version})
+    assert response.status in (200, 201), response.text()
+    return response.json()
+
+
+def open_sample(browser, server, username: str):
+    """A tablet with the demo's one-stop visit open on the sample, logged in as `username`."""
+    context = browser.new_context(**TABLET)
+    page = context.new_page()
+    log_in(page, server, username)
+    visit = demo_surprise_visit(page, server)
+    page.goto(f"{server.url}/visits/{visit['id']}")
+    return context, page, visit
+
+
+def table_rows(page) -> list[dict]:
+    """The sample's rows as the page holds them now (what sample.js would send)."""
+    return page.evaluate("""async (code) => {
+        const { rowsOf } = await import("/static/js/sample.js");
+        return rowsOf(document.querySelector(`.sample[data-sample="${code}"]`));
+    }""", SAMPLE)
+
+
+def test_a_conflicting_edit_of_the_same_sample_online_shows_the_conflict_view(browser, server):
+    """A adds a row; B, whose page still holds the version before it, dates a return: B's save is refused
+    with both values shown and B's rows kept on the card; B takes the saved rows and has exactly A's."""
+    from playwright.sync_api import expect
+
+    lead, a, visit = open_sample(browser, server, "truongdoan")
+    save_rows(a, server, visit, FIRST_ROWS, base_version=0)
+    a.reload()
+    inspector, b, _ = open_sample(browser, server, "kiemtravien")
+    a_table = a.locator(f"[id='item-{dom(SAMPLE)}'] .sample")
+    b_table = b.locator(f"[id='item-{dom(SAMPLE)}'] .sample")
+    expect(b_table.locator("tbody tr")).to_have_count(len(FIRST_ROWS) + 1)
+
+    a_rows = FIRST_ROWS + [("HS-103", "2026-11-04", "2026-11-04", "yes")]
+    fill_row(a_table, 2, a_rows[2])
+    version = wait_for_answer(a, server, visit, a_rows)  # each finished cell was a save: version ≥ 2
+
+    b_rows = [FIRST_ROWS[0], ("HS-102", "2026-11-03", "2026-11-09", None)]
+    b_table.locator("tbody tr").nth(1).locator("[name$='-ngay_tra']").fill("2026-11-09")
+    status = b.locator(f"[id='status-{dom(SAMPLE)}']")
+    expect(status.get_by_role("button", name="Giữ giá trị của tôi")).to_be_visible(timeout=10000)
+    expect(status.get_by_role("link", name="Dùng giá trị đã lưu")).to_be_visible()
+    expect(status).to_contain_text(f"Giá trị đã lưu bởi Trần Văn Minh")
+    expect(status).to_contain_text(f"{len(a_rows)} hồ sơ")
+    expect(status).to_contain_text(f"Giá trị của bạn (đang hiện trên thẻ): {len(b_rows)} hồ sơ")
+    assert table_rows(b) == [row_json(r) for r in b_rows]  # B's rows stay on the card
+    derived = b.locator(f"[id='derived-{dom(DERIVED)}']")
+    expect(derived).to_have_text(ratio_label(*on_time_ratio(b_rows)))
+    saved = findings_of(b, server, visit)
+    assert saved[SAMPLE]["answer"] == [row_json(r) for r in a_rows] and saved[SAMPLE]["version"] == version
+    status.scroll_into_view_if_needed()
+    b.screenshot(path="/tmp/sb17-conflict-online-768x1024.png")
+
+    status.get_by_role("link", name="Dùng giá trị đã lưu").click()
+    expect(b.locator(f"[id='status-{dom(SAMPLE)}']")).to_contain_text("Đã lưu lúc")
+    expect(b_table.locator("tbody tr")).to_have_count(len(a_rows) + 1)
+    assert table_rows(b) == [row_json(r) for r in a_rows]
+    expect(derived).to_have_text(ratio_label(*on_time_ratio(a_rows)))  # the figures follow the rows taken
+    saved = findings_of(b, server, visit)
+    assert saved[SAMPLE]["answer"] == [row_json(r) for r in a_rows] and saved[SAMPLE]["version"] == version
+    assert saved[DERIVED]["answer"] == list(on_time_ratio(a_rows))
+    inspector.close()
+    lead.close()
+
+
+def test_a_sample_changed_offline_while_another_saves_it_surfaces_as_a_conflict_after_sync(browser, server):
+    """B adds a row with no signal; A saves the sample meanwhile; when B's queue syncs, the sample waits in
+    the conflict view (across a reload, with B's rows in the table) until B keeps theirs: then exactly B's
+    rows are stored."""
+    from playwright.sync_api import expect
+
+    inspector, b, visit = open_sample(browser, server, "kiemtravien")
+    save_rows(b, server, visit, FIRST_ROWS, base_version=0)
+    b.reload()
+    take_offline(b)
+    b_table = b.locator(f"[id='item-{dom(SAMPLE)}'] .sample")
+    inspector.set_offline(True)
+    b_rows = FIRST_ROWS + [("HS-104", "2026-11-05", "2026-11-07", "no")]
+    fill_row(b_table, 2, b_rows[2])
+    expect(b.locator("#sync-counter")).to_have_text("1 thay đổi chưa đồng bộ", timeout=15000)
+
+    lead = browser.new_context()
+    a = lead.new_page()
+    log_in(a, server, "truongdoan")
+    a_rows = [FIRST_ROWS[0], ("HS-102", "2026-11-03", "2026-11-03", "yes"), ("HS-105", "2026-11-06", None, None)]
+    save_rows(a, server, visit, a_rows, base_version=1)
+
+    inspector.set_offline(False)
+    status = b.locator(f"[id='status-{dom(SAMPLE)}']")
+    expect(status.get_by_role("button", name="Giữ giá trị của tôi")).to_be_visible(timeout=30000)
+    expect(status).to_contain_text(f"{len(a_rows)} hồ sơ")
+    assert table_rows(b) == [row_json(r) for r in b_rows]
+    expect(b.locator("#sync-counter")).to_contain_text("1 thay đổi chưa đồng bộ")
+    b.locator("#sync-log summary").click()
+    expect(b.locator("#sync-log-list")).to_contain_text(f"Xung đột ở tiêu chí {SAMPLE}")
+    saved = findings_of(b, server, visit)
+    assert saved[SAMPLE]["answer"] == [row_json(r) for r in a_rows] and saved[SAMPLE]["version"] == 2
+    status.scroll_into_view_if_needed()
+    b.screenshot(path="/tmp/sb17-conflict-offline-768x1024.png")
+
+    # The conflict, and B's rows in the table, stay across a reload until B chooses.
+    b.reload()
+    status = b.locator(f"[id='status-{dom(SAMPLE)}']")
+    expect(status.get_by_role("button", name="Giữ giá trị của tôi")).to_be_visible(timeout=15000)
+    assert table_rows(b) == [row_json(r) for r in b_rows]
+    expect(b.locator(f"[id='derived-{dom(DERIVED)}']")).to_have_text(ratio_label(*on_time_ratio(b_rows)))
+
+    status.get_by_role("button", name="Giữ giá trị của tôi").click()
+    wait_saved(b, SAMPLE)
+    expect(b.locator("#sync-counter")).to_have_text("Đã đồng bộ", timeout=30000)
+    saved = findings_of(b, server, visit)
+    assert saved[SAMPLE]["answer"] == [row_json(r) for r in b_rows] and saved[SAMPLE]["version"] == 3
+    assert saved[DERIVED]["answer"] == list(on_time_ratio(b_rows))
+    lead.close()
+    inspector.close()
