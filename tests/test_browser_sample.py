@@ -194,6 +194,9 @@ def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
     expect(page.locator(f"[id='derived-{dom(DERIVED)}']")).to_have_text(ratio_label(numerator, denominator))
     expect(page.locator(f"[id='points-{dom(DERIVED)}']")).to_contain_text(f"{points:g}/{rule['max_points']:g} đ")
     expect(page.locator(f"[id='item-{dom(SAMPLE)}'] tbody tr")).to_have_count(len(rows) + 1)  # and one empty
+    # The six columns scroll sideways inside the card; the page itself keeps the tablet's width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    assert page.evaluate("(s => s.scrollWidth > s.clientWidth)(document.querySelector('.sample-scroll'))")
     page.locator(f"[id='item-{dom(SAMPLE)}']").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/sb17-sample-table-768x1024.png")
     minutes = page.request.get(f"{server.url}/visits/{visit['id']}/minutes").text()
@@ -215,6 +218,17 @@ def save_rows(page, server, visit: dict, rows: list[tuple], base_version: int) -
                                 data={"answer": [row_json(r) for r in rows], "base_version": base_version})
     assert response.status in (200, 201), response.text()
     return response.json()
+
+
+def saved_row_line(row: tuple) -> str:
+    """A saved row as the conflict view lists it: the code, then each filled cell with its column."""
+    code, promised, returned, online = row
+    line = f"{code} · Ngày hẹn trả: {vn_date(promised)}"
+    if returned:
+        line += f" · Ngày trả kết quả: {vn_date(returned)}"
+    if online:
+        line += f" · Nộp trực tuyến: {'Có' if online == 'yes' else 'Không'}"
+    return line
 
 
 def open_sample(browser, server, username: str):
@@ -260,6 +274,9 @@ def test_a_conflicting_edit_of_the_same_sample_online_shows_the_conflict_view(br
     expect(status).to_contain_text(f"Giá trị đã lưu bởi Trần Văn Minh")
     expect(status).to_contain_text(f"{len(a_rows)} hồ sơ")
     expect(status).to_contain_text(f"Giá trị của bạn (đang hiện trên thẻ): {len(b_rows)} hồ sơ")
+    saved_rows = status.locator(".conflict-rows")  # the rows themselves: the counts alone may be equal
+    saved_rows.locator("summary").click()
+    expect(saved_rows.locator("li")).to_have_text([saved_row_line(r) for r in a_rows])
     assert table_rows(b) == [row_json(r) for r in b_rows]  # B's rows stay on the card
     derived = b.locator(f"[id='derived-{dom(DERIVED)}']")
     expect(derived).to_have_text(ratio_label(*on_time_ratio(b_rows)))
@@ -306,6 +323,8 @@ def test_a_sample_changed_offline_while_another_saves_it_surfaces_as_a_conflict_
     status = b.locator(f"[id='status-{dom(SAMPLE)}']")
     expect(status.get_by_role("button", name="Giữ giá trị của tôi")).to_be_visible(timeout=30000)
     expect(status).to_contain_text(f"{len(a_rows)} hồ sơ")
+    status.locator(".conflict-rows summary").click()
+    expect(status.locator(".conflict-rows li")).to_have_text([saved_row_line(r) for r in a_rows])
     assert table_rows(b) == [row_json(r) for r in b_rows]
     expect(b.locator("#sync-counter")).to_contain_text("1 thay đổi chưa đồng bộ")
     b.locator("#sync-log summary").click()
