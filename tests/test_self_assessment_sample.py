@@ -23,9 +23,16 @@ def derived_output(page: str) -> str:
     return re.search(r'<output id="derived-3_2_4"[^>]*>(.*?)</output>', page, re.S).group(1)
 
 
+def header(page: str) -> tuple[int, int]:
+    """The self-assessment header's "answered/total"."""
+    answered, total = re.search(r"<strong>(\d+)/(\d+)</strong> tiêu chí đã tự đánh giá", page).groups()
+    return int(answered), int(total)
+
+
 def test_the_unit_fills_the_sample_and_sees_the_derived_ratio(client):
     visit_id = open_self_assessment(client)
-    assert derived_output(client.get(f"/visits/{visit_id}/self-assessment").text) == "–"
+    before = client.get(f"/visits/{visit_id}/self-assessment").text
+    assert derived_output(before) == "–"
     rows = {"row-0-ma_ho_so": "000.00.15.H31-251103-0001", "row-0-ngay_hen_tra": "2026-11-03",
             "row-0-ngay_tra": "2026-11-02", "row-0-truc_tuyen": "yes",
             "row-1-ma_ho_so": "000.00.15.H31-251103-0002", "row-1-ngay_hen_tra": "2026-11-03",
@@ -38,6 +45,9 @@ def test_the_unit_fills_the_sample_and_sees_the_derived_ratio(client):
     page = client.get(f"/visits/{visit_id}/self-assessment").text
     assert 'value="000.00.15.H31-251103-0003"' in page  # the rows come back in the table
     assert derived_output(page) == "1/2 (50%)"  # as the server derives it, before any script runs
+    # The sample and the ratio derived from it count as answered, as in the visit's progress: a unit that
+    # answers every item it can type reaches total/total.
+    assert header(page) == (header(before)[0] + 2, header(before)[1])
 
 
 def test_the_unit_cannot_type_into_the_derived_item(client):

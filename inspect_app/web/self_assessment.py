@@ -69,7 +69,9 @@ def header_figures(checklist: Checklist, cards: dict[str, CardView]) -> dict[str
     (an item skipped by its condition neither counts nor scores)."""
     skipped = skipped_codes(checklist, {code: card.answer for code, card in cards.items()})
     applying = [card for code, card in cards.items() if code not in skipped]
-    return {"answered": sum(1 for c in applying if c.version and not is_blank(c.answer)),
+    # An item derived from the sample is answered once the sample's rows give it a figure (as in the
+    # visit's progress), never by a save of its own.
+    return {"answered": sum(1 for c in applying if (c.version or c.item.from_sample) and not is_blank(c.answer)),
             "total": len(applying), "self_points": sum(c.points or 0 for c in applying), "skipped": skipped}
 
 
