@@ -26,8 +26,8 @@ def test_inspector_home_shows_todays_and_upcoming_visits(as_role):
 def test_admin_home_shows_the_plan_and_progress(as_role):
     page = text_of(as_role("admin").get("/").text)
     assert "Kế hoạch 33/KH-UBND" in page
-    assert "9 cuộc kiểm tra" in page
-    assert "Đã lên lịch: 6" in page and "Đã ký duyệt: 3" in page
+    assert "10 cuộc kiểm tra" in page  # the demo's surprise one-stop visit included
+    assert "Đã lên lịch: 7" in page and "Đã ký duyệt: 3" in page
 
 
 def test_unit_home_shows_their_unit_and_its_visit(as_role):
