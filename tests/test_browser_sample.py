@@ -118,15 +118,6 @@ def wait_for_answer(page, server, visit: dict, rows: list[tuple]) -> int:
     raise AssertionError(f"the sample never held {rows}: {sample}")
 
 
-def wait_for_rows(page, server, visit: dict, count: int) -> dict[str, dict]:
-    for _ in range(50):
-        findings = findings_of(page, server, visit)
-        if len(findings.get(SAMPLE, {}).get("answer") or []) == count:
-            return findings
-        page.wait_for_timeout(200)
-    raise AssertionError(f"the sample never reached {count} rows: {findings.get(SAMPLE)}")
-
-
 # (dossier code, promised, returned, received online): three typed online, seven offline.
 ONLINE_ROWS = [("HS-001", "2026-11-03", "2026-11-02", "yes"), ("HS-002", "2026-11-03", "2026-11-05", None),
                ("HS-003", "2026-11-03", None, "no")]
@@ -162,10 +153,14 @@ def test_inspector_takes_a_sample_and_sees_the_derived_ratio(browser, server):
     expect(derived).to_have_text(ratio_label(*on_time_ratio(ONLINE_ROWS)))  # live, from the rows on the page
     assert ratio_label(*on_time_ratio(ONLINE_ROWS)) == "1/2 (50%)"
 
-    findings = wait_for_rows(page, server, visit, len(ONLINE_ROWS))
+    wait_for_answer(page, server, visit, ONLINE_ROWS)
+    findings = findings_of(page, server, visit)
     assert findings[SAMPLE]["answer"] == [row_json(r) for r in ONLINE_ROWS]
     assert findings[DERIVED]["answer"] == list(on_time_ratio(ONLINE_ROWS))
     assert findings[DERIVED]["score"] == band_points(rule, *on_time_ratio(ONLINE_ROWS))
+    # The sample's save brings the derived item's points label along: it agrees with the figure above it.
+    expect(page.locator(f"[id='points-{dom(DERIVED)}']")).to_have_text(
+        f"{findings[DERIVED]['score']:g}/{rule['max_points']:g} đ · tỷ lệ 50%")
 
     # Offline: seven more rows (a 10-row sample) wait in the tablet's queue as one change, the figures follow.
     take_offline(page)
