@@ -91,7 +91,7 @@ def derived_card(item: Item, answer: Answer | None, evidence: list[Evidence]) ->
                     evidence=evidence)
 
 
-def derived_from(ctx: VisitContext, sample: Item, visit_findings) -> list[CardView]:
+def derived_from(ctx: VisitContext, sample: Item, visit_findings: list[Finding]) -> list[CardView]:
     """The cards of the items computed from this sample, as its rows now give them: a save of the sample
     sends their points labels along (the figures themselves follow the rows live, in sample.js)."""
     if sample.type != "sample":
