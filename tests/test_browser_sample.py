@@ -266,7 +266,7 @@ def test_a_conflicting_edit_of_the_same_sample_online_shows_the_conflict_view(br
     status = b.locator(f"[id='status-{dom(SAMPLE)}']")
     expect(status.get_by_role("button", name="Giữ giá trị của tôi")).to_be_visible(timeout=10000)
     expect(status.get_by_role("link", name="Dùng giá trị đã lưu")).to_be_visible()
-    expect(status).to_contain_text(f"Giá trị đã lưu bởi Trần Văn Minh")
+    expect(status).to_contain_text("Giá trị đã lưu bởi Trần Văn Minh")
     expect(status).to_contain_text(f"{len(a_rows)} hồ sơ")
     expect(status).to_contain_text(f"Giá trị của bạn (đang hiện trên thẻ): {len(b_rows)} hồ sơ")
     saved_rows = status.locator(".conflict-rows")  # the rows themselves: the counts alone may be equal
