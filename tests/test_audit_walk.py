@@ -176,7 +176,8 @@ def best(item: dict) -> Any:
     """An answer the item accepts without a note, in the API's shape."""
     return {"yesno": True, "levels": (item["levels"] or [{}])[0].get("key"), "score": item["max_points"],
             "ratio": [10, 10], "count": 0, "deduction": 0, "text": "Đã thực hiện",
-            "date": TODAY.isoformat()}[item["type"]]
+            "date": TODAY.isoformat(),
+            "sample": [{"ma_ho_so": "HS-001", "ngay_hen_tra": TODAY.isoformat()}]}[item["type"]]
 
 
 @dataclass
@@ -269,11 +270,15 @@ class Walk:
     # -- preparations (each through the app's own routes)
     def answer_every_item(self, visit_id: int) -> None:
         for item in self.items(visit_id):
+            if item.get("from_sample"):
+                continue  # derived from the sample's rows, never typed
             self.ok(Call("PUT", f"/api/v1/visits/{visit_id}/findings/{item['code']}", api=True,
                          json={"answer": best(item), "note": "", "base_version": 0}), 200)
 
     def self_assess_every_item(self, visit_id: int) -> None:
         for item in self.items(visit_id):
+            if item.get("from_sample"):
+                continue  # derived from the sample's rows, never typed
             self.ok(Call("PUT", f"/api/v1/visits/{visit_id}/self-assessment/{item['code']}", api=True,
                          json={"answer": best(item), "note": "Có văn bản kèm theo", "base_version": 0}), 200)
 
