@@ -39,8 +39,8 @@ def test_unit_submits_and_the_inspector_appraises(browser, server, tmp_path):
     yesno = [i for i in items if i["type"] == "yesno"][:2]
     # Most items through the API (a tablet's sync would do the same); two by hand, with files.
     for item in items:
-        if item in yesno:
-            continue
+        if item in yesno or item.get("from_sample"):
+            continue  # by hand below; derived from the sample's rows, never typed
         r = page.request.put(f"{server.url}/api/v1/visits/{visit['id']}/self-assessment/{item['code']}",
                              headers=api_headers(unit), data={"answer": best(item), "base_version": 0})
         assert r.ok, r.text()

@@ -91,6 +91,16 @@ def derived_card(item: Item, answer: Answer | None, evidence: list[Evidence]) ->
                     evidence=evidence)
 
 
+def derived_from(ctx: VisitContext, sample: Item, visit_findings: list[Finding]) -> list[CardView]:
+    """The cards of the items computed from this sample, as its rows now give them: a save of the sample
+    sends their points labels along (the figures themselves follow the rows live, in sample.js)."""
+    if sample.type != "sample":
+        return []
+    derived = derive_answers(ctx.checklist, {f.item_code: answers.decode(f.answer_json) for f in visit_findings})
+    return [derived_card(item, derived.get(item.code), []) for item in ctx.checklist.items()
+            if item.from_sample is not None and item.from_sample.item == sample.code]
+
+
 def build_card(ctx: VisitContext, item: Item, finding: Finding | None, evidence: list[Evidence]) -> CardView:
     answer = answers.decode(finding.answer_json) if finding else Answer()
     score = score_item(item, answer)
@@ -281,7 +291,8 @@ class CaptureController(Controller):
         saved = next((f for f in visit_findings if f.item_code == item_code), None)
         progress = capture.progress(target.checklist, visit_findings, await capture.evidence_counts(db, visit_id))
         return Template("visits/_saved.html", context=page_context(
-            request, visit=ctx.visit, card=build_card(ctx, item, saved, []), progress=progress))
+            request, visit=ctx.visit, card=build_card(ctx, item, saved, []), progress=progress,
+            derived=derived_from(ctx, item, visit_findings)))
 
     async def _refused(self, request: HTMXRequest, db: Database, ctx: VisitContext, item: Item,
                        form: dict[str, str], refused: Refused) -> Template | Redirect:

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from inspect_app.checklists import Answer, Checklist, is_blank, score_item
 from inspect_app.checklists.conditions import skipped_codes
+from inspect_app.checklists.derive import derive_answers
 from inspect_app.db import Database
 from inspect_app.models import Evidence
 from inspect_app.permissions import ADMIN, LEAD, UNIT, allow
@@ -28,7 +29,8 @@ from inspect_app.services.answers import answer_from_form
 from inspect_app.services.attach import attach_to_self_answer
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
-from inspect_app.web.capture import CardView, VisitContext, load_context, plain_form_key, skip_conditions_json
+from inspect_app.web.capture import (CardView, VisitContext, derived_card, load_context, plain_form_key,
+                                     skip_conditions_json)
 from inspect_app.services.checklist_store import checklist_version
 from inspect_app.web.evidence_package import latest_facts
 from inspect_app.web import flash
@@ -44,10 +46,15 @@ async def unit_cards(db: Database, ctx: VisitContext, assessment_id: int | None,
     if assessment_id and with_evidence:
         for ev in await evidence_q.list_for_assessment(db, assessment_id):
             files.setdefault(ev.item_code, []).append(ev)
+    stored = {code: answers.decode(row.answer_json) for code, row in rows.items()}
+    derived = derive_answers(ctx.checklist, stored)  # an item derived from the sample shows its rows' figures
     cards = {}
     for item in ctx.checklist.items():
+        if item.from_sample is not None:
+            cards[item.code] = derived_card(item, derived.get(item.code), files.get(item.code, []))
+            continue
         row = rows.get(item.code)
-        answer = answers.decode(row.answer_json) if row else Answer()
+        answer = stored.get(item.code, Answer())
         score = score_item(item, answer)
         cards[item.code] = CardView(item=item, answer=answer, note=row.note if row else "",
                                     version=row.version if row else 0, points=score.points,
@@ -62,7 +69,9 @@ def header_figures(checklist: Checklist, cards: dict[str, CardView]) -> dict[str
     (an item skipped by its condition neither counts nor scores)."""
     skipped = skipped_codes(checklist, {code: card.answer for code, card in cards.items()})
     applying = [card for code, card in cards.items() if code not in skipped]
-    return {"answered": sum(1 for c in applying if c.version and not is_blank(c.answer)),
+    # An item derived from the sample is answered once the sample's rows give it a figure (as in the
+    # visit's progress), never by a save of its own.
+    return {"answered": sum(1 for c in applying if (c.version or c.item.from_sample) and not is_blank(c.answer)),
             "total": len(applying), "self_points": sum(c.points or 0 for c in applying), "skipped": skipped}
 
 

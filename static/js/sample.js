@@ -123,3 +123,9 @@ window.addEventListener("htmx:configRequest", function (evt) {
 }, true);
 
 document.querySelectorAll(".sample[data-sample]").forEach(showDerived);
+// A card swapped in whole (after a conflict, "Dùng giá trị đã lưu") brings other rows: the derived cards,
+// which the swap does not touch, must follow them too.
+document.addEventListener("htmx:load", function (evt) {
+  var elt = evt.detail.elt;
+  if (elt && elt.querySelectorAll) elt.querySelectorAll(".sample[data-sample]").forEach(showDerived);
+});

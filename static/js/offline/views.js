@@ -104,6 +104,25 @@ export function refusalHtml(code, message) {
     "</p></div>";
 }
 
+// A sample's saved rows, one line each (templates/visits/_sample_rows.html): a count alone cannot tell
+// two samples apart. `rows` are the API's rows, the columns those of the card's table.
+function sampleRowsHtml(form, rows) {
+  var box = form && form.querySelector(".sample[data-columns]");
+  if (!box || !Array.isArray(rows) || !rows.length) return "";
+  var columns = JSON.parse(box.dataset.columns);
+  var lines = rows.map(function (row) {
+    var cells = columns.filter(function (c) { return row[c.key] !== undefined && row[c.key] !== null; });
+    return "<li>" + cells.map(function (c, i) {
+      var v = row[c.key];
+      var text = c.type === "date" ? dateLabel(v) : c.type === "yesno" ? (v ? "Có" : "Không")
+        : c.type === "number" ? vnNumber(v) : String(v);
+      return (i ? " · " + esc(c.label) + ": " : "") + esc(text);
+    }).join("") + "</li>";
+  });
+  return '<details class="conflict-rows"><summary>Xem ' + rows.length + " dòng đã lưu</summary><ol>" +
+    lines.join("") + "</ol></details>";
+}
+
 // The conflict view: someone saved this item after the version the change was based on. `current`
 // is their finding (the 409's `current`), `fields` the inspector's values that stay on the card.
 // "Giữ giá trị của tôi" sends the card again on their version; "Dùng giá trị đã lưu" fetches the card.
@@ -120,6 +139,7 @@ function conflictHtml(code, message, current, fields) {
   return '<div class="save-status failed" id="status-' + id + '" role="alert"><p>' + esc(message) + "</p>" +
     '<div class="conflict"><p>Giá trị đã lưu bởi <strong>' + esc((current && current.updated_by) || "") +
     "</strong> lúc " + esc(localTime(current && current.updated_at)) + ": " + saved + "</p>" +
+    (current && isSample(type) ? sampleRowsHtml(form, current.answer) : "") +
     "<p>Giá trị của bạn (đang hiện trên thẻ): <strong>" + esc(fieldsLabel(form, type, fields)) + "</strong>" +
     (fields.note ? " — ghi chú: “" + esc(fields.note) + "”" : "") + "</p>" +
     '<div class="conflict-actions"><button class="btn btn-primary" type="submit" form="form-' + id +
