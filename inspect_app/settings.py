@@ -44,6 +44,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_from: str = "sokiemtra@localhost"
     smtp_starttls: bool = False
 
+    signing_p12: Path | None = None
+    """INSPECT_SIGNING_P12 (+ _PASSWORD): a PKCS#12 file whose key signs issued documents (PAdES B-B)."""
+    signing_p12_password: str = ""
+    signing_pkcs11_module: str = ""
+    """INSPECT_SIGNING_PKCS11_MODULE (+ _TOKEN_LABEL, _KEY_LABEL, _PIN): sign on a PKCS#11 token instead."""
+    signing_pkcs11_token_label: str = ""
+    signing_pkcs11_key_label: str = ""
+    signing_pkcs11_pin: str = ""
+    signing_trust_roots: tuple[Path, ...] = ()
+    """INSPECT_SIGNING_TRUST_ROOTS: root certificates (PEM or DER files, separated by ":") that make a
+    signature "trusted" on /verify."""
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "inspect.sqlite3"
@@ -82,6 +94,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             kwargs["smtp_port"] = int(env["INSPECT_SMTP_PORT"])
         if env.get("INSPECT_SMTP_STARTTLS"):
             kwargs["smtp_starttls"] = env["INSPECT_SMTP_STARTTLS"] not in ("0", "false", "")
+        kwargs |= signing_from_env(env)
         if env.get("INSPECT_DEMO_PASSWORD"):
             kwargs["demo_password"] = env["INSPECT_DEMO_PASSWORD"]
         return cls(**kwargs)
@@ -98,3 +111,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
         return msgspec.structs.replace(self, secret_key=key_file.read_text().strip())
+
+
+def signing_from_env(env: dict[str, str]) -> dict:
+    """The signing key (a PKCS#12 file or a PKCS#11 token) and the trusted roots, as Settings fields."""
+    kwargs: dict = {}
+    if env.get("INSPECT_SIGNING_P12"):
+        kwargs["signing_p12"] = Path(env["INSPECT_SIGNING_P12"]).resolve()
+    for suffix in ("P12_PASSWORD", "PKCS11_MODULE", "PKCS11_TOKEN_LABEL", "PKCS11_KEY_LABEL", "PKCS11_PIN"):
+        if env.get(f"INSPECT_SIGNING_{suffix}"):
+            kwargs[f"signing_{suffix.lower()}"] = env[f"INSPECT_SIGNING_{suffix}"]
+    if env.get("INSPECT_SIGNING_TRUST_ROOTS"):
+        kwargs["signing_trust_roots"] = tuple(Path(p).resolve() for p in env["INSPECT_SIGNING_TRUST_ROOTS"].split(":") if p)
+    return kwargs
