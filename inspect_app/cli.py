@@ -199,6 +199,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from inspect_app.checklists import cli as checklist_cli
+    from inspect_app import signing_cli
     from inspect_app.reports import cli as reports_cli
 
     parser = argparse.ArgumentParser(
@@ -241,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     checklist_cli.register(sub)
     reports_cli.register(sub)
+    signing_cli.register(sub)
     return parser
 
 

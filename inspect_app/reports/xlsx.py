@@ -129,3 +129,24 @@ def periodic_xlsx(report: PeriodicReport, step: Step = lambda _: None) -> bytes:
     _sheet(wb, "Khắc phục", tables.REMEDIATION_HEAD, tables.remediation_rows(report.remediation), {1: 30})
     step("Đang lưu tệp")
     return _save(wb)
+
+
+REGISTER_HEAD = ("Số, ký hiệu văn bản", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung", "Người ký",
+                 "Nơi nhận văn bản", "Ký số", "Mã SHA-256 của tệp", "Mã văn bản (SoKiemTraDocId)")
+
+
+def register_rows(entries: Sequence[Any]) -> list[list[Any]]:
+    """The register's lines as NĐ 30/2020's sổ đăng ký văn bản đi lists them (Phụ lục IV)."""
+    return [[f"{e.number:02d}/{e.symbol}", short_date(e.issued_on), e.summary, e.signer,
+             e.recipients.replace("\n", " "), "Có" if e.signed else "Không", e.sha256, e.doc_id] for e in entries]
+
+
+def register_xlsx(entries: Sequence[Any]) -> bytes:
+    """Sổ đăng ký văn bản đi as a spreadsheet (values only)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "Sổ đăng ký văn bản đi", REGISTER_HEAD, register_rows(entries),
+           widths={1: 16, 2: 14, 3: 60, 4: 30, 5: 40, 6: 8, 7: 66, 8: 34})
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

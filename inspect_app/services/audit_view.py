@@ -61,6 +61,7 @@ ACTION_LABELS: dict[str, str] = {
     "remediation.answer": "Đơn vị báo cáo khắc phục",
     "remediation.accept": "Chấp nhận kết quả khắc phục",
     "remediation.return": "Trả lại, yêu cầu bổ sung",
+    "document.issue": "Phát hành văn bản (cấp số, ký số)",
 }
 
 # Families of actions, in menu order: (code prefix, label). "unit" covers unit.create and units.import.
@@ -77,6 +78,7 @@ ACTION_FAMILIES: list[tuple[str, str]] = [
     ("evidence.", "Minh chứng"),
     ("self_assessment.", "Tự đánh giá của đơn vị"),
     ("remediation.", "Kiến nghị khắc phục"),
+    ("document.", "Văn bản đi"),
 ]
 
 # Object kinds of the filter (queries.audit.OBJECT_KINDS says which entries each covers).
@@ -420,6 +422,11 @@ _TEAM_CREATE = _fields(("name", "Tên đoàn: {}", _as_is), ("decision", "Quyế
                        ("plan_id", "Kế hoạch: {}", _plan))
 _CHECKLIST_DRAFT = _fields(("draft", "Bản nháp số {}", _as_is), ("from", "Tạo từ phiên bản {}", _as_is),
                            ("workbook", "Tạo từ tệp Excel {}", _as_is), ("change", "Thay đổi: {}", _as_is))
+_DOCUMENT_ISSUE = _fields(("number", "Số, ký hiệu: {}", _as_is),
+                          ("kind", "Văn bản: {}", _label_in({"notice": "Thông báo kết luận kiểm tra",
+                                                             "minutes": "Biên bản kiểm tra"})),
+                          ("signed", "Ký số: {}", _label_in({True: "có", False: "không (chưa cấu hình khóa ký)"})),
+                          ("sha256", "Mã SHA-256 của tệp PDF: {}", _as_is))
 _TEAM_MEMBER = _fields(("user", "Thành viên: {}", _member),
                        ("role", "Vai trò trong đoàn: {}", _label_in(MEMBER_ROLE_LABELS)))
 _SIGN_OFF_FIELDS: tuple[FieldLine, ...] = (
@@ -544,7 +551,7 @@ SUMMARIES: dict[str, Describer] = {
     "checklist.publish": _checklist_version,
     "checklist.draft_create": _CHECKLIST_DRAFT, "checklist.draft_edit": _CHECKLIST_DRAFT,
     "plan.create": _plan_create, "plan.settings": _plan_settings, "team.create": _TEAM_CREATE,
-    "team.member": _TEAM_MEMBER,
+    "team.member": _TEAM_MEMBER, "document.issue": _DOCUMENT_ISSUE,
 }
 
 

@@ -16,6 +16,7 @@ from inspect_app.web.remediation import RemediationController, VisitRemediationC
 from inspect_app.web.remediation_api import RemediationApiController
 from inspect_app.web.evidence_package import EvidencePackageController
 from inspect_app.web.dashboard import DashboardController
+from inspect_app.web.documents import DocumentController, IssueApiController
 from inspect_app.web.reports import ReportController, VisitDocumentController
 from inspect_app.web.self_assessment import CampaignController, SelfAssessmentController
 from inspect_app.web.self_assessment_api import SelfAssessmentApiController
@@ -29,4 +30,5 @@ ROUTE_HANDLERS = [
     RemediationApiController, RemediationController, VisitRemediationController,
     CampaignController, SelfAssessmentApiController, SelfAssessmentController, StaticController, UnitController, UserController, VisitController,
     DashboardController, ReportController, VisitDocumentController, EvidencePackageController,
+    DocumentController, IssueApiController,
 ]

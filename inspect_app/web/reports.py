@@ -11,6 +11,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import File, Redirect, Template
 
 from inspect_app.db import Database
+from inspect_app.services import issuing
 from inspect_app.services.errors import Refused
 from inspect_app.models import User
 from inspect_app.permissions import ADMIN, ALL_ROLES, LEAD, UNIT, allow
@@ -106,9 +107,10 @@ def job_fragment(request: Request, job: jobs.Job, status_code: int = 200) -> Tem
 
 
 # A visit's documents by the last part of their address: (document kind, format). The HTML is a
-# print-ready A4 page (save as PDF from the browser).
+# print-ready A4 page; the PDF is printed from it by the server (reports/pdf.py).
 VISIT_DOCUMENTS = {"minutes": ("minutes", "html"), "minutes.docx": ("minutes", "docx"),
-                   "notice": ("notice", "html"), "notice.docx": ("notice", "docx")}
+                   "minutes.pdf": ("minutes", "pdf"),
+                   "notice": ("notice", "html"), "notice.docx": ("notice", "docx"), "notice.pdf": ("notice", "pdf")}
 
 
 class VisitDocumentController(Controller):
@@ -121,8 +123,10 @@ class VisitDocumentController(Controller):
         """Biên bản kiểm tra (minutes) or Thông báo kết luận kiểm tra (notice), as HTML or .docx."""
         kind, fmt = VISIT_DOCUMENTS[request.scope["path_template"].rsplit("/", 1)[-1]]
         await document_visit(db, request, visit_id)
+        if fmt == "pdf" and (frozen := await issuing.frozen_pdf(db, visit_id, kind)):  # issued: the frozen file
+            return download(*frozen)
         data, name = await render.visit_file(db, settings.evidence_dir, visit_id, kind, fmt, standalone=False)
-        if fmt == "docx":
+        if fmt != "html":
             return download(data, name)
         return Response(content=data, media_type="text/html", headers={"Cache-Control": "private, no-store"})
 
