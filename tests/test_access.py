@@ -47,6 +47,9 @@ GET_MATRIX = {
     "/reports": ADMIN_ONLY,
     "/reports/periodic": ADMIN_ONLY,
     "/reports/plans/{plan_id:int}": {"admin", "lead"},  # a lead: plans they have a team in
+    "/documents": ADMIN_ONLY,  # the register of outgoing documents (test_issuing.py)
+    "/documents.xlsx": ADMIN_ONLY,
+    "/visits/{visit_id:int}/issue": ADMIN_ONLY,
 }
 POST_ONLY = {  # route → roles allowed
     "/login": "public",
@@ -66,6 +69,8 @@ POST_ONLY = {  # route → roles allowed
     "/api/v1/visits/{visit_id:int}/findings/{item_code:str}": STAFF,
     "/api/v1/visits/{visit_id:int}/findings/{item_code:str}/evidence": STAFF,
     "/api/v1/visits/{visit_id:int}/sign-off": {"admin", "lead"},
+    "/api/v1/visits/{visit_id:int}/notice/issue": ADMIN_ONLY,
+    "/api/v1/visits/{visit_id:int}/minutes/issue": ADMIN_ONLY,
     "/evidence/{evidence_id:int}/caption": STAFF,
     "/remediation/{item_id:int}/answer": {"unit"},
     "/remediation/{item_id:int}/review": {"admin", "lead"},
@@ -101,9 +106,11 @@ EVIDENCE_GETS |= {"/checklists/{checklist_id:str}/drafts/{draft_id:int}",
                   "/checklists/{checklist_id:str}/drafts/{draft_id:int}/preview"}
 EVIDENCE_GETS |= {"/visits/{visit_id:int}/minutes", "/visits/{visit_id:int}/minutes.docx",
                   "/visits/{visit_id:int}/notice", "/visits/{visit_id:int}/notice.docx",
+                  "/visits/{visit_id:int}/minutes.pdf", "/visits/{visit_id:int}/notice.pdf",  # and test_pdf.py
                   "/reports/jobs/{job_id:str}", "/reports/jobs/{job_id:str}/file",
                   "/visits/{visit_id:int}/evidence-package.zip"}  # test_evidence_package.py
-PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema", "/sw.js"}
+PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema", "/sw.js",
+                "/verify", "/api/v1/verify"}  # checking an issued PDF needs no login (test_signing_verify.py)
 
 
 def test_every_route_declares_who_may_use_it(settings):

@@ -41,6 +41,7 @@ from inspect_app.db import Database
 from inspect_app.queries import audit
 from inspect_app.settings import Settings
 from fill import SAMPLE_ROWS, typed
+from issuing_support import tiny_maker, tiny_pdf
 
 Route = tuple[str, str]  # (method, path as the app declares it)
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -684,6 +685,36 @@ def evidence_package(w: Walk) -> Call:
     return Call("POST", f"/visits/{w.signed_off_visit()}/evidence-package")
 
 
+@recipe("POST", "/visits/{visit_id:int}/issue", persona="sonoivu", status=303, actions={"document.issue"})
+def issue_notice_form(w: Walk) -> Call:
+    return Call("POST", f"/visits/{w.signed_off_visit()}/issue", data={"kind": "notice"})
+
+
+@recipe("POST", "/api/v1/visits/{visit_id:int}/notice/issue", persona="sonoivu", status=200,
+        actions={"document.issue"})
+def issue_notice(w: Walk) -> Call:
+    return Call("POST", f"/api/v1/visits/{w.signed_off_visit()}/notice/issue", api=True)
+
+
+@recipe("POST", "/api/v1/visits/{visit_id:int}/minutes/issue", persona="sonoivu", status=200,
+        actions={"document.issue"})
+def issue_minutes(w: Walk) -> Call:
+    w.ok(Call("POST", f"/plans/{w.plan()}/settings", data={"minutes_issuer": "department",
+                                                           "base_minutes_issuer": "0"}))
+    return Call("POST", f"/api/v1/visits/{w.signed_off_visit()}/minutes/issue", api=True)
+
+
+@exempt("POST", "/verify", "reads an uploaded PDF and answers; stores nothing", persona="sonoivu", status=200)
+def verify_page(w: Walk) -> Call:
+    return Call("POST", "/verify", files={"file": ("van-ban.pdf", tiny_pdf(), "application/pdf")})
+
+
+@exempt("POST", "/api/v1/verify", "reads an uploaded PDF and answers; stores nothing", persona="sonoivu",
+        status=200)
+def verify_api(w: Walk) -> Call:
+    return Call("POST", "/api/v1/verify", files={"file": ("van-ban.pdf", tiny_pdf(), "application/pdf")}, api=True)
+
+
 # ---------------------------------------------------------------------------------------- the tests
 
 
@@ -715,7 +746,9 @@ def walk(settings, monkeypatch):
 
     monkeypatch.setattr(db_module, "_execute", execute)
     monkeypatch.setattr(db_module, "_drive", drive)
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    app.state.pdf_maker = tiny_maker  # issuing: a small PDF in place of the report engine
+    with TestClient(app) as client:
         yield Walk(client, settings, unaudited)
 
 

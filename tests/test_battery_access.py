@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from conftest import csrf_token, login, make_settings, post_form
 from fill import SAMPLE_ROWS, typed
+from issuing_support import tiny_maker
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -552,12 +553,30 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/visits/{visit_id:int}/minutes.docx"): Route(
         "visit", ALL, _get("/visits/{visit_id:int}/minutes.docx"),
         lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
+    ("GET", "/visits/{visit_id:int}/minutes.pdf"): Route(
+        "visit", ALL, _get("/visits/{visit_id:int}/minutes.pdf"),
+        lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
     ("GET", "/visits/{visit_id:int}/notice"): Route(
         "visit", ALL, _get("/visits/{visit_id:int}/notice"),
         lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
     ("GET", "/visits/{visit_id:int}/notice.docx"): Route(
         "visit", ALL, _get("/visits/{visit_id:int}/notice.docx"),
         lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
+    ("GET", "/visits/{visit_id:int}/notice.pdf"): Route(
+        "visit", ALL, _get("/visits/{visit_id:int}/notice.pdf"),
+        lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
+    # -- issuing (issue 18): the Sở Nội vụ only; a signed-off visit's notice gets its number
+    ("GET", "/visits/{visit_id:int}/issue"): Route(
+        "visit", {"admin"}, _get("/visits/{visit_id:int}/issue"), ok_for({"admin"})),
+    ("POST", "/visits/{visit_id:int}/issue"): Route(
+        "visit", {"admin"}, _form("/visits/{visit_id:int}/issue", lambda o, w: {"kind": "notice"}),
+        by_state({"admin"}, signed_off=303), pick=lambda o: o.state == "signed_off", write=True),
+    ("POST", "/api/v1/visits/{visit_id:int}/notice/issue"): Route(
+        "visit", {"admin"}, _api("POST", "/api/v1/visits/{visit_id:int}/notice/issue"),
+        by_state({"admin"}, signed_off=200), pick=lambda o: o.state == "signed_off", write=True),
+    ("POST", "/api/v1/visits/{visit_id:int}/minutes/issue"): Route(  # the plan's default: the team issues them
+        "visit", {"admin"}, _api("POST", "/api/v1/visits/{visit_id:int}/minutes/issue"),
+        by_state({"admin"}, signed_off=409), pick=lambda o: o.state == "signed_off", write=True),
     ("GET", "/reports/plans/{plan_id:int}"): Route(
         "plan", {"admin", "lead"}, _get("/reports/plans/{plan_id:int}"), ok_for({"admin", "lead"})),
     ("POST", "/reports/plans/{plan_id:int}/export"): Route(
@@ -641,7 +660,9 @@ def world_client(world, tmp_path):
         if source.exists():
             shutil.copy(source, Path(str(settings.db_path) + suffix))
     shutil.copytree(world.evidence, settings.evidence_dir)
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    app.state.pdf_maker = tiny_maker  # issuing: a small PDF in place of the report engine
+    with TestClient(app) as client:
         # Report jobs live in the server's memory: one started by the Sở Nội vụ, one by the lead.
         jobs = []
         for username, fmt in (("sonoivu", "docx"), ("truongdoan", "xlsx")):
