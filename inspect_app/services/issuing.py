@@ -69,10 +69,11 @@ async def engine_pdf(db: Database, evidence_dir: Path, visit_id: int, kind: str,
     """The PDF from the report engine (inspect_app/reports/pdf.py), printing the stamp when it can."""
     from inspect_app.reports.pdf import visit_pdf  # the engine's own module; imported on the first issue
 
-    if "stamp" in inspect.signature(visit_pdf).parameters:
-        data, _ = await visit_pdf(db, evidence_dir, visit_id, kind, stamp=stamp)
-    else:  # an engine that cannot print the number yet: the register and document information still hold it
-        data, _ = await visit_pdf(db, evidence_dir, visit_id, kind)
+    accepts = inspect.signature(visit_pdf).parameters
+    # `issued`: no form hints ("(Ký, ghi rõ họ tên)") in an issued document; `stamp`: its number, date and
+    # signer. An engine without `stamp` leaves the number blank; the register and /SoKiemTraNumber hold it.
+    options = {name: value for name, value in (("issued", True), ("stamp", stamp)) if name in accepts}
+    data, _ = await visit_pdf(db, evidence_dir, visit_id, kind, **options)
     return data
 
 
