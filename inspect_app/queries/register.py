@@ -11,41 +11,29 @@ ENTRY_COLUMNS = ("id, doc_id, issuer, year, number, symbol, kind, visit_id, issu
                  " recipients, signer, signed, sha256")
 
 
-class RegisterEntry(msgspec.Struct, frozen=True):
-    """One line of the register (without the PDF itself)."""
+class NewEntry(msgspec.Struct, frozen=True):
+    """A line of the register before it is written."""
+
+    doc_id: str
+    issuer: str
+    year: int
+    number: int
+    symbol: str
+    kind: str
+    visit_id: int
+    issued_at: str
+    issued_on: str
+    summary: str
+    recipients: str
+    signer: str
+    signed: bool
+    sha256: str
+
+
+class RegisterEntry(NewEntry, frozen=True):
+    """One line of the register as stored (without the PDF itself)."""
 
     id: int
-    doc_id: str
-    issuer: str
-    year: int
-    number: int
-    symbol: str
-    kind: str
-    visit_id: int
-    issued_at: str
-    issued_on: str
-    summary: str
-    recipients: str
-    signer: str
-    signed: bool
-    sha256: str
-
-
-class NewEntry(msgspec.Struct, frozen=True):
-    doc_id: str
-    issuer: str
-    year: int
-    number: int
-    symbol: str
-    kind: str
-    visit_id: int
-    issued_at: str
-    issued_on: str
-    summary: str
-    recipients: str
-    signer: str
-    signed: bool
-    sha256: str
 
 
 async def for_visit(db: Database | Tx, visit_id: int, kind: str) -> RegisterEntry | None:
