@@ -31,8 +31,6 @@ from inspect_app.web.visits import visit_for
 
 VERIFY_LIMIT = verification.MAX_VERIFY_BYTES + 64 * 1024  # the file and the multipart envelope
 KIND_LABELS = {"notice": "Thông báo kết luận kiểm tra", "minutes": "Biên bản kiểm tra"}
-# Issue routes by the last part of their address before /issue.
-ISSUE_KINDS = {"notice": "notice", "minutes": "minutes"}
 
 
 class VerifyUpload(msgspec.Struct):
@@ -120,17 +118,21 @@ class IssueApiController(Controller):
     path = "/api/v1"
     tags = ["documents"]
 
-    @post([f"/visits/{{visit_id:int}}/{kind}/issue" for kind in ISSUE_KINDS], opt=allow(ADMIN),
-          operation_id="IssueDocument", status_code=200, responses=errors(409, 503))
-    async def issue(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
-                    visit_id: FromPath[int]) -> issuing.IssueOut:
-        """Issue the notice (or the minutes, when the plan says the Sở issues them): the next number in the
-        issuer's register for the year, the PDF frozen (and signed when a key is configured). The same call
-        again returns the same number; a failed render or signature (503) takes none."""
-        kind = ISSUE_KINDS[request.scope["path_template"].rsplit("/", 2)[-2]]
-        visit = await visit_for(db, request, visit_id)
-        return await issuing.issue(db, settings, user_of(request), visit, kind, maker=_maker(request),
-                                   ip=client_ip(request))
+    @post("/visits/{visit_id:int}/notice/issue", opt=allow(ADMIN), operation_id="IssueNotice", status_code=200,
+          responses=errors(409, 503))
+    async def issue_notice(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
+                           visit_id: FromPath[int]) -> issuing.IssueOut:
+        """Issue the conclusion notice: the next number in the issuer's register for the year, the PDF frozen
+        (and signed when a key is configured). The same call again returns the same number; a failed render or
+        signature (503) takes none."""
+        return await _issue(request, db, settings, visit_id, "notice")
+
+    @post("/visits/{visit_id:int}/minutes/issue", opt=allow(ADMIN), operation_id="IssueMinutes", status_code=200,
+          responses=errors(409, 503))
+    async def issue_minutes(self, request: Request, db: NamedDependency[Database],
+                            settings: NamedDependency[Settings], visit_id: FromPath[int]) -> issuing.IssueOut:
+        """Issue the minutes, when the plan says the Sở issues them (else 409 `issued_by_team`); as the notice."""
+        return await _issue(request, db, settings, visit_id, "minutes")
 
     # Public and without a CSRF token: it changes nothing and answers only the caller (a program or a
     # citizen's script); the Origin check of security.py still refuses a cross-site browser post.
@@ -140,6 +142,11 @@ class IssueApiController(Controller):
                      data: MultipartBody[VerifyUpload]) -> verification.VerifyOut:
         """Is this PDF (multipart field `file`) a document issued here, unchanged, and whose signature is it?"""
         return await verification.verify(db, await _upload_bytes(data.file), settings.signing_trust_roots)
+
+
+async def _issue(request: Request, db: Database, settings: Settings, visit_id: int, kind: str) -> issuing.IssueOut:
+    visit = await visit_for(db, request, visit_id)
+    return await issuing.issue(db, settings, user_of(request), visit, kind, maker=_maker(request), ip=client_ip(request))
 
 
 def _year(raw: str) -> int | None:
