@@ -88,6 +88,9 @@ PAGES = [
     ("dv11560", "tự đánh giá", lambda page, live: f"/visits/{visit_of(page, live, '11560')['id']}/self-assessment"),
     ("sonoivu", "sửa bộ tiêu chí", "/checklists/cchc-xa/edit"),
     ("sonoivu", "bản nháp bộ tiêu chí", checklist_draft),
+    ("sonoivu", "phát hành văn bản", lambda page, live: f"/visits/{visit_of(page, live, '10532')['id']}/issue"),
+    ("sonoivu", "sổ đăng ký văn bản đi", "/documents"),
+    (None, "kiểm tra văn bản", "/verify"),
 ]
 
 

@@ -22,6 +22,7 @@ import inspect
 import logging
 import sqlite3
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -85,11 +86,12 @@ def out_of(entry: register.RegisterEntry) -> IssueOut:
     return IssueOut(number=number_text(entry.number, entry.symbol), issued_at=entry.issued_at, sha256=entry.sha256)
 
 
-_locks: dict[str, asyncio.Lock] = {}
+# One lock per issuer and event loop (a lock that once waited belongs to its loop; tests run several).
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
 
 
 def _lock(issuer: str) -> asyncio.Lock:
-    return _locks.setdefault(issuer, asyncio.Lock())
+    return _locks.setdefault(asyncio.get_running_loop(), {}).setdefault(issuer, asyncio.Lock())
 
 
 class _Taken(Exception):
