@@ -41,10 +41,11 @@ def data_uri(path: str | None) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
+def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = False) -> str:
     """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page.
 
     Web pages point thumbnails at the guarded evidence route; files carry them as data URIs.
+    `issued` leaves the form's signing hints out (an issued document keeps only the blank space).
     """
     def thumb(ev) -> str | None:
         if not ev.thumb:
@@ -52,7 +53,7 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
         return data_uri(ev.thumb) if standalone else f"/evidence/{ev.id}/file?size=thumb"
 
     template = "reports/minutes.html" if kind == "minutes" else "reports/notice.html"
-    return render(template, standalone=standalone, d=doc, thumb=thumb)
+    return render(template, standalone=standalone, d=doc, thumb=thumb, issued=issued)
 
 
 def plan_context(report, area: str = "") -> dict[str, Any]:

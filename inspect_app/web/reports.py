@@ -120,7 +120,7 @@ class VisitDocumentController(Controller):
     @get([f"/{name}" for name in VISIT_DOCUMENTS], name="reports:visit-document", opt=allow(*ALL_ROLES))
     async def document(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                        visit_id: FromPath[int]) -> Response:
-        """Biên bản kiểm tra (minutes) or Thông báo kết luận kiểm tra (notice), as HTML or .docx."""
+        """Biên bản kiểm tra (minutes) or Thông báo kết luận kiểm tra (notice), as HTML, .docx or .pdf."""
         kind, fmt = VISIT_DOCUMENTS[request.scope["path_template"].rsplit("/", 1)[-1]]
         await document_visit(db, request, visit_id)
         if fmt == "pdf" and (frozen := await issuing.frozen_pdf(db, visit_id, kind)):  # issued: the frozen file
@@ -154,7 +154,7 @@ class ReportController(Controller):
     async def export_plan(self, request: HTMXRequest, db: NamedDependency[Database],
                           settings: NamedDependency[Settings], plan_id: FromPath[int],
                           data: URLEncodedBody[ExportForm]) -> Template | Redirect:
-        """Start a DOCX/XLSX/HTML export; htmx gets the progress fragment, a plain form a 303 to it."""
+        """Start a DOCX/XLSX/HTML/PDF export; htmx gets the progress fragment, a plain form a 303 to it."""
         plan = await readable_plan(db, user_of(request), plan_id)
         fmt = render.check_format(data.format, render.PLAN_FORMATS)
         limit = parse_threshold(data.threshold)
