@@ -188,3 +188,24 @@ def test_a_number_taken_meanwhile_is_rendered_again_with_the_next(settings):
     assert stamps == ["01/TB-SNV", "02/TB-SNV"]
     assert out["number"] == "02/TB-SNV"
     assert [r[2] for r in register_rows(settings)] == [1, 2]
+
+
+def test_the_issued_notice_prints_its_number_date_signer_and_recipients(settings):
+    """Through the real engine (headless Chromium, reports/pdf.py): the frozen PDF is the notice as issued."""
+    from browser import require_chromium
+
+    require_chromium()
+    visit = signed_off_visit(settings)
+    with TestClient(create_app(settings)) as client:
+        login(client, "sonoivu")
+        draft = client.get(f"/visits/{visit}/notice.pdf").content
+        out = api(client, f"/api/v1/visits/{visit}/notice/issue").json()
+        pdf = client.get(f"/visits/{visit}/notice.pdf").content
+    assert hashlib.sha256(pdf).hexdigest() == out["sha256"] and pdf != draft
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Số: 01/TB-SNV" in text
+    assert "KT. GIÁM ĐỐC" in text and "PHÓ GIÁM ĐỐC" in text
+    assert "Lưu: VT, CCHC." in text
+    assert "(Ký, đóng dấu)" not in text  # no form hints in an issued document
+    draft_text = PdfReader(io.BytesIO(draft)).pages[0].extract_text()
+    assert "01/TB-SNV" not in draft_text  # before issuing, the number is left blank

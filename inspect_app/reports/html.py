@@ -41,11 +41,12 @@ def data_uri(path: str | None) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = False) -> str:
+def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = False, stamp=None) -> str:
     """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page.
 
     Web pages point thumbnails at the guarded evidence route; files carry them as data URIs.
-    `issued` leaves the form's signing hints out (an issued document keeps only the blank space).
+    `issued` leaves the form's signing hints out (an issued document keeps only the blank space);
+    `stamp` (services/issuing.IssueStamp) prints the number, date, issuer, signer and recipients of an issue.
     """
     def thumb(ev) -> str | None:
         if not ev.thumb:
@@ -53,7 +54,8 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = Fal
         return data_uri(ev.thumb) if standalone else f"/evidence/{ev.id}/file?size=thumb"
 
     template = "reports/minutes.html" if kind == "minutes" else "reports/notice.html"
-    return render(template, standalone=standalone, d=doc, thumb=thumb, issued=issued)
+    return render(template, standalone=standalone, d=doc, thumb=thumb, issued=issued or stamp is not None,
+                  stamp=stamp)
 
 
 def plan_context(report, area: str = "") -> dict[str, Any]:

@@ -51,14 +51,15 @@ async def render_pdf(html_text: str, base_dir: Path | str | None = BASE_DIR) -> 
 
 
 async def visit_pdf(db: Database, evidence_dir: Path, visit_id: int, kind: str, *,
-                    issued: bool = False) -> tuple[bytes, str]:
+                    issued: bool = False, stamp=None) -> tuple[bytes, str]:
     """The minutes ("minutes") or the conclusion notice ("notice") of a visit as PDF: (bytes, file name).
 
     `issued`: the document goes out as issued, so the form's hints ("(Ký, ghi rõ họ tên)") are left out
-    and only the blank signature space stays; a draft keeps them.
+    and only the blank signature space stays; a draft keeps them. `stamp`: what issuing gave it (number,
+    date, signer, recipients; services/issuing.IssueStamp).
     """
     doc = await require_visit_doc(db, visit_id, evidence_dir)
-    page = await asyncio.to_thread(html.visit_html, kind, doc, standalone=True, issued=issued)
+    page = await asyncio.to_thread(html.visit_html, kind, doc, standalone=True, issued=issued, stamp=stamp)
     return await render_pdf(page), document_filename(doc, kind, "pdf")
 
 

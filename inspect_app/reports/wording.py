@@ -30,15 +30,27 @@ class Appendix(msgspec.Struct, frozen=True):
 
 def subject(doc: VisitDoc) -> str:
     """"UBND phường Thủy Nguyên" for a commune-level unit; a department keeps its own name."""
-    name = doc.visit.unit_name
-    if doc.visit.unit_kind in COMMUNE_KINDS:
+    return unit_subject(doc.visit)
+
+
+def unit_subject(visit) -> str:
+    name = visit.unit_name
+    if visit.unit_kind in COMMUNE_KINDS:
         return "UBND " + name[:1].lower() + name[1:]
     return name
 
 
-def doc_number(symbol: str) -> str:
-    """"Số:      /BB-ĐKT": the number is left blank for the văn thư, who assigns it at issuance."""
+def doc_number(symbol: str, stamp=None) -> str:
+    """"Số:      /BB-ĐKT": the number is left blank for the văn thư, who assigns it at issuance; an issued
+    document (`stamp`, services/issuing.IssueStamp) prints the number the register gave it."""
+    if stamp is not None:
+        return f"Số: {stamp.number}"
     return "Số:" + "\u00a0" * 8 + "/" + symbol
+
+
+def issued_day(stamp, default: date) -> date:
+    """The day an issued document went out (its stamp's), else `default`."""
+    return date.fromisoformat(stamp.issued_on) if stamp is not None else default
 
 
 def parent_body(issuer: str) -> str:
@@ -151,4 +163,9 @@ def report_duty(doc: VisitDoc) -> str:
 
 
 def recipients(doc: VisitDoc) -> list[str]:
-    return [f"- {subject(doc)};", f"- {doc.plan.issuer} (để báo cáo);", "- Lưu: VT, CCHC."]
+    return default_recipients(subject(doc), doc.plan.issuer)
+
+
+def default_recipients(unit: str, plan_issuer: str) -> list[str]:
+    """Nơi nhận of a notice: the unit, the plan's issuer (to report), the archive."""
+    return [f"- {unit};", f"- {plan_issuer} (để báo cáo);", "- Lưu: VT, CCHC."]

@@ -31,9 +31,9 @@ import msgspec
 from inspect_app.db import Database, utc_now
 from inspect_app.models import User, Visit
 from inspect_app.permissions import ADMIN
-from inspect_app.queries import audit, register
+from inspect_app.queries import audit, plans, register
 from inspect_app.queries import reports as report_q
-from inspect_app.reports import rules
+from inspect_app.reports import rules, wording
 from inspect_app.services import plan_settings as ps
 from inspect_app.services import signing
 from inspect_app.services.errors import Refused
@@ -146,8 +146,8 @@ async def _stamp(db: Database, visit: Visit, kind: str, values: dict[str, str], 
     if not signer:
         lead = next((m for m in await report_q.team_members(db, visit.team_id) if m.role == "truong_doan"), None)
         signer = lead.full_name if lead else ""
-    recipients = values[ps.RECIPIENTS].split("\n") if values[ps.RECIPIENTS] else [
-        f"- {visit.unit_name};", "- Cơ quan ban hành kế hoạch (để báo cáo);", "- Lưu: VT, CCHC."]
+    recipients = values[ps.RECIPIENTS].split("\n") if values[ps.RECIPIENTS] else wording.default_recipients(
+        wording.unit_subject(visit), (await plans.get_plan(db, visit.plan_id)).issuer)
     return IssueStamp(doc_id=uuid.uuid4().hex, number=number_text(number, f"{KINDS[kind][0]}-{values[ps.ISSUER_ABBREVIATION]}"),
                       issued_on=issued_on, issuer_name=values[ps.ISSUER_NAME],
                       authority=[part.strip() for part in values[ps.SIGNING_AUTHORITY].split("/") if part.strip()],
