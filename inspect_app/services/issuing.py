@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import logging
 import sqlite3
 import uuid
@@ -67,14 +66,10 @@ PdfMaker = Callable[[Database, Path, int, str, IssueStamp], Awaitable[bytes]]
 
 
 async def engine_pdf(db: Database, evidence_dir: Path, visit_id: int, kind: str, stamp: IssueStamp) -> bytes:
-    """The PDF from the report engine (inspect_app/reports/pdf.py), printing the stamp when it can."""
-    from inspect_app.reports.pdf import visit_pdf  # the engine's own module; imported on the first issue
+    """The PDF from the report engine (inspect_app/reports/pdf.py): the print HTML as issued, with the stamp."""
+    from inspect_app.reports.pdf import visit_pdf  # loads the engine's modules on the first issue only
 
-    accepts = inspect.signature(visit_pdf).parameters
-    # `issued`: no form hints ("(Ký, ghi rõ họ tên)") in an issued document; `stamp`: its number, date and
-    # signer. An engine without `stamp` leaves the number blank; the register and /SoKiemTraNumber hold it.
-    options = {name: value for name, value in (("issued", True), ("stamp", stamp)) if name in accepts}
-    data, _ = await visit_pdf(db, evidence_dir, visit_id, kind, **options)
+    data, _ = await visit_pdf(db, evidence_dir, visit_id, kind, issued=True, stamp=stamp)
     return data
 
 
