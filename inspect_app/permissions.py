@@ -62,6 +62,11 @@ def can_edit_plan_settings(user: User) -> bool:
     return user.role == ADMIN
 
 
+def can_issue_documents(user: User) -> bool:
+    """Issuing (a number in the register of outgoing documents, the signed PDF) is the Sở Nội vụ's văn thư's."""
+    return user.role == ADMIN
+
+
 def can_edit_findings(user: User, is_member: bool) -> bool:
     """Team members write findings; the Sở Nội vụ may correct them."""
     return user.role == ADMIN or (user.role in (LEAD, INSPECTOR) and is_member)

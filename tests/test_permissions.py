@@ -83,6 +83,7 @@ def test_finding_rules_of_the_team():
     assert allowed(lambda u: p.can_sign_off(u, False)) == {"admin"}
     assert allowed(p.can_amend_findings) == {"admin", "lead"}
     assert allowed(p.can_edit_plan_settings) == {"admin"}
+    assert allowed(p.can_issue_documents) == {"admin"}
 
 
 @pytest.mark.parametrize("status", ["in_progress", "signed_off"])

@@ -29,7 +29,7 @@ import msgspec
 
 from inspect_app.db import Database, utc_now
 from inspect_app.models import User, Visit
-from inspect_app.permissions import ADMIN
+from inspect_app.permissions import can_issue_documents
 from inspect_app.queries import audit, plans, register
 from inspect_app.queries import reports as report_q
 from inspect_app.reports import rules, wording
@@ -103,7 +103,7 @@ async def issuable(db: Database, visit: Visit, kind: str) -> bool:
 async def issue(db: Database, settings: Settings, actor: User, visit: Visit, kind: str, *,
                 maker: PdfMaker | None = None, ip: str = "") -> IssueOut:
     """Issue the visit's `kind` document (or return its earlier issue)."""
-    if actor.role != ADMIN:
+    if not can_issue_documents(actor):
         raise Refused(403, "forbidden", "Chỉ Sở Nội vụ được phát hành văn bản.")
     if kind not in KINDS:
         raise Refused(404, "not_found", "Không có loại văn bản này.")
