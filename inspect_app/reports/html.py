@@ -35,10 +35,19 @@ def render(name: str, *, standalone: bool, **context: Any) -> str:
     return environment().get_template(name).render(css=css, standalone=standalone, **context)
 
 
-def data_uri(path: str | None) -> str | None:
+def data_uri(path: str | None, media_type: str = "image/jpeg") -> str | None:
     if not path or not Path(path).exists():
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+    return f"data:{media_type};base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def signed_block(sig) -> dict[str, Any] | None:
+    """A signature block's drawn signature (SignatureImage) with its PNG inline: a few KB, in pages and
+    files alike, so no route serves signature images."""
+    if sig is None:
+        return None
+    return {"name": sig.name, "position": sig.position, "current": sig.current,
+            "src": data_uri(sig.image, "image/png")}
 
 
 def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
@@ -52,17 +61,10 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
         return data_uri(ev.thumb) if standalone else f"/evidence/{ev.id}/file?size=thumb"
 
     template = "reports/minutes.html" if kind == "minutes" else "reports/notice.html"
-    return render(template, standalone=standalone, d=doc, thumb=thumb)
+    return render(template, standalone=standalone, d=doc, thumb=thumb, signed=signed_block)
 
 
-def plan_context(report, area: str = "") -> dict[str, Any]:
-    return {"r": report, "tables": tables, "svg": svg,
-            "charts": [svg.group_charts(g, report.threshold, area) for g in report.groups]}
-
-
-def plan_html(report, *, standalone: bool) -> str:
-    """The plan's consolidated report as a print-ready page."""
-    plan = report.plan
-    return render("reports/plan_print.html", standalone=standalone, parent=rules.upper_vn(plan.issuer),
-                  place_date=official_date(report.today, rules.place_name(plan.province_name)),
-                  **plan_context(report))
+def minutes_body(doc: VisitDoc) -> str:
+    """The minutes as printed, without the page around them (the signing page shows them inline)."""
+    return render("reports/minutes.html", standalone=False, layout="reports/_body_only.html", d=doc,
+                  signed=signed_block, thumb=lambda ev: f"/evidence/{ev.id}/file?size=thumb" if ev.thumb else None)
