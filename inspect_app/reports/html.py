@@ -50,8 +50,9 @@ def signed_block(sig) -> dict[str, Any] | None:
             "src": data_uri(sig.image, "image/png")}
 
 
-def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
-    """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page.
+def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, body_only: bool = False) -> str:
+    """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page, or only
+    its body (`body_only`: the signing page shows the minutes inline, as printed).
 
     Web pages point thumbnails at the guarded evidence route; files carry them as data URIs.
     """
@@ -61,10 +62,18 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool) -> str:
         return data_uri(ev.thumb) if standalone else f"/evidence/{ev.id}/file?size=thumb"
 
     template = "reports/minutes.html" if kind == "minutes" else "reports/notice.html"
-    return render(template, standalone=standalone, d=doc, thumb=thumb, signed=signed_block)
+    layout = {"layout": "reports/_body_only.html"} if body_only else {}
+    return render(template, standalone=standalone, d=doc, thumb=thumb, signed=signed_block, **layout)
 
 
-def minutes_body(doc: VisitDoc) -> str:
-    """The minutes as printed, without the page around them (the signing page shows them inline)."""
-    return render("reports/minutes.html", standalone=False, layout="reports/_body_only.html", d=doc,
-                  signed=signed_block, thumb=lambda ev: f"/evidence/{ev.id}/file?size=thumb" if ev.thumb else None)
+def plan_context(report, area: str = "") -> dict[str, Any]:
+    return {"r": report, "tables": tables, "svg": svg,
+            "charts": [svg.group_charts(g, report.threshold, area) for g in report.groups]}
+
+
+def plan_html(report, *, standalone: bool) -> str:
+    """The plan's consolidated report as a print-ready page."""
+    plan = report.plan
+    return render("reports/plan_print.html", standalone=standalone, parent=rules.upper_vn(plan.issuer),
+                  place_date=official_date(report.today, rules.place_name(plan.province_name)),
+                  **plan_context(report))

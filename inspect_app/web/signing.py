@@ -109,7 +109,7 @@ class SigningController(Controller):
         parties = [p for p in signatures.PARTIES
                    if open_for_signing and signatures.may_sign(ctx.user, ctx.visit, ctx.is_member, p)]
         return Template("visits/sign.html", context=page_context(
-            request, visit=ctx.visit, doc=doc, minutes_html=html.minutes_body(doc), parties=parties,
+            request, visit=ctx.visit, doc=doc, minutes_html=html.visit_html("minutes", doc, standalone=False, body_only=True), parties=parties,
             party_labels=PARTY_LABELS, defaults=defaults, signed=doc.signatures,
             images={party: html.signed_block(sig) for party, sig in doc.signatures.items()},
             open_for_signing=open_for_signing, error=note.message if note and note.kind == "error" else "",
