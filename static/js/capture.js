@@ -37,6 +37,10 @@
     return modules[src];
   }
 
+  // ---- "Ghi nhận có mặt" (checkin.js asks the browser for its position): only a page offering it loads it.
+  var checkinForm = document.querySelector("form[data-checkin]");
+  if (checkinForm && checkinForm.dataset.src) load(checkinForm.dataset.src);
+
   // ---- "Hướng dẫn kiểm tra": the guidance texts are a third of a visit page's bytes and the same for every
   // visit of a checklist version, so the page carries only the boxes; the texts come on the first open, in
   // one request the browser keeps (immutable URL) and a downloaded visit keeps offline (sw.js).

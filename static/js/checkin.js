@@ -1,6 +1,7 @@
 // "Ghi nhận có mặt": ask the browser for its position (the page says why), fill the form's hidden
 // fields and post it. A refusal, or no position within 20 s, is posted as "declined" — the minutes
 // then say "không chia sẻ vị trí". The server stamps the time; nothing here decides it.
+// An ES module, imported by capture.js when the visit page offers the check-in.
 (() => {
   const form = document.querySelector("form[data-checkin]");
   if (!form) return;
@@ -37,4 +38,5 @@
       { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 },
     );
   });
+  form.dataset.ready = "1";
 })();
