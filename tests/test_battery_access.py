@@ -501,11 +501,11 @@ ROUTES: dict[tuple[str, str], Route] = {
                                                   lambda o, w: {"party": "unit", "name": "Phạm Thị Mai",
                                                                 "position": "Chủ tịch UBND"}, files=True),
         ok_for({"admin", "lead", "unit"}, 303), pick=lambda o: o.state == "signed_off", write=True),
-    ("POST", "/api/v1/visits/{visit_id:int}/signatures"): Route(  # a photo is no PNG signature: 415
+    ("POST", "/api/v1/visits/{visit_id:int}/signatures"): Route(  # a photo is no PNG signature: 422
         "visit", {"admin", "lead", "unit"}, _api("POST", "/api/v1/visits/{visit_id:int}/signatures", files=True,
                                                  multipart={"party": "unit", "name": "Phạm Thị Mai",
                                                             "position": "Chủ tịch UBND"}),
-        ok_for({"admin", "lead", "unit"}, 415), pick=lambda o: o.state == "signed_off", write=True),
+        ok_for({"admin", "lead", "unit"}, 422), pick=lambda o: o.state == "signed_off", write=True),
     # -- writing: remediation
     ("POST", "/remediation/{item_id:int}/answer"): Route(
         "remediation", {"unit"}, _form("/remediation/{item_id:int}/answer",

@@ -189,7 +189,7 @@ def test_a_bad_signature_image_is_refused_and_nothing_is_stored(client, settings
     login(client, "truongdoan")
     visit = visit_id(client, SIGNED_OFF_UNIT)
     data, expected = {
-        "empty": (b"", {422}), "jpeg": (jpeg(), {415}), "fake_png": (b"\x89PNG\r\n\x1a\n" + b"\0" * 200, {422}),
+        "empty": (b"", {422}), "jpeg": (jpeg(), {422}), "fake_png": (b"\x89PNG\r\n\x1a\n" + b"\0" * 200, {422}),
         "blank": (blank_png(), {422}), "twenty_mb": (b"\x89PNG\r\n\x1a\n" + b"\0" * 20_000_000, {413}),
     }[case]
     response = sign(client, visit, "lead", data)

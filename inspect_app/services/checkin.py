@@ -8,6 +8,7 @@ and needs a reason. For a surprise visit it is the proof the team was there.
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import msgspec
 
@@ -29,9 +30,11 @@ class CheckinIn(msgspec.Struct, forbid_unknown_fields=True):
     """The browser's geolocation (`declined`: the person chose not to share it; coordinates then null);
     `reason` is required for a check-in after the first (a lead's correction)."""
 
-    lat: float | None = None
-    lon: float | None = None
-    accuracy_m: float | None = None
+    # The bounds the service checks itself (422 with a Vietnamese message), told to the OpenAPI document.
+    lat: Annotated[float | None, msgspec.Meta(extra_json_schema={"extra": {"minimum": -90, "maximum": 90}})] = None
+    lon: Annotated[float | None, msgspec.Meta(extra_json_schema={"extra": {"minimum": -180, "maximum": 180}})] = None
+    accuracy_m: Annotated[float | None, msgspec.Meta(extra_json_schema={"extra": {
+        "minimum": 0, "maximum": MAX_ACCURACY_M}})] = None
     declined: bool = False
     reason: str = ""
 

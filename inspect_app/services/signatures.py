@@ -96,7 +96,7 @@ def clean_png(data: bytes) -> bytes:
     if len(data) > MAX_PNG_BYTES:
         raise Refused(413, "too_large", "Tệp chữ ký quá lớn (giới hạn 2 MB). Hãy ký lại rồi gửi.")
     if not data.startswith(PNG_MAGIC):
-        raise Refused(415, "not_png", "Chữ ký phải là ảnh PNG (vẽ trên khung ký của trang).")
+        raise Refused(422, "not_png", "Chữ ký phải là ảnh PNG (vẽ trên khung ký của trang).")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -8,6 +8,7 @@ call the same service functions (services/checkin.record, services/signatures.si
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -41,11 +42,11 @@ class SignatureIn(msgspec.Struct):
     """`party`: "lead" or "unit"; `reason`: required only to replace the party's earlier signature;
     `file`: the drawn signature as a PNG."""
 
-    party: str
+    party: Literal["lead", "unit"]
+    file: UploadFile
     name: str = ""
     position: str = ""
     reason: str = ""
-    file: UploadFile | None = None
 
 
 async def signature_bytes(file: UploadFile | None) -> bytes:
@@ -174,7 +175,7 @@ class SigningApiController(Controller):
         """One party's signature of the minutes (multipart: `party` lead|unit, `name`, `position`, `reason`,
         `file` = PNG), bound to the SHA-256 of the minutes' canonical content. Only while the visit is
         signed off or amended (409 `not_signed_off`); a party's second signature needs a `reason` (409
-        `already_signed`); an empty, non-PNG or blank image is refused (422/415), a body over 3 MB 413."""
+        `already_signed`); an empty, non-PNG or blank image is refused (422), a body over 3 MB 413."""
         ctx = await signing_context(db, request, visit_id)
         out = await signatures.sign(db, ctx, settings.evidence_dir, party=data.party, name=data.name,
                                     position=data.position, reason=data.reason,
