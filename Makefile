@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench clean-data help
+.PHONY: run test bench clean-data help system-packages
 
 help:
 	@echo "make run    - install into .venv, migrate, seed the demo on first start, serve on http://127.0.0.1:8000"
@@ -22,7 +22,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+# Debian packages the running app needs: the PDF engine and the font it embeds (metric twin of Times New
+# Roman). Installed when missing and this machine can (root, apt-get); otherwise said, and the rest runs.
+SYSTEM_PACKAGES := chromium fonts-liberation2
+
+system-packages:
+	@command -v dpkg >/dev/null || { echo "not Debian: install $(SYSTEM_PACKAGES) for PDF export"; exit 0; }; \
+	missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "PDF export needs:$$missing (as root: apt-get install$$missing)"; fi
+
+run: $(VENV)/.installed-run system-packages
 	$(BIN)/inspect-app migrate
 	$(BIN)/inspect-app demo
 	$(BIN)/inspect-app serve

@@ -8,7 +8,10 @@ What it does, all in a temporary folder deleted at the end:
   `inspect-app serve --host 127.0.0.1` (uvicorn, one worker, access log on, as in production);
 - serves bench/_bare_app.py (same path, same JSON body parsed into a msgspec Struct, ONE insert + commit
   with the app's durability: aiosqlite, WAL, synchronous=FULL, BEGIN IMMEDIATE under an asyncio lock)
-  with uvicorn, one worker, the same options (127.0.0.1, proxy headers, log level info);
+  with uvicorn, one worker, the same options (127.0.0.1, proxy headers, log level info). Both answer a save
+  only once it is on disk (fsync); the app group-commits the saves that queue up while its writer thread is
+  busy (`db._run_group`: one transaction, a savepoint each, one fsync for the group), the bare endpoint
+  commits each insert on its own — so under load the app can outrun it;
 - drives both with the same closed-loop load generator: one keep-alive HTTP/1.1 connection per simulated
   inspector, written on raw asyncio streams with hand-made request bytes (much cheaper than an HTTP
   client library, so the figures measure the server). Each inspector owns one (visit, item) pair

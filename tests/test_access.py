@@ -101,6 +101,7 @@ EVIDENCE_GETS |= {"/checklists/{checklist_id:str}/drafts/{draft_id:int}",
                   "/checklists/{checklist_id:str}/drafts/{draft_id:int}/preview"}
 EVIDENCE_GETS |= {"/visits/{visit_id:int}/minutes", "/visits/{visit_id:int}/minutes.docx",
                   "/visits/{visit_id:int}/notice", "/visits/{visit_id:int}/notice.docx",
+                  "/visits/{visit_id:int}/minutes.pdf", "/visits/{visit_id:int}/notice.pdf",  # and test_pdf.py
                   "/reports/jobs/{job_id:str}", "/reports/jobs/{job_id:str}/file",
                   "/visits/{visit_id:int}/evidence-package.zip"}  # test_evidence_package.py
 PUBLIC_PATHS = {"/login", "/healthz", "/static", "/schema", "/sw.js"}

@@ -573,11 +573,17 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/visits/{visit_id:int}/minutes.docx"): Route(
         "visit", ALL, _get("/visits/{visit_id:int}/minutes.docx"),
         lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
+    ("GET", "/visits/{visit_id:int}/minutes.pdf"): Route(
+        "visit", ALL, _get("/visits/{visit_id:int}/minutes.pdf"),
+        lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
     ("GET", "/visits/{visit_id:int}/notice"): Route(
         "visit", ALL, _get("/visits/{visit_id:int}/notice"),
         lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
     ("GET", "/visits/{visit_id:int}/notice.docx"): Route(
         "visit", ALL, _get("/visits/{visit_id:int}/notice.docx"),
+        lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
+    ("GET", "/visits/{visit_id:int}/notice.pdf"): Route(
+        "visit", ALL, _get("/visits/{visit_id:int}/notice.pdf"),
         lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
     ("GET", "/reports/plans/{plan_id:int}"): Route(
         "plan", {"admin", "lead"}, _get("/reports/plans/{plan_id:int}"), ok_for({"admin", "lead"})),

@@ -344,3 +344,33 @@ def test_a_sample_changed_offline_while_another_saves_it_surfaces_as_a_conflict_
     assert saved[DERIVED]["answer"] == list(on_time_ratio(b_rows))
     lead.close()
     inspector.close()
+
+
+def test_the_sample_module_loads_near_the_table_and_is_kept_for_offline_work(browser, server):
+    """sample.js is not part of the commune visit page's first load (its table, 3.2.3, is far down the page):
+    it is imported when the table nears the view. A visit taken offline before anyone scrolled there still
+    has it: reloaded without a network, the table adds a row in one tap and shows the derived figure."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="vi-VN")
+    page = context.new_page()
+    log_in(page, server, "kiemtravien")
+    visit = next(v for v in page.request.get(server.url + "/api/v1/visits").json()
+                 if v["checklist_id"] == "cchc-xa" and v["status"] in ("planned", "in_progress"))
+    loaded = []
+    page.on("request", lambda request: loaded.append(request.url) if "/static/js/sample.js" in request.url else None)
+    page.goto(f"{server.url}/visits/{visit['id']}")
+    page.wait_for_load_state("load")
+    assert loaded == []  # the top of the page does not need it
+    take_offline(page)
+    context.set_offline(True)
+    page.reload()
+    card = page.locator(f"[id='item-{dom('3.2.3')}']")
+    card.scroll_into_view_if_needed()
+    table = card.locator(".sample tbody tr")
+    expect(table).to_have_count(1)
+    card.get_by_role("button", name="+ Thêm hồ sơ").click()
+    expect(table).to_have_count(2)
+    fill_row(card.locator(".sample"), 0, ("HS-1", "2026-11-03", "2026-11-02", None))
+    expect(page.locator(f"[id='derived-{dom('3.2.4')}']")).to_contain_text("1/1")
+    context.close()

@@ -81,7 +81,7 @@ def test_generated_files_are_served_only_to_whoever_asked(rclient, meta):
 
 
 @pytest.mark.parametrize("url, data, message", [
-    ("/reports/plans/{plan}/export", {"format": "pdf"}, "Định dạng phải là một trong"),
+    ("/reports/plans/{plan}/export", {"format": "odt"}, "Định dạng phải là một trong"),
     ("/reports/plans/{plan}/export", {"format": "docx", "threshold": "nhiều"}, "Ngưỡng phải là"),
     ("/reports/plans/{plan}/export", {"format": "docx", "threshold": "150"}, "Ngưỡng phải là"),
     ("/reports/periodic/export", {"format": "docx", "year": "hai nghìn"}, "Năm hoặc quý không hợp lệ"),

@@ -62,7 +62,7 @@ def test_minutes_print_to_a4_pdf_with_page_numbers_from_page_two(page, server, m
         assert line in first, line
     assert "Tảibản" not in first  # the toolbar does not print
     assert not first.startswith("1") and texts[1].startswith("2") and texts[2].startswith("3")
-    assert "PHỤLỤC" in texts[-1] and "SHA-256" in texts[-1]
+    assert "PhụlụcII" in texts[-1] and "PHỤLỤC" not in texts[-1] and "SHA-256" in texts[-1]  # NĐ 30: ordinary case
     assert any("TRƯỞNGĐOÀN" in t and "TrầnVănMinh" in t for t in texts)
 
 

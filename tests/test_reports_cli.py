@@ -56,4 +56,4 @@ def test_errors_are_vietnamese_and_exit_1(env, tmp_path, capsys):
     assert "Không tìm thấy cuộc kiểm tra này." in capsys.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()
     with pytest.raises(SystemExit):
-        main(["report", "1", "--format", "pdf", "-o", str(tmp_path / "x.pdf")])
+        main(["report", "1", "--format", "odt", "-o", str(tmp_path / "x.odt")])

@@ -106,7 +106,7 @@ def test_minutes_docx_follows_nd30_and_matches_the_engine(rclient, rsettings, me
     # Evidence appendix: a thumbnail and the SHA-256 of the bytes received.
     with sqlite3.connect(rsettings.db_path) as conn:
         sha = conn.execute("SELECT sha256 FROM evidence_files WHERE visit_id = ?", (visit_id,)).fetchone()[0]
-    assert "PHỤ LỤC" in text and sha[:32] in text and sha[32:] in text
+    assert "Phụ lục" in text and "PHỤ LỤC" not in text and sha[:32] in text and sha[32:] in text  # NĐ 30: ordinary case
     assert len(doc.inline_shapes) == 1
 
 

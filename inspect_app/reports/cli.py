@@ -99,7 +99,7 @@ def cmd_visit(kind: str) -> Callable[[argparse.Namespace], int]:
         return _run(work, args.output)
 
     run.__doc__ = (f"Write {VISIT_DOCUMENTS[kind]} of visit VISIT_ID, laid out per Nghị định 30/2020/NĐ-CP "
-                   "(HTML: print-ready A4).")
+                   "(HTML: print-ready A4; PDF: printed from that HTML by headless Chromium).")
     return run
 
 

@@ -44,12 +44,15 @@ def _numbered(doc, lines: list[str], empty: str, bullet: bool = False) -> None:
         para(doc, f"- {line}" if bullet else f"{index}. {line}")
 
 
-def evidence_appendix(doc, vd: VisitDoc) -> None:
-    if not vd.evidence:
-        return
+def appendix_head(doc, part: wording.Appendix) -> None:
+    """"Phụ lục I" (ordinary case, bold) and the appendix's name (capitals, bold), centred (NĐ 30 Phụ lục I)."""
     doc.add_page_break()
-    para(doc, "PHỤ LỤC", bold=True, align=CENTER, after=0)
-    para(doc, "DANH MỤC TÀI LIỆU KIỂM CHỨNG", bold=True, align=CENTER, after=0)
+    para(doc, part.label, bold=True, align=CENTER, after=0)
+    para(doc, part.title, bold=True, align=CENTER, after=0)
+
+
+def evidence_appendix(doc, vd: VisitDoc, part: wording.Appendix) -> None:
+    appendix_head(doc, part)
     para(doc, f"(Kèm theo Biên bản kiểm tra ngày {short_date(vd.visit_day)} tại {wording.subject(vd)})",
          italic=True, align=CENTER, after=12)
     rows = []
@@ -69,12 +72,10 @@ def evidence_appendix(doc, vd: VisitDoc) -> None:
             nd30.picture_cell(table, index, 1, ev.thumb, 4.0)
 
 
-def sample_appendix(doc, vd: VisitDoc) -> None:
+def sample_appendix(doc, vd: VisitDoc, parts: list[wording.Appendix]) -> None:
     """One appendix per dossier sample: the rows the derived figures were computed from."""
-    for block in vd.samples:
-        doc.add_page_break()
-        para(doc, "PHỤ LỤC", bold=True, align=CENTER, after=0)
-        para(doc, f"MẪU HỒ SƠ KIỂM TRA (TIÊU CHÍ {block.code})", bold=True, align=CENTER, after=0)
+    for block, part in zip(vd.samples, parts):
+        appendix_head(doc, part)
         para(doc, f"(Kèm theo Biên bản kiểm tra ngày {short_date(vd.visit_day)} tại {wording.subject(vd)})",
              italic=True, align=CENTER, after=12)
         width = nd30.text_width(doc) - 0.1
@@ -83,8 +84,9 @@ def sample_appendix(doc, vd: VisitDoc) -> None:
         nd30.data_table(doc, ["STT", *block.headers], widths, rows, aligns=["center"] + ["left"] * len(block.headers))
 
 
-def minutes_docx(vd: VisitDoc) -> bytes:
-    """Biên bản kiểm tra: header, basis, members, findings by area, remarks, signatures, evidence."""
+def minutes_docx(vd: VisitDoc, *, issued: bool = False) -> bytes:
+    """Biên bản kiểm tra: header, basis, members, findings by area, remarks, signatures, evidence.
+    `issued` leaves the form's signing hints out."""
     doc = nd30.new_document(f"Biên bản kiểm tra – {vd.visit.unit_name}")
     nd30.header_block(doc, parent=wording.parent_body(vd.plan.issuer), body=vd.visit.team_name.upper(),
                       number=wording.doc_number("BB-ĐKT"), place_date=wording.place_date(vd, vd.visit_day))
@@ -105,6 +107,9 @@ def minutes_docx(vd: VisitDoc) -> bytes:
     para(doc, "II. NỘI DUNG VÀ KẾT QUẢ KIỂM TRA", bold=True, indent=False, before=6)
     para(doc, wording.result_line(vd))
     _findings_table(doc, vd)
+    appendices = wording.appendices(vd)
+    if appendices:
+        para(doc, wording.appendix_line(appendices))
     if vd.appraisal is not None:
         a = vd.appraisal
         para(doc, f"Kết quả tự đánh giá của đơn vị và kết quả thẩm định: đơn vị tự đánh giá {_points(a.self_points)} "
@@ -131,16 +136,18 @@ def minutes_docx(vd: VisitDoc) -> bytes:
                lead_sig)]
     if secretary:
         blocks.append((["THƯ KÝ"], secretary.full_name))
-    nd30.signatures(doc, blocks)
+    nd30.signatures(doc, blocks, issued=issued)
     if note := wording.earlier_version_note(vd):
         para(doc, note, italic=True)
-    sample_appendix(doc, vd)
-    evidence_appendix(doc, vd)
+    sample_appendix(doc, vd, appendices)
+    if vd.evidence:
+        evidence_appendix(doc, vd, appendices[-1])
     return _save(doc)
 
 
-def notice_docx(vd: VisitDoc) -> bytes:
-    """Thông báo kết luận kiểm tra: results, shortcomings, required fixes with deadlines, signature."""
+def notice_docx(vd: VisitDoc, *, issued: bool = False) -> bytes:
+    """Thông báo kết luận kiểm tra: results, shortcomings, required fixes with deadlines, signature.
+    `issued` leaves the form's signing hint out."""
     doc = nd30.new_document(f"Thông báo kết luận kiểm tra – {vd.visit.unit_name}")
     nd30.header_block(doc, parent=wording.parent_body(vd.plan.issuer), body="SỞ NỘI VỤ",
                       number=wording.doc_number("TB-SNV"), place_date=wording.place_date(vd, vd.today))
@@ -175,7 +182,7 @@ def notice_docx(vd: VisitDoc) -> bytes:
     para(doc, "III. TỔ CHỨC THỰC HIỆN", bold=True, indent=False, before=6)
     para(doc, wording.report_duty(vd))
     titles, name = notice_signature(vd)
-    nd30.signatures(doc, [(titles, name)], left_note=wording.recipients(vd))
+    nd30.signatures(doc, [(titles, name)], left_note=wording.recipients(vd), issued=issued)
     return _save(doc)
 
 

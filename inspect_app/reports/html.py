@@ -50,11 +50,12 @@ def signed_block(sig) -> dict[str, Any] | None:
             "src": data_uri(sig.image, "image/png")}
 
 
-def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, body_only: bool = False) -> str:
+def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = False, body_only: bool = False) -> str:
     """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page, or only
     its body (`body_only`: the signing page shows the minutes inline, as printed).
 
     Web pages point thumbnails at the guarded evidence route; files carry them as data URIs.
+    `issued` leaves the form's signing hints out (an issued document keeps only the blank space).
     """
     def thumb(ev) -> str | None:
         if not ev.thumb:
@@ -63,7 +64,7 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, body_only: bool = 
 
     template = "reports/minutes.html" if kind == "minutes" else "reports/notice.html"
     layout = {"layout": "reports/_body_only.html"} if body_only else {}
-    return render(template, standalone=standalone, d=doc, thumb=thumb, signed=signed_block, **layout)
+    return render(template, standalone=standalone, d=doc, thumb=thumb, issued=issued, signed=signed_block, **layout)
 
 
 def plan_context(report, area: str = "") -> dict[str, Any]:

@@ -200,16 +200,29 @@ def header_block(doc: DocumentType, *, parent: str, body: str, number: str, plac
     cell_line(date_cell, place_date, italic=True, size=14, after=6)
 
 
+def _bold_width_cm(text: str, size: float) -> float:
+    """Rough width of bold mixed-case Times New Roman: 0.45 em per character, spaces included (within a
+    few per cent of Liberation Serif Bold's metrics on Vietnamese sentences; tests/test_nd30_details.py)."""
+    return len(text) * size * 0.45 * 0.03528
+
+
+SUMMARY_RULE_SHARE = 0.4  # NĐ 30 Phụ lục I: the line under the trích yếu is 1/3 to 1/2 of the text's line
+
+
 def title_block(doc: DocumentType, kind: str, summary: str) -> None:
-    """Tên loại (capitals, bold) and trích yếu (bold), centred, with a short line below."""
+    """Tên loại (capitals, bold) and trích yếu (bold), centred, with a line below measured on the
+    summary's own (longest) line: a summary that wraps fills the text width."""
     para(doc, kind, bold=True, align=CENTER, after=0, before=12)
     summary_p = para(doc, summary, bold=True, align=CENTER, after=12)
-    rule_below(summary_p, indent_cm=max(3.0, text_width(doc) / 2 - 2.0))
+    line = min(_bold_width_cm(summary, BODY), text_width(doc))
+    rule_below(summary_p, indent_cm=(text_width(doc) - SUMMARY_RULE_SHARE * line) / 2)
 
 
-def signatures(doc: DocumentType, blocks: Sequence[tuple], *, left_note: list[str] | None = None) -> None:
+def signatures(doc: DocumentType, blocks: Sequence[tuple], *, left_note: list[str] | None = None,
+               issued: bool = False) -> None:
     """Signature blocks side by side: ([title lines], name[, drawn signature or None]); `left_note` puts
-    "Nơi nhận" on the left."""
+    "Nơi nhận" on the left. A draft shows the form's hint under the title; an issued document only the
+    blank signing space; a signature drawn on the tablet takes that space."""
     cols = 2
     rows = (len(blocks) + (1 if left_note else 0) + 1) // cols
     table = doc.add_table(rows=rows, cols=cols)
@@ -227,7 +240,8 @@ def signatures(doc: DocumentType, blocks: Sequence[tuple], *, left_note: list[st
         if signature is not None:
             _signature_picture(cell, signature)
         else:
-            cell_line(cell, "(Ký, ghi rõ họ tên)" if not left_note else "(Ký, đóng dấu)", italic=True, size=13)
+            hint = "" if issued else "(Ký, ghi rõ họ tên)" if not left_note else "(Ký, đóng dấu)"
+            cell_line(cell, hint, italic=True, size=13)
             for _ in range(3):
                 cell_line(cell, "", size=14)
         cell_line(cell, name, bold=True, size=14, after=12)

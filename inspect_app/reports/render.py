@@ -11,14 +11,14 @@ from datetime import date
 from pathlib import Path
 
 from inspect_app.db import Database
-from inspect_app.reports import docx_plan, docx_visit, html, xlsx
+from inspect_app.reports import docx_plan, docx_visit, html, pdf, xlsx
 from inspect_app.reports.periodic_data import build_periodic
 from inspect_app.reports.plan_data import DEFAULT_THRESHOLD, PlanReport, build_plan_report, no_progress
-from inspect_app.reports.visit_doc import build_visit_doc
+from inspect_app.reports.visit_doc import document_filename, require_visit_doc
 from inspect_app.services.errors import Refused
 
-PLAN_FORMATS = ("docx", "xlsx", "html")
-VISIT_FORMATS = ("docx", "html")
+PLAN_FORMATS = ("docx", "xlsx", "html", "pdf")
+VISIT_FORMATS = ("docx", "html", "pdf")
 PERIODIC_FORMATS = ("docx", "xlsx")
 Progress = Callable[[int, int, str], None]
 
@@ -35,7 +35,7 @@ def plan_filename(report: PlanReport, fmt: str) -> str:
 
 async def plan_file(db: Database, plan_id: int, fmt: str, *, threshold: float = DEFAULT_THRESHOLD,
                     progress: Progress = no_progress, today: date | None = None) -> tuple[bytes, str]:
-    """The plan's consolidated report as DOCX, XLSX or standalone HTML (bytes, file name)."""
+    """The plan's consolidated report as DOCX, XLSX, standalone HTML or PDF (bytes, file name)."""
     check_format(fmt, PLAN_FORMATS)
     report = await build_plan_report(db, plan_id, threshold=threshold, progress=progress, today=today)
     if report is None:
@@ -52,21 +52,24 @@ async def plan_bytes(report: PlanReport, fmt: str, progress: Progress = no_progr
         return await asyncio.to_thread(docx_plan.plan_docx, report, step)
     if fmt == "xlsx":
         return await asyncio.to_thread(xlsx.plan_xlsx, report, step)
+    if fmt == "pdf":
+        return await pdf.plan_pdf(report)
     return (await asyncio.to_thread(html.plan_html, report, standalone=True)).encode()
 
 
 async def visit_file(db: Database, evidence_root: Path, visit_id: int, kind: str, fmt: str,
-                     *, standalone: bool = True) -> tuple[bytes, str]:
-    """The minutes ("minutes") or the conclusion notice ("notice") of a visit."""
+                     *, standalone: bool = True, issued: bool = False) -> tuple[bytes, str]:
+    """The minutes ("minutes") or the conclusion notice ("notice") of a visit; `issued` drops the form's
+    signing hints (an issued document), a draft keeps them."""
     check_format(fmt, VISIT_FORMATS)
-    doc = await build_visit_doc(db, visit_id, evidence_root)
-    if doc is None:
-        raise Refused(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
-    name = f"{'bien-ban-kiem-tra' if kind == 'minutes' else 'thong-bao-ket-luan'}-{doc.visit.unit_code}-{visit_id}.{fmt}"
+    if fmt == "pdf":
+        return await pdf.visit_pdf(db, evidence_root, visit_id, kind, issued=issued)
+    doc = await require_visit_doc(db, visit_id, evidence_root)
+    name = document_filename(doc, kind, fmt)
     if fmt == "docx":
         builder = docx_visit.minutes_docx if kind == "minutes" else docx_visit.notice_docx
-        return await asyncio.to_thread(builder, doc), name
-    return (await asyncio.to_thread(html.visit_html, kind, doc, standalone=standalone)).encode(), name
+        return await asyncio.to_thread(builder, doc, issued=issued), name
+    return (await asyncio.to_thread(html.visit_html, kind, doc, standalone=standalone, issued=issued)).encode(), name
 
 
 async def periodic_file(db: Database, year: int, quarter: int | None, fmt: str, *,

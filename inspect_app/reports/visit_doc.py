@@ -255,6 +255,20 @@ async def build_visit_doc(db: Database, visit_id: int, evidence_root: Path, toda
         today=today or rules.today_in_vietnam(), signed=visit.status in rules.SIGNED)
 
 
+async def require_visit_doc(db: Database, visit_id: int, evidence_root: Path) -> VisitDoc:
+    """`build_visit_doc`, or the 404 every format of the visit's documents answers."""
+    doc = await build_visit_doc(db, visit_id, evidence_root)
+    if doc is None:
+        raise Refused(404, "not_found", "Không tìm thấy cuộc kiểm tra này.")
+    return doc
+
+
+def document_filename(doc: VisitDoc, kind: str, fmt: str) -> str:
+    """"bien-ban-kiem-tra-11167-12.pdf": the document, the unit's code and the visit."""
+    stem = "bien-ban-kiem-tra" if kind == "minutes" else "thong-bao-ket-luan"
+    return f"{stem}-{doc.visit.unit_code}-{doc.visit.id}.{fmt}"
+
+
 def notice_signature(doc: VisitDoc) -> tuple[list[str], str]:
     """(title lines, signer name) of the notice: the Sở signs it; a deputy director signs "KT. GIÁM ĐỐC"."""
     lead = doc.lead

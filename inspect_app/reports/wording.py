@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
+
 from inspect_app.reports import rules
 from inspect_app.reports.visit_doc import VisitDoc, member_role
 from inspect_app.services.checkin import place_label as checkin_place
 from inspect_app.text import official_date, short_date, vn_number
 
 COMMUNE_KINDS = ("xa", "phuong", "dac_khu")
+# Names of document types (NĐ 30/2020 Điều 7 and Phụ lục III; the legal documents' own): cited with a
+# number, a type keeps its capital letter ("Căn cứ Quyết định số 272/QĐ-UBND"), NĐ 30 Phụ lục II.
+DOCUMENT_TYPES = ("Hiến pháp", "Bộ luật", "Luật", "Pháp lệnh", "Lệnh", "Nghị quyết", "Nghị định", "Quyết định",
+                  "Thông tư", "Chỉ thị", "Quy chế", "Quy định", "Thông báo", "Hướng dẫn", "Chương trình",
+                  "Kế hoạch", "Phương án", "Đề án", "Dự án", "Báo cáo", "Biên bản", "Tờ trình", "Công văn",
+                  "Công điện")
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV")
+
+
+class Appendix(msgspec.Struct, frozen=True):
+    """One appendix of the minutes: "Phụ lục II" and its name in capitals."""
+
+    label: str
+    title: str
+    name: str  # as the body text names it
 
 
 def subject(doc: VisitDoc) -> str:
@@ -50,11 +67,37 @@ def basis_lines(doc: VisitDoc, *, with_minutes: bool = False) -> list[str]:
         when = f" ngày {short_date(visit.team_decision_date)}" if visit.team_decision_date else ""
         lines.append(f"Căn cứ Quyết định số {visit.team_decision_number}{when} về việc thành lập {visit.team_name};")
     if plan.legal_basis:
-        lines.append(f"Căn cứ {plan.legal_basis[:1].lower() + plan.legal_basis[1:]};".replace(";;", ";"))
+        lines.append(f"Căn cứ {cited(plan.legal_basis)};".replace(";;", ";"))
     if with_minutes:
         lines.append(f"Căn cứ Biên bản kiểm tra ngày {short_date(doc.visit_day)} của {visit.team_name} "
                      f"tại {subject(doc)},")
     return lines
+
+
+def cited(text: str) -> str:
+    """Text following "Căn cứ": a document's type name keeps its capital, other words start lower-case."""
+    if text.startswith(DOCUMENT_TYPES):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def appendices(doc: VisitDoc) -> list[Appendix]:
+    """The minutes' appendices in order: one per dossier sample, then the evidence list. NĐ 30 Phụ lục I:
+    two or more are numbered with Roman numerals ("Phụ lục" and its number on their own line, in ordinary
+    case, bold); the name below in capitals; and the text must point to each one."""
+    parts = [(f"MẪU HỒ SƠ KIỂM TRA (TIÊU CHÍ {block.code})", f"Mẫu hồ sơ kiểm tra của tiêu chí {block.code}")
+             for block in doc.samples]
+    if doc.evidence:
+        parts.append(("DANH MỤC TÀI LIỆU KIỂM CHỨNG", "Danh mục tài liệu kiểm chứng"))
+    if len(parts) == 1:
+        return [Appendix("Phụ lục", parts[0][0], parts[0][1])]
+    return [Appendix(f"Phụ lục {ROMAN[index] if index < len(ROMAN) else index + 1}", title, name)
+            for index, (title, name) in enumerate(parts)]
+
+
+def appendix_line(parts: list[Appendix]) -> str:
+    """The sentence of the body that names the appendices ("Kèm theo Biên bản này: Phụ lục I – …")."""
+    return f"Kèm theo Biên bản này: {'; '.join(f'{part.label} – {part.name}' for part in parts)}."
 
 
 def opening_line(doc: VisitDoc) -> str:

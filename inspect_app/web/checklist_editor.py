@@ -30,6 +30,12 @@ from inspect_app.services.errors import Refused
 from inspect_app.web import flash
 from inspect_app.web.capture import CardView
 from inspect_app.web.checklists import EVIDENCE_LABELS, TYPE_LABELS
+
+# What a select in the editor shows for each value the format stores.
+CHOICE_LABELS = {
+    "type": TYPE_LABELS,
+    "evidence.kind": {"none": "Không yêu cầu", "photo": "Ảnh chụp", "document": "Tài liệu", "any": "Ảnh hoặc tài liệu"},
+}
 from inspect_app.web.common import client_ip, page_context, user_of
 from inspect_app.text import nfc
 from inspect_app.workbook_limits import MAX_WORKBOOK_BYTES
@@ -117,7 +123,7 @@ class ChecklistEditorController(Controller):
         publish = drafts.publish_problems(draft.checklist, {v.version_label for v in versions})
         return Template("checklists/draft.html", context=page_context(
             request, draft=draft, checklist=draft.checklist, problems=problems,
-            publish_problems=publish, editing=editing, TYPE_LABELS=TYPE_LABELS,
+            publish_problems=publish, editing=editing, TYPE_LABELS=TYPE_LABELS, CHOICE_LABELS=CHOICE_LABELS,
             opened=request.query_params.get("open", ""), current=request.app.state.checklists.get(checklist_id),
             diff=diff_checklists(base, draft.checklist) if base else None))
 

@@ -106,9 +106,10 @@ def job_fragment(request: Request, job: jobs.Job, status_code: int = 200) -> Tem
 
 
 # A visit's documents by the last part of their address: (document kind, format). The HTML is a
-# print-ready A4 page (save as PDF from the browser).
+# print-ready A4 page; the PDF is printed from it by the server (reports/pdf.py).
 VISIT_DOCUMENTS = {"minutes": ("minutes", "html"), "minutes.docx": ("minutes", "docx"),
-                   "notice": ("notice", "html"), "notice.docx": ("notice", "docx")}
+                   "minutes.pdf": ("minutes", "pdf"),
+                   "notice": ("notice", "html"), "notice.docx": ("notice", "docx"), "notice.pdf": ("notice", "pdf")}
 
 
 class VisitDocumentController(Controller):
@@ -118,11 +119,11 @@ class VisitDocumentController(Controller):
     @get([f"/{name}" for name in VISIT_DOCUMENTS], name="reports:visit-document", opt=allow(*ALL_ROLES))
     async def document(self, request: Request, db: NamedDependency[Database], settings: NamedDependency[Settings],
                        visit_id: FromPath[int]) -> Response:
-        """Biên bản kiểm tra (minutes) or Thông báo kết luận kiểm tra (notice), as HTML or .docx."""
+        """Biên bản kiểm tra (minutes) or Thông báo kết luận kiểm tra (notice), as HTML, .docx or .pdf."""
         kind, fmt = VISIT_DOCUMENTS[request.scope["path_template"].rsplit("/", 1)[-1]]
         await document_visit(db, request, visit_id)
         data, name = await render.visit_file(db, settings.evidence_dir, visit_id, kind, fmt, standalone=False)
-        if fmt == "docx":
+        if fmt != "html":
             return download(data, name)
         return Response(content=data, media_type="text/html", headers={"Cache-Control": "private, no-store"})
 
@@ -150,7 +151,7 @@ class ReportController(Controller):
     async def export_plan(self, request: HTMXRequest, db: NamedDependency[Database],
                           settings: NamedDependency[Settings], plan_id: FromPath[int],
                           data: URLEncodedBody[ExportForm]) -> Template | Redirect:
-        """Start a DOCX/XLSX/HTML export; htmx gets the progress fragment, a plain form a 303 to it."""
+        """Start a DOCX/XLSX/HTML/PDF export; htmx gets the progress fragment, a plain form a 303 to it."""
         plan = await readable_plan(db, user_of(request), plan_id)
         fmt = render.check_format(data.format, render.PLAN_FORMATS)
         limit = parse_threshold(data.threshold)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import anyio
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -109,8 +110,10 @@ class SigningController(Controller):
         open_for_signing = ctx.visit.status in LOCKED
         parties = [p for p in signatures.PARTIES
                    if open_for_signing and signatures.may_sign(ctx.user, ctx.visit, ctx.is_member, p)]
+        minutes_html = await anyio.to_thread.run_sync(
+            lambda: html.visit_html("minutes", doc, standalone=False, body_only=True))
         return Template("visits/sign.html", context=page_context(
-            request, visit=ctx.visit, doc=doc, minutes_html=html.visit_html("minutes", doc, standalone=False, body_only=True), parties=parties,
+            request, visit=ctx.visit, doc=doc, minutes_html=minutes_html, parties=parties,
             party_labels=PARTY_LABELS, defaults=defaults, signed=doc.signatures,
             images={party: html.signed_block(sig) for party, sig in doc.signatures.items()},
             open_for_signing=open_for_signing, error=note.message if note and note.kind == "error" else "",

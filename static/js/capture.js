@@ -37,9 +37,28 @@
     return modules[src];
   }
 
-  // ---- "Ghi nhận có mặt" (checkin.js asks the browser for its position): only a page offering it loads it.
-  var checkinForm = document.querySelector("form[data-checkin]");
-  if (checkinForm && checkinForm.dataset.src) load(checkinForm.dataset.src);
+  // ---- a part of the page that needs a module of its own (a dossier sample's table: static/js/sample.js and
+  // what it imports) names it in `data-module`; the module is imported once that part comes within a screen
+  // and a half of the view, so the first load of a long visit page over 3G carries only what its top needs.
+  // The versioned URL stands quoted in the page, so a visit taken offline stores the module too (sw.js).
+  function loadModulesOf(el) { load(el.dataset.module); }
+  var lazyParts = document.querySelectorAll("[data-module]");
+  if (lazyParts.length && "IntersectionObserver" in window) {
+    var near = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        near.unobserve(entry.target);
+        loadModulesOf(entry.target);
+      });
+    }, { rootMargin: "150% 0px" });
+    lazyParts.forEach(function (el) { near.observe(el); });
+    document.addEventListener("htmx:load", function (evt) {  // a card swapped in whole (a conflict resolved)
+      var elt = evt.detail.elt;
+      if (elt && elt.querySelectorAll) elt.querySelectorAll("[data-module]").forEach(function (el) { near.observe(el); });
+    });
+  } else {
+    lazyParts.forEach(loadModulesOf);
+  }
 
   // ---- "Hướng dẫn kiểm tra": the guidance texts are a third of a visit page's bytes and the same for every
   // visit of a checklist version, so the page carries only the boxes; the texts come on the first open, in
