@@ -116,6 +116,7 @@ def test_check_in_sign_on_the_tablet_and_an_amendment_flags_the_signatures(brows
     expect(images).to_have_count(2)
     for index in range(2):
         assert images.nth(index).evaluate("img => img.complete && img.naturalWidth > 100")
+    page.locator("table.signatures").screenshot(path=str(ARTIFACTS / "signing-minutes-blocks.png"))
     signed_cells = page.locator("table.signatures td.signer", has=page.locator(".signature-image"))
     expect(signed_cells).to_have_count(2)
     for index in range(2):
