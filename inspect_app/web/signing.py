@@ -30,7 +30,7 @@ from inspect_app.services.visits import LOCKED, VisitContext
 from inspect_app.settings import Settings
 from inspect_app.web import flash
 from inspect_app.web.capture import load_context
-from inspect_app.web.common import clock_now, page_context, user_of
+from inspect_app.web.common import clock_now, page_context
 from inspect_app.web.contract import errors
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -113,11 +113,10 @@ class SigningController(Controller):
         minutes_html = await anyio.to_thread.run_sync(
             lambda: html.visit_html("minutes", doc, standalone=False, body_only=True))
         return Template("visits/sign.html", context=page_context(
-            request, visit=ctx.visit, doc=doc, minutes_html=minutes_html, parties=parties,
+            request, visit=ctx.visit, minutes_html=minutes_html, parties=parties,
             party_labels=PARTY_LABELS, defaults=defaults, signed=doc.signatures,
             images={party: html.signed_block(sig) for party, sig in doc.signatures.items()},
-            open_for_signing=open_for_signing, error=note.message if note and note.kind == "error" else "",
-            error_party=note.value("party") if note else ""))
+            open_for_signing=open_for_signing, error=note.message if note and note.kind == "error" else ""))
 
     @post("/sign", name="visits:sign", opt=allow(*SIGNERS), status_code=303,
           request_max_body_size=MAX_SIGNATURE_BODY)
@@ -138,8 +137,8 @@ class SigningController(Controller):
                 raise
             return flash.redirect(request, f"/visits/{visit_id}/sign", exc.message, form=fields)
         label = PARTY_LABELS.get(fields.get("party", ""), "")
-        return flash.redirect(request, f"/visits/{visit_id}/sign", f"Đã lưu chữ ký của {label.lower()} lúc {clock_now()}.",
-                              kind="success")
+        return flash.redirect(request, f"/visits/{visit_id}/sign",
+                              f"Đã lưu chữ ký của {label.lower()} lúc {clock_now()}.", kind="success")
 
     @post("/check-in", name="visits:check-in", opt=allow(*STAFF_ROLES), status_code=303)
     async def check_in(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
