@@ -33,7 +33,7 @@ import httpx
 import pytest
 from conftest import DEMO_PASSWORD, csrf_token, login, run
 from litestar.testing import TestClient
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from inspect_app import db as db_module
 from inspect_app.app import create_app
@@ -361,6 +361,47 @@ def sign_off_form(w: Walk) -> Call:
     return Call("POST", f"/visits/{visit}/sign-off",
                 data={"unit_representative": REPRESENTATIVE, "remarks": "Đơn vị phối hợp tốt",
                       "confirm_missing_evidence": "1", "missing_evidence_reason": MISSING_REASON})
+
+
+# ---------------------------------------------------------------------------------------- recipes: closing on site
+
+
+def drawn_signature() -> bytes:
+    """A signature as the tablet's pad draws it: strokes on a transparent canvas."""
+    image = Image.new("RGBA", (480, 160), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(30, 120), (120, 30), (220, 130), (330, 40), (450, 120)], fill=(11, 31, 102, 255),
+                               width=5)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@recipe("POST", "/api/v1/visits/{visit_id:int}/check-in", persona="kiemtravien", status=201,
+        actions={"visit.check_in"})
+def check_in_api(w: Walk) -> Call:
+    return Call("POST", f"/api/v1/visits/{w.planned_visit()}/check-in", api=True,
+                json={"lat": 20.86412, "lon": 106.68341, "accuracy_m": 15, "declined": False})
+
+
+@recipe("POST", "/visits/{visit_id:int}/check-in", persona="kiemtravien", status=303, actions={"visit.check_in"})
+def check_in_form(w: Walk) -> Call:
+    visit = w.one("SELECT id FROM visits WHERE unit_code = '10525' AND status = 'planned'")
+    return Call("POST", f"/visits/{visit}/check-in", data={"declined": "1"})
+
+
+@recipe("POST", "/api/v1/visits/{visit_id:int}/signatures", persona="truongdoan", status=201,
+        actions={"visit.signature"})
+def sign_minutes_api(w: Walk) -> Call:
+    return Call("POST", f"/api/v1/visits/{w.signed_off_visit()}/signatures", api=True,
+                data={"party": "lead", "name": "Trần Văn Minh", "position": "Phó Giám đốc Sở Nội vụ"},
+                files={"file": ("chu-ky.png", drawn_signature(), "image/png")})
+
+
+@recipe("POST", "/visits/{visit_id:int}/sign", persona="truongdoan", status=303, actions={"visit.signature"})
+def sign_minutes_form(w: Walk) -> Call:
+    return Call("POST", f"/visits/{w.signed_off_visit()}/sign",
+                data={"party": "unit", "name": "Phạm Thị Mai", "position": "Chủ tịch UBND"},
+                files={"file": ("chu-ky.png", drawn_signature(), "image/png")})
 
 
 # ---------------------------------------------------------------------------------------- recipes: evidence

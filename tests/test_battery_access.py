@@ -486,6 +486,27 @@ ROUTES: dict[tuple[str, str], Route] = {
         "visit", {"admin", "lead"}, _api("POST", "/api/v1/visits/{visit_id:int}/sign-off",
                                          lambda o, w: {"unit_representative": "Ông Nguyễn Văn Bình"}),
         by_state({"admin", "lead"}, planned=409, in_progress=409), pick=lambda o: o.state in EDITABLE, write=True),
+    # -- closing the visit on site: check-in and signatures (issue 18)
+    ("GET", "/visits/{visit_id:int}/sign"): Route(
+        "visit", ALL, _get("/visits/{visit_id:int}/sign"),
+        lambda role, obj: 403 if role == "unit" and obj.state != "signed_off" else 200),
+    ("POST", "/visits/{visit_id:int}/check-in"): Route(  # refused (latitude 95): back to the page (PRG)
+        "visit", STAFF, _form("/visits/{visit_id:int}/check-in", lambda o, w: {"lat": "95", "lon": "106.68"}),
+        by_state(STAFF, planned=303, in_progress=303), pick=lambda o: o.state in EDITABLE, write=True),
+    ("POST", "/api/v1/visits/{visit_id:int}/check-in"): Route(
+        "visit", STAFF, _api("POST", "/api/v1/visits/{visit_id:int}/check-in",
+                             lambda o, w: {"lat": 20.86412, "lon": 106.68341, "accuracy_m": 15}),
+        by_state(STAFF, planned=201, in_progress=201), pick=lambda o: o.state in EDITABLE, write=True),
+    ("POST", "/visits/{visit_id:int}/sign"): Route(  # a photo is no PNG signature: refused (PRG)
+        "visit", {"admin", "lead", "unit"}, _form("/visits/{visit_id:int}/sign",
+                                                  lambda o, w: {"party": "unit", "name": "Phạm Thị Mai",
+                                                                "position": "Chủ tịch UBND"}, files=True),
+        ok_for({"admin", "lead", "unit"}, 303), pick=lambda o: o.state == "signed_off", write=True),
+    ("POST", "/api/v1/visits/{visit_id:int}/signatures"): Route(  # a photo is no PNG signature: 422
+        "visit", {"admin", "lead", "unit"}, _api("POST", "/api/v1/visits/{visit_id:int}/signatures", files=True,
+                                                 multipart={"party": "unit", "name": "Phạm Thị Mai",
+                                                            "position": "Chủ tịch UBND"}),
+        ok_for({"admin", "lead", "unit"}, 422), pick=lambda o: o.state == "signed_off", write=True),
     # -- writing: remediation
     ("POST", "/remediation/{item_id:int}/answer"): Route(
         "remediation", {"unit"}, _form("/remediation/{item_id:int}/answer",

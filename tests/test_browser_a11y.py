@@ -81,6 +81,7 @@ PAGES = [
     ("kiemtravien", "cuộc kiểm tra đang mở", lambda page, live: f"/visits/{visit_of(page, live, '11560')['id']}"),
     ("truongdoan", "ký duyệt", lambda page, live: f"/visits/{visit_of(page, live, '11560')['id']}/sign-off"),
     ("truongdoan", "cuộc kiểm tra đã ký duyệt", lambda page, live: f"/visits/{visit_of(page, live, '10532')['id']}"),
+    ("truongdoan", "ký biên bản", lambda page, live: f"/visits/{visit_of(page, live, '10532')['id']}/sign"),
     ("sonoivu", "kế hoạch", "/plans/1"),
     ("sonoivu", "bảng điều khiển", "/reports"),
     ("sonoivu", "danh sách kiến nghị", "/remediation"),

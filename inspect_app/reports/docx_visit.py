@@ -129,11 +129,16 @@ def minutes_docx(vd: VisitDoc, *, issued: bool = False) -> bytes:
     for _ in range(2):
         para(doc, "…" * 44, indent=False)
     para(doc, wording.closing_line(vd))
-    blocks = [(["ĐẠI DIỆN ĐƠN VỊ", "ĐƯỢC KIỂM TRA"], vd.visit.unit_representative.split(",")[0]),
-              (["TM. ĐOÀN KIỂM TRA", "TRƯỞNG ĐOÀN"], lead.full_name if lead else "")]
+    unit_sig, lead_sig = vd.signatures.get("unit"), vd.signatures.get("lead")
+    blocks = [(["ĐẠI DIỆN ĐƠN VỊ", "ĐƯỢC KIỂM TRA"],
+               unit_sig.name if unit_sig else vd.visit.unit_representative.split(",")[0], unit_sig),
+              (["TM. ĐOÀN KIỂM TRA", "TRƯỞNG ĐOÀN"], lead_sig.name if lead_sig else (lead.full_name if lead else ""),
+               lead_sig)]
     if secretary:
         blocks.append((["THƯ KÝ"], secretary.full_name))
     nd30.signatures(doc, blocks, issued=issued)
+    if note := wording.earlier_version_note(vd):
+        para(doc, note, italic=True)
     sample_appendix(doc, vd, appendices)
     if vd.evidence:
         evidence_appendix(doc, vd, appendices[-1])

@@ -35,14 +35,25 @@ def render(name: str, *, standalone: bool, **context: Any) -> str:
     return environment().get_template(name).render(css=css, standalone=standalone, **context)
 
 
-def data_uri(path: str | None) -> str | None:
+def data_uri(path: str | None, media_type: str = "image/jpeg") -> str | None:
     if not path or not Path(path).exists():
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+    return f"data:{media_type};base64," + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = False, stamp=None) -> str:
-    """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page.
+def signed_block(sig) -> dict[str, Any] | None:
+    """A signature block's drawn signature (SignatureImage) with its PNG inline: a few KB, in pages and
+    files alike, so no route serves signature images."""
+    if sig is None:
+        return None
+    return {"name": sig.name, "position": sig.position, "current": sig.current,
+            "src": data_uri(sig.image, "image/png")}
+
+
+def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = False, body_only: bool = False,
+               stamp=None) -> str:
+    """The minutes ("minutes") or the conclusion notice ("notice") of a visit as one HTML page, or only
+    its body (`body_only`: the signing page shows the minutes inline, as printed).
 
     Web pages point thumbnails at the guarded evidence route; files carry them as data URIs.
     `issued` leaves the form's signing hints out (an issued document keeps only the blank space);
@@ -54,8 +65,9 @@ def visit_html(kind: str, doc: VisitDoc, *, standalone: bool, issued: bool = Fal
         return data_uri(ev.thumb) if standalone else f"/evidence/{ev.id}/file?size=thumb"
 
     template = "reports/minutes.html" if kind == "minutes" else "reports/notice.html"
+    layout = {"layout": "reports/_body_only.html"} if body_only else {}
     return render(template, standalone=standalone, d=doc, thumb=thumb, issued=issued or stamp is not None,
-                  stamp=stamp)
+                  signed=signed_block, stamp=stamp, **layout)
 
 
 def plan_context(report, area: str = "") -> dict[str, Any]:

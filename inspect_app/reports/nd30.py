@@ -218,10 +218,11 @@ def title_block(doc: DocumentType, kind: str, summary: str) -> None:
     rule_below(summary_p, indent_cm=(text_width(doc) - SUMMARY_RULE_SHARE * line) / 2)
 
 
-def signatures(doc: DocumentType, blocks: Sequence[tuple[list[str], str]], *, left_note: list[str] | None = None,
+def signatures(doc: DocumentType, blocks: Sequence[tuple], *, left_note: list[str] | None = None,
                issued: bool = False) -> None:
-    """Signature blocks side by side: ([title lines], name); `left_note` puts "Nơi nhận" on the left.
-    A draft shows the form's hint under the title; an issued document only the blank signing space."""
+    """Signature blocks side by side: ([title lines], name[, drawn signature or None]); `left_note` puts
+    "Nơi nhận" on the left. A draft shows the form's hint under the title; an issued document only the
+    blank signing space; a signature drawn on the tablet takes that space."""
     cols = 2
     rows = (len(blocks) + (1 if left_note else 0) + 1) // cols
     table = doc.add_table(rows=rows, cols=cols)
@@ -232,14 +233,27 @@ def signatures(doc: DocumentType, blocks: Sequence[tuple[list[str], str]], *, le
         cell_line(note_cell, "Nơi nhận:", bold=True, italic=True, size=12, align=LEFT)
         for line in left_note:
             cell_line(note_cell, line, size=11, align=LEFT)
-    for cell, (titles, name) in zip(cells, blocks):
+    for cell, (titles, name, *drawn) in zip(cells, blocks):
         for title in titles:
             cell_line(cell, title, bold=True, size=14)
-        hint = "" if issued else "(Ký, ghi rõ họ tên)" if not left_note else "(Ký, đóng dấu)"
-        cell_line(cell, hint, italic=True, size=13)
-        for _ in range(3):
-            cell_line(cell, "", size=14)
+        signature = drawn[0] if drawn else None  # reports.visit_doc.SignatureImage, drawn on the tablet
+        if signature is not None:
+            _signature_picture(cell, signature)
+        else:
+            hint = "" if issued else "(Ký, ghi rõ họ tên)" if not left_note else "(Ký, đóng dấu)"
+            cell_line(cell, hint, italic=True, size=13)
+            for _ in range(3):
+                cell_line(cell, "", size=14)
         cell_line(cell, name, bold=True, size=14, after=12)
+
+
+def _signature_picture(cell, signature) -> None:
+    """The drawn signature in the room the hint and blank lines leave for a pen (about 2 cm high)."""
+    line = cell_line(cell, "" if signature.image else "(đã ký trên máy tính bảng)", italic=True, size=13)
+    if signature.image:
+        line.add_run().add_picture(signature.image, height=Cm(2.0))
+    if not signature.current:
+        cell_line(cell, "(chữ ký trên phiên bản trước của biên bản)", italic=True, size=11)
 
 
 # ---------------------------------------------------------------- tables

@@ -12,13 +12,14 @@ import msgspec
 from inspect_app.checklists import Checklist, Item
 from inspect_app.db import Database
 from inspect_app.models import MEMBER_ROLE_LABELS, Evidence
+from inspect_app.queries import checkins
 from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import reports as q
 from inspect_app.reports import rules
 from inspect_app.reports.scoring import score
 from inspect_app.services.answers import decode, decode_all
-from inspect_app.services import self_assessment
+from inspect_app.services import self_assessment, signatures
 from inspect_app.checklists.conditions import SKIPPED_LABEL
 from inspect_app.checklists.derive import derive_answers
 from inspect_app.services.answers import answer_label, date_label
@@ -84,6 +85,17 @@ class SampleBlock(msgspec.Struct, frozen=True):
     rows: list[list[str]]
 
 
+class SignatureImage(msgspec.Struct, frozen=True):
+    """A party's signature drawn on the tablet, as a signature block prints it."""
+
+    party: str  # "lead" | "unit"
+    name: str
+    position: str
+    signed_at: str
+    current: bool  # False: signed an earlier version of the minutes (amended since)
+    image: str | None  # path of the PNG on disk, None when the file is missing
+
+
 class VisitDoc(msgspec.Struct):
     plan: q.PlanRecord
     visit: q.VisitRecord
@@ -102,6 +114,8 @@ class VisitDoc(msgspec.Struct):
     signed: bool
     appraisal: Any = None  # services.self_assessment.Appraisal when the unit submitted a self-assessment
     samples: list[SampleBlock] = []  # the dossier samples taken, for the appendix
+    checkin: Any = None  # queries.checkins.CheckinRow: where and when the team started (the latest one)
+    signatures: dict[str, SignatureImage] = {}  # by party ("lead", "unit"): drawn on the tablet
 
     @property
     def lead(self) -> q.MemberRecord | None:
@@ -116,7 +130,14 @@ class VisitDoc(msgspec.Struct):
         return rules.place_name(self.plan.province_name or self.visit.province_name)
 
     @property
+    def earlier_signatures(self) -> list[SignatureImage]:
+        """Signatures given before an amendment: the minutes say they belong to an earlier version."""
+        return [s for s in self.signatures.values() if not s.current]
+
+    @property
     def visit_day(self) -> date:
+        if self.checkin is not None:
+            return rules.vietnam_day(self.checkin.recorded_at)
         if self.visit.started_at:
             return rules.vietnam_day(self.visit.started_at)
         return date.fromisoformat(self.visit.scheduled_on)
@@ -192,6 +213,18 @@ def evidence_lines(root: Path, files: list[Evidence]) -> list[EvidenceLine]:
     return lines
 
 
+async def signature_images(db: Database, visit_id: int, root: Path) -> dict[str, SignatureImage]:
+    images = {}
+    for sig in await signatures.for_visit(db, visit_id):
+        try:
+            path = signatures.png_file(root, sig)
+        except Refused:
+            path = None
+        images[sig.party] = SignatureImage(sig.party, sig.name, sig.position, sig.signed_at, sig.current,
+                                           str(path) if path and path.exists() else None)
+    return images
+
+
 async def build_visit_doc(db: Database, visit_id: int, evidence_root: Path, today: date | None = None) -> VisitDoc | None:
     """Everything the two visit documents print; None when the visit or its checklist is missing."""
     visit = await q.visit_record(db, visit_id)
@@ -218,6 +251,7 @@ async def build_visit_doc(db: Database, visit_id: int, evidence_root: Path, toda
         percent=result.percent, rating=result.rating, areas=areas,
         shortcomings=[ln for a in areas for ln in a.lines if ln.failed],
         evidence=evidence_lines(evidence_root, files), actions=actions, samples=sample_blocks(checklist, answers),
+        checkin=await checkins.latest(db, visit_id), signatures=await signature_images(db, visit_id, evidence_root),
         today=today or rules.today_in_vietnam(), signed=visit.status in rules.SIGNED)
 
 

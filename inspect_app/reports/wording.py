@@ -8,6 +8,7 @@ import msgspec
 
 from inspect_app.reports import rules
 from inspect_app.reports.visit_doc import VisitDoc, member_role
+from inspect_app.services.checkin import place_label as checkin_place
 from inspect_app.text import official_date, short_date, vn_number
 
 COMMUNE_KINDS = ("xa", "phuong", "dac_khu")
@@ -112,12 +113,30 @@ def appendix_line(parts: list[Appendix]) -> str:
 
 
 def opening_line(doc: VisitDoc) -> str:
-    started = rules.vietnam_time(doc.visit.started_at) if doc.visit.started_at else \
-        official_date(date.fromisoformat(doc.visit.scheduled_on))
+    """Time and place of the inspection: from the team's check-in on the tablet when there is one."""
+    if doc.checkin is not None:
+        started = rules.vietnam_time(doc.checkin.recorded_at)
+    elif doc.visit.started_at:
+        started = rules.vietnam_time(doc.visit.started_at)
+    else:
+        started = official_date(date.fromisoformat(doc.visit.scheduled_on))
+    place = f" (ghi nhận có mặt: {checkin_place(doc.checkin)})" if doc.checkin is not None else ""
     surprise = " đột xuất" if doc.visit.kind == "surprise" else ""
-    return (f"Hôm nay, vào hồi {started}, tại trụ sở {subject(doc)}, {doc.visit.team_name} tiến hành kiểm tra"
+    return (f"Hôm nay, vào hồi {started}, tại trụ sở {subject(doc)}{place}, {doc.visit.team_name} tiến hành kiểm tra"
             f"{surprise} công tác cải cách hành chính tại đơn vị theo {doc.checklist_title} "
             f"(phiên bản {doc.checklist_version}).")
+
+
+def earlier_version_note(doc: VisitDoc) -> str:
+    """Said under the signature blocks when the minutes were amended after some party signed."""
+    parties = [f"{s.name} ({PARTY_SIGNER[s.party]})" for s in doc.earlier_signatures]
+    if not parties:
+        return ""
+    return (f"Lưu ý: Biên bản đã được sửa đổi sau khi ký; chữ ký của {', '.join(parties)} "
+            "là chữ ký trên phiên bản trước của biên bản.")
+
+
+PARTY_SIGNER = {"lead": "Trưởng đoàn", "unit": "đại diện đơn vị"}
 
 
 def member_lines(doc: VisitDoc) -> list[str]:

@@ -46,6 +46,8 @@ ACTION_LABELS: dict[str, str] = {
     "visit.start": "Bắt đầu kiểm tra",
     "visit.submit": "Nộp kết quả kiểm tra",
     "visit.sign_off": "Ký duyệt kết quả kiểm tra",
+    "visit.check_in": "Ghi nhận có mặt tại đơn vị",
+    "visit.signature": "Ký biên bản trên máy tính bảng",
     "finding.save": "Ghi kết quả tiêu chí",
     "finding.amend": "Điều chỉnh kết quả sau ký duyệt",
     "evidence.add": "Thêm minh chứng",
@@ -527,6 +529,25 @@ def _plan_settings(entry: AuditEntry, before: dict, after: dict, names: AuditNam
     return [line] if line else []
 
 
+def _check_in(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
+    lat, lon, accuracy = after.pop("lat", None), after.pop("lon", None), after.pop("accuracy_m", None)
+    after.pop("recorded_at", None)  # the entry's own time says when
+    before.pop("checkin_id", None)
+    if after.pop("declined", False) or lat is None or lon is None:
+        lines = ["Vị trí: không chia sẻ vị trí"]
+    else:
+        lines = [f"Vị trí: {lat:.5f}, {lon:.5f}" + (f" (sai số khoảng {round(accuracy)} m)" if accuracy is not None else "")]
+    return lines + _field_lines(after, names, (("reason", "Lý do ghi nhận lại: {}", _quoted),))
+
+
+_SIGNATURE = _fields(("party", "Bên ký: {}", _label_in({"lead": "Trưởng đoàn kiểm tra",
+                                                          "unit": "Đại diện đơn vị được kiểm tra"})),
+                     ("name", "Người ký: {}", _as_is), ("position", "Chức vụ: {}", _as_is),
+                     ("reason", "Lý do ký lại: {}", _quoted),
+                     ("content_sha256", "Nội dung biên bản (SHA-256): {}", lambda v, n: f"{v[:12]}…"),
+                     ("png_sha256", "Ảnh chữ ký (SHA-256): {}", lambda v, n: f"{v[:12]}…"))
+
+
 def _status_only(entry: AuditEntry, before: dict, after: dict, names: AuditNames) -> list[str]:
     return _status(before, after)
 
@@ -539,7 +560,7 @@ def _caption(entry: AuditEntry, before: dict, after: dict, names: AuditNames) ->
 SUMMARIES: dict[str, Describer] = {
     "finding.save": _finding, "finding.amend": _finding,
     "visit.create": _visit_create, "visit.start": _status_only, "visit.submit": _status_only,
-    "visit.sign_off": _sign_off,
+    "visit.sign_off": _sign_off, "visit.check_in": _check_in, "visit.signature": _SIGNATURE,
     "evidence.add": _evidence_add, "evidence.caption": _caption, "evidence.delete": _evidence_delete,
     "remediation.create": _REMEDIATION_CREATE, "remediation.edit": _remediation_edit,
     "remediation.answer": _remediation, "remediation.draft": _remediation, "remediation.accept": _remediation,

@@ -361,6 +361,11 @@ def _jpeg(im: Image.Image, quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def store_file(root: Path, relative: str, blob: bytes) -> None:
+    """Write one content-addressed file durably unless it is already there (a signature's image)."""
+    _store(Path(root), {relative: lambda: blob})
+
+
 def _store(root: Path, files: dict[str, Callable[[], bytes]]) -> None:
     """Write each missing file; one that exists has the same content (its name is its hash).
 

@@ -24,11 +24,12 @@ from inspect_app.web.static import StaticController
 from inspect_app.web.units import UnitController
 from inspect_app.web.users import UserController
 from inspect_app.web.visits import VisitController
+from inspect_app.web.signing import SigningApiController, SigningController
 
 ROUTE_HANDLERS = [
     ApiController, AuditController, AuthController, CaptureApiController, CaptureController, EvidenceController, ChecklistApiController, ChecklistController, ChecklistEditorController, HomeController, OfflineController, OpsController, PlanController,
     RemediationApiController, RemediationController, VisitRemediationController,
     CampaignController, SelfAssessmentApiController, SelfAssessmentController, StaticController, UnitController, UserController, VisitController,
     DashboardController, ReportController, VisitDocumentController, EvidencePackageController,
-    DocumentController, IssueApiController,
+    SigningController, SigningApiController, DocumentController, IssueApiController,
 ]

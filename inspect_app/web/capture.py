@@ -26,7 +26,7 @@ from inspect_app.queries import evidence as evidence_q
 from inspect_app.queries import findings as findings_q
 from inspect_app.queries import plans
 from inspect_app.queries import checklists as checklist_q
-from inspect_app.services import answers, capture, visits
+from inspect_app.services import answers, capture, checkin, visits
 from inspect_app.queries import self_assessment as self_q
 from inspect_app.services import self_assessment
 from inspect_app.services.answers import answer_from_api, answer_from_form, answer_label
@@ -219,6 +219,14 @@ def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
     return True
 
 
+async def checkin_view(db: Database, ctx: VisitContext, note: flash.Flash | None) -> dict[str, Any]:
+    """The visit page's "Ghi nhận có mặt" box (templates/visits/_checkin.html)."""
+    latest = await checkin.latest(db, ctx.visit.id)
+    return {"checkin": latest, "checkin_place": checkin.place_label(latest) if latest else "",
+            "can_check_in": checkin.can_check_in(ctx),
+            "checkin_error": note.message if note and note.kind == "error" and note.where == "checkin" else ""}
+
+
 class CaptureController(Controller):
     path = "/visits/{visit_id:int}"
     include_in_schema = False
@@ -250,7 +258,7 @@ class CaptureController(Controller):
             "editable": can_edit_findings(ctx.user, ctx.is_member),
             "can_sign_off": can_sign_off(ctx.user, ctx.is_member),
             "locked": ctx.visit.status in LOCKED,
-        })
+        } | await checkin_view(db, ctx, note))
 
     @get("/items/{item_code:str}", name="visits:card", opt=allow(*STAFF_ROLES))
     async def card(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int],
