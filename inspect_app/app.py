@@ -17,7 +17,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.template.config import TemplateConfig
 
 from inspect_app import __version__
-from inspect_app.db import Database
+from inspect_app.db import Database, open_database
 from inspect_app.errors import EXCEPTION_HANDLERS
 from inspect_app.permissions import PUBLIC
 from inspect_app.security import (
@@ -45,7 +45,7 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings.database)
         try:
             # An invalid checklist file stops start-up with the validator's messages.
             app.state.checklists = await sync_checklists(db, settings.checklists_dir)

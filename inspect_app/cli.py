@@ -27,7 +27,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from inspect_app.services.checklist_store import sync_checklists
 
     settings = Settings.from_env()
-    current = run_on_database(settings.db_path, lambda db: sync_checklists(db, settings.checklists_dir))
+    current = run_on_database(settings.database, lambda db: sync_checklists(db, settings.checklists_dir))
     print(f"Cơ sở dữ liệu {settings.db_path}: đã cập nhật lược đồ; {len(current)} bộ tiêu chí đã nạp.")
     return 0
 
@@ -45,7 +45,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         await sync_checklists(db, settings.checklists_dir)
         return await seed_demo(db, settings.demo_password, settings.evidence_dir)
 
-    created = run_on_database(settings.db_path, work)
+    created = run_on_database(settings.database, work)
     if created:
         print("Đã tạo dữ liệu mẫu:\n  - " + "\n  - ".join(created))
         print(f"Mật khẩu các tài khoản mẫu: {settings.demo_password} (đặt bằng INSPECT_DEMO_PASSWORD).")
@@ -90,7 +90,7 @@ def cmd_units_import(args: argparse.Namespace) -> int:
     if not args.csv and not args.province and not args.all:
         raise UnitsFileError("Chọn --province MÃ_TỈNH (ví dụ 31), --all, hoặc --csv TỆP.")
     inserted, updated = run_on_database(
-        settings.db_path, lambda db: import_units(db, text, province=args.province, source=source))
+        settings.database, lambda db: import_units(db, text, province=args.province, source=source))
     print(f"Đã nhập {inserted} đơn vị mới, cập nhật {updated} đơn vị (nguồn: {source}).")
     return 0
 
@@ -102,7 +102,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     password = _read_password("Mật khẩu: ")
-    run_on_database(settings.db_path, lambda db: create_user(
+    run_on_database(settings.database, lambda db: create_user(
         db, username=args.username, role=args.role, unit_code=args.unit, full_name=args.full_name or "",
         title=args.title or "", password=password, email=args.email or ""))
     print(f"Đã tạo tài khoản {args.username} ({args.role}).")
@@ -114,7 +114,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     password = _read_password(f"Mật khẩu mới cho {args.username}: ")
-    run_on_database(settings.db_path, lambda db: set_password(db, args.username, password))
+    run_on_database(settings.database, lambda db: set_password(db, args.username, password))
     print(f"Đã đổi mật khẩu của {args.username}; các phiên đăng nhập cũ đã kết thúc.")
     return 0
 
@@ -124,7 +124,7 @@ def cmd_user_token(args: argparse.Namespace) -> int:
     from inspect_app.services.accounts import issue_token
 
     settings = Settings.from_env()
-    print(run_on_database(settings.db_path, lambda db: issue_token(db, args.username, args.label or "")))
+    print(run_on_database(settings.database, lambda db: issue_token(db, args.username, args.label or "")))
     return 0
 
 
@@ -150,7 +150,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
                     for d in digests}
         return digests, officers
 
-    digests, officers = run_on_database(settings.db_path, work)
+    digests, officers = run_on_database(settings.database, work)
     if not digests:
         print(f"Ngày {today:%d/%m/%Y}: không có kiến nghị nào quá hạn hoặc đến hạn trong 7 ngày.")
         return 0

@@ -36,12 +36,13 @@ def add_command(commands: argparse._SubParsersAction, name: str, run: Callable[[
     return parser
 
 
-def run_on_database(path: Path, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Open the database at `path`, run `work` on it in a fresh event loop, and close it whatever happens."""
-    from inspect_app.db import Database  # the checklist commands never open a database
+def run_on_database(location: Path | str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database at `location` (`settings.database`: a SQLite file or a PostgreSQL URL), run
+    `work` on it in a fresh event loop, and close it whatever happens."""
+    from inspect_app.db import open_database  # the checklist commands never open a database
 
     async def run() -> T:
-        db = await Database.open(path)
+        db = await open_database(location)
         try:
             return await work(db)
         finally:

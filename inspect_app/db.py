@@ -244,8 +244,20 @@ class _Writer:
         self._pool.shutdown(wait=True)
 
 
+async def open_database(location: Path | str) -> Database:
+    """The database at `location`: a SQLite file's path, or a `postgresql://` URL (db_postgres.py, the
+    same interface). Opening applies pending migrations."""
+    from inspect_app.db_postgres import PgDatabase, is_postgres_url
+
+    if is_postgres_url(location):
+        return await PgDatabase.open(str(location))
+    return await Database.open(Path(location))
+
+
 class Database:
     """The app's handle on SQLite. Reads: `fetch_one`/`fetch_all`. Writes: `transaction()` or `atomic()`."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path, writer: _Writer, reader: aiosqlite.Connection) -> None:
         self.path = path

@@ -18,6 +18,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     data_dir: Path
     """INSPECT_DATA_DIR: holds the SQLite file, evidence files and the generated secret key."""
+    database_url: str = ""
+    """INSPECT_DATABASE_URL: `postgresql://user:password@host:port/db` runs on PostgreSQL (several app
+    nodes may share it); unset: the SQLite file in the data folder."""
+    evidence_root: Path | None = None
+    """INSPECT_EVIDENCE_DIR: where evidence files live (default: `evidence/` in the data folder); with
+    several app nodes, a folder they all mount (NFS, CephFS)."""
     host: str = "127.0.0.1"
     """HOST: address to listen on."""
     port: int = 8000
@@ -61,8 +67,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.data_dir / "inspect.sqlite3"
 
     @property
+    def database(self) -> Path | str:
+        """What `db.open_database` opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
+
+    @property
     def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
+        return self.evidence_root or self.data_dir / "evidence"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -70,6 +81,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("INSPECT_DATA_DIR", "data")).resolve()
         kwargs: dict = {"data_dir": data_dir}
+        if env.get("INSPECT_DATABASE_URL"):
+            kwargs["database_url"] = env["INSPECT_DATABASE_URL"]
+        if env.get("INSPECT_EVIDENCE_DIR"):
+            kwargs["evidence_root"] = Path(env["INSPECT_EVIDENCE_DIR"]).resolve()
         if "HOST" in env:
             kwargs["host"] = env["HOST"]
         if "PORT" in env:

@@ -36,7 +36,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"Lỗi: không đọc được tệp {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        result = run_on_database(settings.db_path, lambda db: verification.verify(db, data, settings.signing_trust_roots))
+        result = run_on_database(settings.database, lambda db: verification.verify(db, data, settings.signing_trust_roots))
     except Refused as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)
         return 2

@@ -38,6 +38,11 @@ class LiveServer:
     """`inspect-app serve` in a subprocess, on its own copy of the demo database."""
 
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        import dbtarget
+
+        if dbtarget.ON_POSTGRES and "INSPECT_DATABASE_URL" not in env:  # the demo, cloned for this server
+            env = {**env, "INSPECT_DATABASE_URL": dbtarget.new_database(template=dbtarget.SEED)}
+        self.database_url = env.get("INSPECT_DATABASE_URL", "")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(data_dir / "server.log", "w")

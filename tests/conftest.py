@@ -1,4 +1,5 @@
-"""Shared fixtures: a real app on a temporary SQLite file, seeded with the demo, and personas."""
+"""Shared fixtures: a real app on a temporary SQLite file (or, with INSPECT_TEST_DATABASE_URL set, a
+PostgreSQL database of its own: tests/dbtarget.py), seeded with the demo, and personas."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+import dbtarget
 from inspect_app.app import create_app
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.services.checklist_store import sync_checklists
 from inspect_app.services.demo import seed_demo
 from inspect_app.settings import ROOT, Settings
@@ -20,6 +22,8 @@ DEMO_PASSWORD = "demo-pass-2026"
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
+    if dbtarget.ON_POSTGRES and "database_url" not in overrides:
+        overrides["database_url"] = dbtarget.new_database()  # empty: migrations run at start-up
     return Settings(data_dir=data_dir, secret_key="test-secret-key", demo_password=DEMO_PASSWORD,
                     checklists_dir=overrides.pop("checklists_dir", ROOT / "checklists"), **overrides)
 
@@ -29,7 +33,7 @@ def run(coro):
 
 
 async def _seed(settings: Settings) -> None:
-    db = await Database.open(settings.db_path)
+    db = await open_database(settings.database)
     try:
         await sync_checklists(db, settings.checklists_dir)
         await seed_demo(db, settings.demo_password, settings.evidence_dir)
@@ -42,14 +46,32 @@ def seeded_db(tmp_path_factory) -> Path:
     """The demo database, built once per test session; each test gets its own copy."""
     settings = make_settings(tmp_path_factory.mktemp("seed"))
     run(_seed(settings))
+    if dbtarget.ON_POSTGRES:
+        dbtarget.SEED = dbtarget.name_of(settings.database_url)
     return settings.db_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    yield
+    if dbtarget.ON_POSTGRES:
+        dbtarget.drop_created()
+
+
+def seeded_copy(data_dir: Path, seeded_db: Path) -> dict:
+    """Put a copy of the demo database where a test's settings will find it: the SQLite file into
+    `data_dir`, or a new PostgreSQL database cloned from the seeded one (its URL is returned as the
+    Settings override)."""
+    if dbtarget.ON_POSTGRES:
+        return {"database_url": dbtarget.new_database(template=dbtarget.SEED)}
+    shutil.copy(seeded_db, data_dir / "inspect.sqlite3")
+    return {}
 
 
 @pytest.fixture
 def settings(tmp_path, seeded_db) -> Settings:
-    settings = make_settings(tmp_path / "data")
-    settings.data_dir.mkdir(parents=True)
-    shutil.copy(seeded_db, settings.db_path)
+    (tmp_path / "data").mkdir(parents=True)
+    settings = make_settings(tmp_path / "data", **seeded_copy(tmp_path / "data", seeded_db))
     # The demo's photos live beside its database.
     shutil.copytree(seeded_db.parent / "evidence", settings.evidence_dir)
     return settings

@@ -60,7 +60,7 @@ def _build(work: Callable[[Database, Bar], Awaitable[T]]) -> tuple[T, Bar] | Non
         return None
     bar = Bar()
     try:
-        return run_on_database(settings.db_path, lambda db: work(db, bar)), bar
+        return run_on_database(settings.database, lambda db: work(db, bar)), bar
     except Refused as exc:
         print(f"\nLỗi: {exc.message}", file=sys.stderr)
     except MigrationError as exc:
