@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 
 from pypdf import PdfWriter
+
+import dbtarget
 
 from inspect_app.settings import Settings
 
@@ -31,17 +32,14 @@ async def broken_maker(db, evidence_dir: Path, visit_id: int, kind: str, stamp) 
 
 def sign_off_all(settings: Settings) -> list[int]:
     """Every demo visit marked signed off (issuing reads only the status); their ids."""
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE visits SET status = 'signed_off'")
-        return [r[0] for r in conn.execute("SELECT id FROM visits ORDER BY id")]
+    dbtarget.sql(settings, "UPDATE visits SET status = 'signed_off'")
+    return [r[0] for r in dbtarget.sql(settings, "SELECT id FROM visits ORDER BY id")]
 
 
 def signed_off_visit(settings: Settings) -> int:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute("SELECT id FROM visits WHERE status = 'signed_off' ORDER BY id LIMIT 1").fetchone()[0]
+    return dbtarget.sql(settings, "SELECT id FROM visits WHERE status = 'signed_off' ORDER BY id LIMIT 1")[0][0]
 
 
 def register_rows(settings: Settings) -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute("SELECT issuer, year, number, kind, visit_id, sha256 FROM issued_documents"
-                            " ORDER BY number").fetchall()
+    return [tuple(r) for r in dbtarget.sql(settings, "SELECT issuer, year, number, kind, visit_id, sha256"
+                                                    " FROM issued_documents ORDER BY number")]

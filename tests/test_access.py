@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import PERSONAS, login, post_form
+import dbtarget
 
 from inspect_app.app import create_app
 from inspect_app.permissions import ALL_ROLES
@@ -202,15 +203,12 @@ def test_unit_officer_sees_only_their_own_unit(client):
 
 
 def test_inspector_sees_only_their_teams_visits(client, settings):
-    import sqlite3
-
     login(client, "sonoivu")
     visit = client.get("/api/v1/visits").json()[0]
     # Move one visit to a team the inspector is not on: it disappears from their lists.
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("INSERT INTO teams (plan_id, name, created_at) VALUES (?, 'Đoàn kiểm tra số 2', '2026-01-01')",
-                     (visit["plan_id"],))
-        conn.execute("UPDATE visits SET team_id = last_insert_rowid() WHERE id = ?", (visit["id"],))
+    team_id = dbtarget.sql(settings, "INSERT INTO teams (plan_id, name, created_at)"
+                                     " VALUES (?, 'Đoàn kiểm tra số 2', '2026-01-01') RETURNING id", visit["plan_id"])[0][0]
+    dbtarget.sql(settings, "UPDATE visits SET team_id = ? WHERE id = ?", team_id, visit["id"])
     login(client, "kiemtravien")
     assert visit["id"] not in {v["id"] for v in client.get("/api/v1/visits").json()}
     page = client.get(f"/visits/{visit['id']}")

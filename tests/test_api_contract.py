@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import csrf_token, login
+import dbtarget
 
 from browser import LiveServer, live_data_dir
 
@@ -150,8 +150,7 @@ def test_last_modified_is_an_http_date_and_the_server_sends_one(client, settings
     declared = file_op["headers"]["last-modified"]["schema"]
     assert "format" not in declared
     assert set(file_op["content"]) == {"image/jpeg", "image/png", "image/webp", "application/pdf"}
-    with sqlite3.connect(settings.db_path) as conn:
-        evidence_id = conn.execute("SELECT id FROM evidence_files WHERE kind = 'photo' ORDER BY id LIMIT 1").fetchone()[0]
+    evidence_id = dbtarget.sql(settings, "SELECT id FROM evidence_files WHERE kind = 'photo' ORDER BY id LIMIT 1")[0][0]
     login(client, "sonoivu")
     response = client.get(f"/api/v1/evidence/{evidence_id}/file", params={"size": "thumb"})
     assert response.status_code == 200

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-import sqlite3
 
 from conftest import DEMO_PASSWORD, csrf_token, login, post_form, text_of
+import dbchecks
+import dbtarget
 
 from inspect_app.cli import main as cli
 
@@ -78,8 +79,7 @@ def test_tampered_cookie_is_treated_as_an_ended_session(client):
 
 def test_idle_session_expires(client, settings):
     login(client, "sonoivu")
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'")
+    dbtarget.sql(settings, "UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'")
     response = client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json()["error"] == "session_expired"
@@ -139,7 +139,7 @@ def test_open_redirect_after_login_is_refused(client):
 
 
 def test_bearer_token_reaches_the_api_and_a_bad_one_gets_401(client, settings, monkeypatch, capsys):
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, settings)
     assert cli(["user", "token", "kiemtravien"]) == 0
     token = capsys.readouterr().out.strip()
     client.cookies.clear()
@@ -152,7 +152,7 @@ def test_bearer_token_reaches_the_api_and_a_bad_one_gets_401(client, settings, m
 
 def test_password_change_ends_existing_sessions(client, settings, monkeypatch):
     login(client, "kiemtravien")
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, settings)
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("mat-khau-moi-2026\n"))
     assert cli(["user", "passwd", "kiemtravien"]) == 0

@@ -15,6 +15,7 @@ import zipfile
 import openpyxl
 import pytest
 from conftest import csrf_token, login, text_of
+import dbchecks
 from docx import Document
 
 from inspect_app.cli import main as cli
@@ -177,7 +178,7 @@ def test_verify_package_reports_changed_missing_and_added_files(client, settings
     login(client, f"dv{SUBMITTED_UNIT}")
     folder = tmp_path / "pkg"
     zipfile.ZipFile(io.BytesIO(build(client, visit))).extractall(folder)
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, settings)
     assert cli(["verify-package", str(folder)]) == 0
     assert "nguyên vẹn" in capsys.readouterr().out
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.parent != folder)
@@ -193,7 +194,7 @@ def test_verify_package_reports_changed_missing_and_added_files(client, settings
 
 def test_cli_builds_the_package_to_a_file(client, settings, tmp_path, monkeypatch, capsys):
     visit = visit_of(client, SUBMITTED_UNIT)
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, settings)
     target = tmp_path / "hs.zip"
     assert cli(["evidence-package", str(visit), "-o", str(target)]) == 0
     assert zipfile.ZipFile(target).testzip() is None

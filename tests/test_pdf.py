@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from browser import require_chromium
 from conftest import login
+import dbchecks
 from pypdf import PdfReader
 from reports_fixtures import meta, rclient, reports_seed, rsettings  # noqa: F401 (fixtures)
 from test_reports_documents import export
@@ -114,7 +115,7 @@ def test_plan_report_exports_as_pdf(rclient, meta):
 
 @pytest.fixture
 def env(rsettings, monkeypatch):
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(rsettings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, rsettings)
     return rsettings
 
 

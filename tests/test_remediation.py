@@ -9,6 +9,7 @@ import sqlite3
 import uuid
 
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbchecks
 from PIL import Image
 
 from inspect_app.cli import main as cli
@@ -205,7 +206,7 @@ def test_reminders_command_prints_and_emails_the_digest_per_unit(settings, monke
     smtp = Controller(Sink(), hostname="127.0.0.1", port=port)
     smtp.start()
     try:
-        monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+        dbchecks.point_cli_at(monkeypatch, settings)
         monkeypatch.setenv("INSPECT_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("INSPECT_SMTP_PORT", str(port))
         assert cli(["reminders"]) == 0
@@ -222,7 +223,7 @@ def test_reminders_command_prints_and_emails_the_digest_per_unit(settings, monke
 
 
 def test_reminders_without_smtp_only_print(settings, monkeypatch, capsys):
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, settings)
     monkeypatch.delenv("INSPECT_SMTP_HOST", raising=False)
     assert cli(["reminders", "--date", "2000-01-01"]) == 0
     assert "không có kiến nghị nào quá hạn" in capsys.readouterr().out

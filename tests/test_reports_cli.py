@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import dbchecks
 from docx import Document
 from openpyxl import load_workbook
 from reports_fixtures import meta, reports_seed, rsettings  # noqa: F401 (fixtures)
@@ -14,7 +15,7 @@ from inspect_app.cli import main
 
 @pytest.fixture
 def env(rsettings, monkeypatch):
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(rsettings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, rsettings)
     return rsettings
 
 

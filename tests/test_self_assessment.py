@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbchecks
 from PIL import Image
 from fill import SAMPLE_ROWS, typed
 
@@ -128,7 +129,7 @@ def test_late_self_assessments_join_the_reminder_digest(client, settings, monkey
     visit = next(v for v in client.get("/api/v1/visits").json() if v["unit_code"] == "10507")
     client.post(f"/plans/{plan['id']}/self-assessments", data={"visit_id": str(visit["id"]), "deadline": "2020-01-01",
                                                               "_csrf_token": csrf_token(client)})
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, settings)
     monkeypatch.delenv("INSPECT_SMTP_HOST", raising=False)
     assert cli(["reminders"]) == 0
     out = capsys.readouterr().out

@@ -7,6 +7,7 @@ import unicodedata
 
 import pytest
 from conftest import followed, login, post_form
+import dbchecks
 
 from inspect_app.cli import main as cli
 from inspect_app.db import Database
@@ -33,7 +34,7 @@ def test_fold_handles_tones_marks_and_d():
 
 
 def test_cli_imports_hai_phong_114_units(empty_settings, monkeypatch, capsys):
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(empty_settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, empty_settings)
     assert cli(["units", "import", "--province", "31"]) == 0
     assert "114" in capsys.readouterr().out
     # Idempotent: a second run inserts nothing and updates nothing.
@@ -52,7 +53,7 @@ def test_cli_imports_hai_phong_114_units(empty_settings, monkeypatch, capsys):
 
 
 def test_cli_refuses_a_bad_csv_naming_the_row(empty_settings, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("INSPECT_DATA_DIR", str(empty_settings.data_dir))
+    dbchecks.point_cli_at(monkeypatch, empty_settings)
     bad = tmp_path / "units.csv"
     bad.write_text("code,name,kind,province_code,province_name\n11560,Phường Thủy Nguyên,phuong,31,Hải Phòng\n"
                    "123,Xã Lạ,xa,31,Hải Phòng\n", encoding="utf-8")
