@@ -127,3 +127,25 @@ def point_cli_at(monkeypatch: Any, settings: Any) -> None:
     monkeypatch.delenv("INSPECT_DATABASE_URL", raising=False)
     for name, value in env_for(settings).items():
         monkeypatch.setenv(name, value)
+
+
+def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
+    """`dbtarget.sql` from inside a running event loop (an async hook the app calls): run on a thread of
+    its own and waited for, as the synchronous sqlite3 call it replaces blocks the loop."""
+    import threading
+
+    out: list[Any] = []
+    error: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.extend(dbtarget.sql(target, query, *params))
+        except BaseException as exc:  # handed to the caller
+            error.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return out

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 import uuid
 
 import pytest
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbchecks
+import dbtarget
 from PIL import Image
 
 from inspect_app.web.common import dom_id
@@ -49,8 +50,7 @@ def put(client, visit, code, body, k=None):
 
 
 def rows(settings, sql, *params):
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    return [tuple(r) for r in dbtarget.sql(settings, sql, *params)]
 
 
 def photo_bytes(orientation: int = 6, size=(1200, 900)) -> bytes:
@@ -328,7 +328,7 @@ def test_sign_off_needs_every_item_then_locks_and_amendments_need_a_reason(clien
     assert put(client, visit, code, {"answer": False, "base_version": 1,
                                      "amend_reason": "x"}).status_code == 409  # inspectors cannot amend
     # The database itself refuses a direct edit of a signed-off finding.
-    with pytest.raises(sqlite3.IntegrityError, match="locked"):
+    with pytest.raises(dbchecks.INTEGRITY_ERRORS, match="locked"):
         rows(settings, "UPDATE findings SET note = 'sửa lén' WHERE visit_id = ?", visit["id"])
     login(client, "truongdoan")
     amended = put(client, visit, code, {"answer": False, "base_version": 1,

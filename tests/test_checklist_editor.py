@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from datetime import date, timedelta
 
 import msgspec
 import pytest
 from conftest import PERSONAS, followed, login, post_form, text_of
+import dbtarget
 from litestar.testing import TestClient
 
 from inspect_app.app import create_app
@@ -106,20 +106,20 @@ def test_edit_fix_the_error_beside_the_field_publish_and_schedule_on_the_new_ver
     audit_page = text_of(client.get("/audit").text)
     assert "Công bố phiên bản bộ tiêu chí" in audit_page and "Sửa bản nháp bộ tiêu chí" in audit_page
     assert f"Thay đổi: sửa tiêu chí thành phần {item_before['code']}" in audit_page
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'checklist.publish'").fetchone()[0] == 1
-        plan, team = conn.execute("SELECT plan_id, id FROM teams ORDER BY id LIMIT 1").fetchone()
-        unit = conn.execute("SELECT code FROM units WHERE kind = 'xa' AND province_code = (SELECT province_code"
-                            " FROM units WHERE code = '11560') AND code NOT IN (SELECT unit_code FROM visits)"
-                            " ORDER BY code").fetchone()[0]
-        before = dict(conn.execute("SELECT id, checklist_version FROM visits WHERE checklist_id = 'cchc-xa'"))
+    assert dbtarget.sql(settings, "SELECT count(*) FROM audit_log WHERE action = 'checklist.publish'")[0][0] == 1
+    plan, team = dbtarget.sql(settings, "SELECT plan_id, id FROM teams ORDER BY id LIMIT 1")[0]
+    unit = dbtarget.sql(settings, "SELECT code FROM units WHERE kind = 'xa' AND province_code = (SELECT province_code"
+                                  " FROM units WHERE code = '11560') AND code NOT IN (SELECT unit_code FROM visits)"
+                                  " ORDER BY code")[0][0]
+    before = dict(tuple(r) for r in dbtarget.sql(settings, "SELECT id, checklist_version FROM visits"
+                                                            " WHERE checklist_id = 'cchc-xa'"))
     # A visit scheduled now gets the new version; every older visit keeps its own.
     scheduled = post_form(client, f"/plans/{plan}/visits", {
         "team_id": str(team), "date": (date.today() + timedelta(days=7)).isoformat(), "checklist_id": "cchc-xa",
         "units": [unit]})
     assert "Đã lên lịch 1" in text_of(followed(client, scheduled).text)
-    with sqlite3.connect(settings.db_path) as conn:
-        after = dict(conn.execute("SELECT id, checklist_version FROM visits WHERE checklist_id = 'cchc-xa'"))
+    after = dict(tuple(r) for r in dbtarget.sql(settings, "SELECT id, checklist_version FROM visits"
+                                                           " WHERE checklist_id = 'cchc-xa'"))
     new_visits = {k: v for k, v in after.items() if k not in before}
     assert list(new_visits.values()) == [new["version"]]
     assert {k: after[k] for k in before} == before and old["version"] in before.values()

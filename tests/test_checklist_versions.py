@@ -12,7 +12,7 @@ from conftest import _seed, login, make_settings, text_of
 from litestar.testing import TestClient
 
 from inspect_app.app import create_app
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.checklists import load_checklist_file
 from inspect_app.queries import visits
 from inspect_app.settings import ROOT
@@ -22,7 +22,7 @@ OLD_TEXT = "Ban hành Kế hoạch cải cách hành chính năm"
 
 def _pin_visit_to_current(settings, version_hash: str) -> int:
     async def work():
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings.database)
         try:
             visit = (await visits.list_visits(db))[0]
             async with db.transaction() as tx:

@@ -7,10 +7,24 @@ import subprocess
 import sys
 
 from conftest import DEMO_PASSWORD
+import dbtarget
+
+
+def database_for(data_dir) -> dict:
+    """On the PostgreSQL pass, a new empty database for the commands run on `data_dir` (one per folder)."""
+    if not dbtarget.ON_POSTGRES:
+        return {}
+    if str(data_dir) not in _DATABASES:
+        _DATABASES[str(data_dir)] = dbtarget.new_database()
+    return {"INSPECT_DATABASE_URL": _DATABASES[str(data_dir)]}
+
+
+_DATABASES: dict[str, str] = {}
 
 
 def run_cli(data_dir, *args, stdin: str | None = None):
-    env = {**os.environ, "INSPECT_DATA_DIR": str(data_dir), "INSPECT_DEMO_PASSWORD": DEMO_PASSWORD}
+    env = {**os.environ, "INSPECT_DATA_DIR": str(data_dir), "INSPECT_DEMO_PASSWORD": DEMO_PASSWORD,
+           **database_for(data_dir)}
     return subprocess.run([sys.executable, "-m", "inspect_app", *args], env=env, capture_output=True, text=True,
                           input=stdin, timeout=120)
 
@@ -48,8 +62,6 @@ def test_demo_content_matches_the_criterion_it_is_about(settings):
     """Issue 15: remediation item #7 was for criterion 3.3.4 (the one-stop shop's facilities) but
     quoted a finding about posting procedures. Every finding note, item, answer, review and photo
     caption of the demo must speak of its own criterion."""
-    import sqlite3
-
     from inspect_app.checklists.loader import load_checklist_file
     from inspect_app.settings import ROOT
 
@@ -65,27 +77,26 @@ def test_demo_content_matches_the_criterion_it_is_about(settings):
         lowered = text.lower()
         return any(w.lower() in lowered for w in own_words(code))
 
-    with sqlite3.connect(settings.db_path) as conn:
-        rows = conn.execute("SELECT r.id, r.item_code, r.text, f.note FROM remediation_items r"
-                            " JOIN findings f ON f.id = r.finding_id").fetchall()
-        assert len(rows) >= 12
-        for item_id, code, text, note in rows:
-            assert text.startswith(f"Tiêu chí {code} "), (item_id, text)
-            assert f"Đoàn ghi nhận: {note}" in text and speaks_of(note, code), (item_id, code, note)
-        seven = next(r for r in rows if r[0] == 7)
-        assert "niêm yết" not in seven[3].lower() or "niêm yết" in items[seven[1]].text.lower()
-        notes = conn.execute("SELECT f.item_code, f.note FROM findings f JOIN visits v ON v.id = f.visit_id"
-                             " WHERE v.status = 'signed_off' AND f.note != ''").fetchall()
-        assert len(notes) > 100
-        for code, note in notes:
-            if note not in ("Đã kiểm tra văn bản gốc, đầy đủ.", "Đạt yêu cầu.",
-                            "Đối chiếu hồ sơ lưu, thực hiện đúng quy định."):
-                assert speaks_of(note, code), (code, note)
-        answers = conn.execute("SELECT r.item_code, s.text, s.kind FROM remediation_responses s"
-                               " JOIN remediation_items r ON r.id = s.item_id").fetchall()
-        for code, text, kind in answers:
-            if kind in ("answer", "return"):
-                assert f"tiêu chí {code}" in text, (code, kind, text)
-        for code, caption in conn.execute("SELECT item_code, caption FROM evidence_files WHERE caption != ''"):
-            hint = items[code].evidence.hint.lower() + " " + items[code].text.lower()
-            assert any(word in hint for word in ("niêm yết", "bảng công khai")), (code, caption)
+    rows = dbtarget.sql(settings, "SELECT r.id, r.item_code, r.text, f.note FROM remediation_items r"
+                                  " JOIN findings f ON f.id = r.finding_id")
+    assert len(rows) >= 12
+    for item_id, code, text, note in rows:
+        assert text.startswith(f"Tiêu chí {code} "), (item_id, text)
+        assert f"Đoàn ghi nhận: {note}" in text and speaks_of(note, code), (item_id, code, note)
+    seven = next(r for r in rows if r[0] == 7)
+    assert "niêm yết" not in seven[3].lower() or "niêm yết" in items[seven[1]].text.lower()
+    notes = dbtarget.sql(settings, "SELECT f.item_code, f.note FROM findings f JOIN visits v ON v.id = f.visit_id"
+                                   " WHERE v.status = 'signed_off' AND f.note != ''")
+    assert len(notes) > 100
+    for code, note in notes:
+        if note not in ("Đã kiểm tra văn bản gốc, đầy đủ.", "Đạt yêu cầu.",
+                        "Đối chiếu hồ sơ lưu, thực hiện đúng quy định."):
+            assert speaks_of(note, code), (code, note)
+    answers = dbtarget.sql(settings, "SELECT r.item_code, s.text, s.kind FROM remediation_responses s"
+                                     " JOIN remediation_items r ON r.id = s.item_id")
+    for code, text, kind in answers:
+        if kind in ("answer", "return"):
+            assert f"tiêu chí {code}" in text, (code, kind, text)
+    for code, caption in dbtarget.sql(settings, "SELECT item_code, caption FROM evidence_files WHERE caption != ''"):
+        hint = items[code].evidence.hint.lower() + " " + items[code].text.lower()
+        assert any(word in hint for word in ("niêm yết", "bảng công khai")), (code, caption)

@@ -15,6 +15,7 @@ import zipfile
 import openpyxl
 import pytest
 from conftest import csrf_token, login, text_of
+import dbtarget
 import dbchecks
 from docx import Document
 
@@ -273,11 +274,8 @@ def test_a_draft_self_assessment_stays_the_units_until_it_submits(client):
 
 def test_a_file_missing_on_disk_is_listed_not_fatal(client, settings):
     visit = visit_of(client, SUBMITTED_UNIT)
-    import sqlite3
-
-    with sqlite3.connect(settings.db_path) as conn:
-        meta = conn.execute("SELECT metadata_json FROM evidence_files WHERE self_answer_id IS NOT NULL"
-                            " AND kind = 'document' ORDER BY id LIMIT 1").fetchone()[0]
+    meta = dbtarget.sql(settings, "SELECT metadata_json FROM evidence_files WHERE self_answer_id IS NOT NULL"
+                                  " AND kind = 'document' ORDER BY id LIMIT 1")[0][0]
     import json
 
     (settings.evidence_dir / json.loads(meta)["original_path"]).unlink()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import sqlite3
 
 import msgspec
 import pytest
 from conftest import login, post_form
+import dbchecks
+import dbtarget
 from issuing_support import broken_maker, register_rows, sign_off_all, signed_off_visit, tiny_maker
 from litestar.testing import AsyncTestClient, TestClient
 from openpyxl import load_workbook
@@ -26,9 +27,10 @@ def app_with(settings, maker=tiny_maker):
 
 
 def set_plan_setting(settings, key: str, value: str) -> None:
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("INSERT OR REPLACE INTO plan_settings (plan_id, key, value, version, updated_at)"
-                     " SELECT id, ?, ?, 1, '2026-01-01T00:00:00Z' FROM plans", (key, value))
+    dbtarget.sql(settings, "INSERT INTO plan_settings (plan_id, key, value, version, updated_at)"
+                           " SELECT id, ?, ?, 1, '2026-01-01T00:00:00Z' FROM plans WHERE true"
+                           " ON CONFLICT (plan_id, key) DO UPDATE SET value = excluded.value, version = 1,"
+                           " updated_at = excluded.updated_at", key, value)
 
 
 def api(client, url: str):
@@ -91,9 +93,8 @@ def test_issue_again_returns_the_same_number_and_the_pdf_is_frozen(settings):
         info = PdfReader(io.BytesIO(pdf.content)).metadata
         doc_id = info["/SoKiemTraDocId"]
         assert info["/SoKiemTraNumber"] == "01/TB-SNV"
-        with sqlite3.connect(settings.db_path) as conn:
-            assert conn.execute("SELECT doc_id FROM issued_documents").fetchone()[0] == doc_id
-            actions = [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE action = 'document.issue'")]
+        assert dbtarget.sql(settings, "SELECT doc_id FROM issued_documents")[0][0] == doc_id
+        actions = [r[0] for r in dbtarget.sql(settings, "SELECT action FROM audit_log WHERE action = 'document.issue'")]
         assert actions == ["document.issue"]
         audit_page = client.get("/audit", params={"action": "document.issue"})
         assert "01/TB-SNV" in audit_page.text
@@ -122,8 +123,7 @@ def test_a_failed_render_or_signature_takes_no_number(settings, tmp_path):
 
 def test_issuing_is_refused_with_a_reason(settings):
     visit = signed_off_visit(settings)
-    with sqlite3.connect(settings.db_path) as conn:
-        planned = conn.execute("SELECT id FROM visits WHERE status = 'planned' LIMIT 1").fetchone()[0]
+    planned = dbtarget.sql(settings, "SELECT id FROM visits WHERE status = 'planned' LIMIT 1")[0][0]
     with TestClient(app_with(settings)) as client:
         login(client, "truongdoan")
         assert api(client, f"/api/v1/visits/{visit}/notice/issue").status_code == 403
@@ -144,8 +144,7 @@ def test_issuing_is_refused_with_a_reason(settings):
 
 def test_the_plan_names_the_issuer_abbreviation_and_signer(settings):
     visit = signed_off_visit(settings)
-    with sqlite3.connect(settings.db_path) as conn:
-        plan = conn.execute("SELECT plan_id FROM visits WHERE id = ?", (visit,)).fetchone()[0]
+    plan = dbtarget.sql(settings, "SELECT plan_id FROM visits WHERE id = ?", visit)[0][0]
     with TestClient(app_with(settings)) as client:
         login(client, "sonoivu")
         page = client.get(f"/plans/{plan}")
@@ -175,11 +174,11 @@ def test_a_number_taken_meanwhile_is_rendered_again_with_the_next(settings):
     async def racing_maker(db, evidence_dir, visit_id, kind, stamp):
         stamps.append(stamp.number)
         if len(stamps) == 1:
-            with sqlite3.connect(settings.db_path) as conn:
-                conn.execute(
-                    "INSERT INTO issued_documents (doc_id, issuer, year, number, symbol, kind, visit_id, issued_at,"
-                    " issued_on, summary, recipients, signer, sha256, pdf) VALUES ('other', 'SNV', ?, 1, 'TB-SNV',"
-                    " 'notice', (SELECT MAX(id) FROM visits), '', '', 'x', '', '', 'h', x'00')", (year,))
+            dbchecks.sql_blocking(  # another connection, from inside the app's event loop
+                settings,
+                "INSERT INTO issued_documents (doc_id, issuer, year, number, symbol, kind, visit_id, issued_at,"
+                " issued_on, summary, recipients, signer, sha256, pdf) VALUES ('other', 'SNV', ?, 1, 'TB-SNV',"
+                " 'notice', (SELECT MAX(id) FROM visits), '', '', 'x', '', '', 'h', ?)", year, b"\x00")
         return await tiny_maker(db, evidence_dir, visit_id, kind, stamp)
 
     with TestClient(app_with(settings, racing_maker)) as client:

@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import msgspec
 import pytest
+import dbtarget
 from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from docx import Document
 from docx.shared import Cm
 from pypdf import PdfReader
 from reports_fixtures import meta, reports_seed, rsettings  # noqa: F401 (fixtures)
 
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.reports import docx_visit, html, nd30, pdf, wording
 from inspect_app.reports.visit_doc import VisitDoc, build_visit_doc
 
@@ -36,7 +36,7 @@ LEGAL_BASIS = "Quyết định số 272/QĐ-UBND ngày 02/11/2026 của Chủ t�
 
 def visit_doc(settings, visit_id: int) -> VisitDoc:
     async def build() -> VisitDoc:
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings.database)
         try:
             return await build_visit_doc(db, visit_id, settings.evidence_dir)
         finally:
@@ -59,8 +59,8 @@ def docx_text(data: bytes) -> str:
 
 @pytest.fixture
 def doc(rsettings, meta) -> VisitDoc:
-    with sqlite3.connect(rsettings.db_path) as conn:  # a plan whose legal basis cites a decision
-        conn.execute("UPDATE plans SET legal_basis = ? WHERE id = ?", (LEGAL_BASIS, meta["current"]["plan_id"]))
+    # A plan whose legal basis cites a decision.
+    dbtarget.sql(rsettings, "UPDATE plans SET legal_basis = ? WHERE id = ?", LEGAL_BASIS, meta["current"]["plan_id"])
     return visit_doc(rsettings, meta["current"]["visits"]["11560"])
 
 
@@ -88,7 +88,7 @@ def test_issued_pdf_has_no_signing_hints(rsettings, meta):
     require_chromium()
 
     async def render() -> bytes:
-        db = await Database.open(rsettings.db_path)
+        db = await open_database(rsettings.database)
         try:
             data, name = await pdf.visit_pdf(db, rsettings.evidence_dir, meta["current"]["visits"]["11167"],
                                              "notice", issued=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gzip
 import re
-import sqlite3
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import brotli
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbtarget
 
 from inspect_app.settings import ROOT
 from inspect_app.web.templating import asset
@@ -128,8 +128,7 @@ def test_audit_page_reads_in_vietnamese_time_words_and_names(as_role, settings):
     assert f"Tiêu chí {item['code']} ({item['text'][:20]}" in saved and ": Không đạt → Đạt" in saved
     assert "Ghi chú: “Chưa niêm yết” → “Đã niêm yết bổ sung”" in saved
     assert f"Cuộc kiểm tra #{visit['id']} · Phường Thủy Nguyên" in saved
-    with sqlite3.connect(settings.db_path) as conn:
-        at = conn.execute("SELECT at FROM audit_log WHERE action = 'finding.save' ORDER BY id DESC").fetchone()[0]
+    at = dbtarget.sql(settings, "SELECT at FROM audit_log WHERE action = 'finding.save' ORDER BY id DESC")[0][0]
     local = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(timezone(timedelta(hours=7)))
     assert saved.startswith(f"{local:%d/%m/%Y %H:%M:%S}")  # Vietnam time, as on every other page
 
@@ -154,10 +153,9 @@ def test_audit_filters_are_kept_across_pages(as_role, settings):
 
 def test_audit_filters_by_object_and_vietnamese_days(as_role, settings):
     client = as_role("admin")
-    with sqlite3.connect(settings.db_path) as conn:
-        visit_id = conn.execute("SELECT subject_id FROM audit_log WHERE action = 'evidence.add'").fetchone()[0]
-        count = conn.execute("SELECT count(*) FROM audit_log WHERE subject_id = ? AND (subject_type = 'visit' OR"
-                             " subject_type LIKE 'finding:%' OR subject_type LIKE 'self:%')", (visit_id,)).fetchone()[0]
+    visit_id = dbtarget.sql(settings, "SELECT subject_id FROM audit_log WHERE action = 'evidence.add'")[0][0]
+    count = dbtarget.sql(settings, "SELECT count(*) FROM audit_log WHERE subject_id = ? AND (subject_type = 'visit' OR"
+                                   " subject_type LIKE 'finding:%' OR subject_type LIKE 'self:%')", visit_id)[0][0]
     page = client.get("/audit", params={"kind": "visit", "object_id": visit_id})
     rows = audit_rows(page.text)
     assert len(rows) == min(count, 100) and all(f"Cuộc kiểm tra #{visit_id} ·" in row for row in rows)
