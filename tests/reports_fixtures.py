@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sqlite3
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import csrf_token, login, make_settings, post_form
+from conftest import csrf_token, login, make_settings, post_form, seeded_copy
+import dbchecks
+import dbtarget
 from fill import SAMPLE_ROWS, typed
 from litestar.testing import TestClient
 from PIL import Image
@@ -92,9 +93,8 @@ def failing(codes: list[str], common: set[str], step: int, offset: int) -> set[s
     return own | common
 
 
-def _rows(db: Path, sql: str, *params) -> list:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
+def _rows(db: Settings, sql: str, *params) -> list:
+    return dbtarget.sql(db, sql, *params)
 
 
 def create_plan(client, data: dict) -> int:
@@ -103,7 +103,7 @@ def create_plan(client, data: dict) -> int:
     return int(response.headers["location"].rsplit("/", 1)[1])
 
 
-def create_team(client, db: Path, plan_id: int, decision: str, decision_date: str, secretary: bool) -> int:
+def create_team(client, db: Settings, plan_id: int, decision: str, decision_date: str, secretary: bool) -> int:
     assert post_form(client, f"/plans/{plan_id}/teams", {"name": "Đoàn kiểm tra số 1", "decision_number": decision,
                                                          "decision_date": decision_date}).status_code == 303
     team_id = _rows(db, "SELECT id FROM teams WHERE plan_id = ?", plan_id)[0][0]
@@ -146,7 +146,7 @@ def sign_off(client, visit_id: int, remarks: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def run_plan(client, db: Path, plan: dict, decision: tuple[str, str], on: str, units: dict, common: set[str],
+def run_plan(client, db: Settings, plan: dict, decision: tuple[str, str], on: str, units: dict, common: set[str],
              tree_holder: dict, extra: list[str] = ()) -> dict[str, int]:
     login(client, "sonoivu")
     plan_id = create_plan(client, plan)
@@ -171,7 +171,7 @@ def run_plan(client, db: Path, plan: dict, decision: tuple[str, str], on: str, u
     return {"plan_id": plan_id, "team_id": team_id, "visits": ids}
 
 
-def add_remediation(db: Path, visit_id: int, unit_code: str, user_id: int) -> None:
+def add_remediation(db: Settings, visit_id: int, unit_code: str, user_id: int) -> None:
     today = date.today()
     rows = [  # (text, deadline, status, closed_at)
         ("Niêm yết đầy đủ thủ tục hành chính tại Bộ phận Một cửa", today - timedelta(days=20), "accepted",
@@ -181,17 +181,15 @@ def add_remediation(db: Path, visit_id: int, unit_code: str, user_id: int) -> No
         ("Ban hành kế hoạch tuyên truyền cải cách hành chính", today - timedelta(days=3), "answered", None),
         ("Số hóa kết quả giải quyết thủ tục hành chính", today + timedelta(days=15), "open", None),
     ]
-    with sqlite3.connect(db) as conn:
-        for text, deadline, status, closed in rows:
-            conn.execute("INSERT INTO remediation_items (visit_id, unit_code, item_code, text, deadline, status,"
-                         " created_at, created_by, closed_at) VALUES (?, ?, '1.1.1', ?, ?, ?, ?, ?, ?)",
-                         (visit_id, unit_code, text, deadline.isoformat(), status, "2026-11-20T03:00:00Z", user_id,
-                          closed))
+    dbchecks.run_many(db, [("INSERT INTO remediation_items (visit_id, unit_code, item_code, text, deadline, status,"
+                            " created_at, created_by, closed_at) VALUES (?, ?, '1.1.1', ?, ?, ?, ?, ?, ?)",
+                            (visit_id, unit_code, text, deadline.isoformat(), status, "2026-11-20T03:00:00Z",
+                             user_id, closed)) for text, deadline, status, closed in rows])
 
 
 def build(settings: Settings) -> dict:
     """Both plans, every visit, signed off; returns ids and what the tests expect."""
-    db = settings.db_path
+    db = settings
     tree_holder: dict = {}
     with TestClient(create_app(settings)) as client:
         earlier = run_plan(client, db, EARLIER_PLAN, ("45/QĐ-UBND", "2025-02-20"), "2025-04-15", EARLIER_UNITS,
@@ -214,10 +212,11 @@ def reports_seed(tmp_path_factory, seeded_db) -> tuple[Path, dict]:
     base = tmp_path_factory.getbasetemp() / "reports-seed"
     meta_file = base / "meta.json"
     if not meta_file.exists():
-        settings = make_settings(base / "data")
-        settings.data_dir.mkdir(parents=True)
-        shutil.copy(seeded_db, settings.db_path)
+        (base / "data").mkdir(parents=True)
+        settings = make_settings(base / "data", **seeded_copy(base / "data", seeded_db))
         meta = build(settings)
+        if dbtarget.ON_POSTGRES:  # each test clones this database, as it copies the folder
+            (base / "database").write_text(dbtarget.name_of(settings.database_url))
         meta_file.write_text(json.dumps(meta))
     return base / "data", json.loads(meta_file.read_text())
 
@@ -227,6 +226,9 @@ def rsettings(tmp_path, reports_seed) -> Settings:
     source, _ = reports_seed
     target = tmp_path / "data"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("reports"))
+    if dbtarget.ON_POSTGRES:
+        template = (source.parent / "database").read_text()
+        return make_settings(target, database_url=dbtarget.new_database(template=template))
     return make_settings(target)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import msgspec
 import pytest
+import dbchecks
+import dbtarget
 from browser import LiveServer, dom, live_data_dir, log_in, wait_saved
 from playwright.sync_api import expect
 
@@ -32,11 +33,12 @@ def conditional_server(tmp_path, seeded_db):
     data_dir = live_data_dir(tmp_path, seeded_db)
     live = LiveServer(data_dir, {"INSPECT_CHECKLISTS_DIR": str(checklists)})
     version = load_checklist_file(CONDITIONAL).version_hash
-    with sqlite3.connect(data_dir / "inspect.sqlite3") as conn:
-        visit_id = conn.execute("SELECT id FROM visits WHERE unit_code = '11560'").fetchone()[0]
-        conn.execute("DELETE FROM findings WHERE visit_id = ?", (visit_id,))
-        conn.execute("UPDATE visits SET checklist_id = 'dieu-kien-xa', checklist_version = ?, status = 'in_progress'"
-                     " WHERE id = ?", (version, visit_id))
+    database = live.database_url or data_dir / "inspect.sqlite3"  # the server's own clone on PostgreSQL
+    visit_id = dbtarget.sql(database, "SELECT id FROM visits WHERE unit_code = '11560'")[0][0]
+    dbchecks.run_many(database, [
+        ("DELETE FROM findings WHERE visit_id = ?", (visit_id,)),
+        ("UPDATE visits SET checklist_id = 'dieu-kien-xa', checklist_version = ?, status = 'in_progress'"
+         " WHERE id = ?", (version, visit_id))])
     yield live, visit_id
     live.stop()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import email
 import io
 import socket
-import sqlite3
 import uuid
 
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbtarget
 import dbchecks
 from PIL import Image
 
@@ -27,9 +27,9 @@ def jpeg() -> bytes:
 
 
 def dump(settings) -> list:
-    with sqlite3.connect(settings.db_path) as conn:
-        return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-                for t in ("remediation_items", "remediation_responses", "evidence_files")]
+    tables = ("remediation_items", "remediation_responses", "evidence_files")
+    return [[tuple(r) for r in rows]
+            for rows in dbchecks.run_many(settings, [(f"SELECT * FROM {t} ORDER BY 1", ()) for t in tables])]
 
 
 def test_api_lists_only_the_callers_scope_with_the_contract_fields(client):
@@ -48,9 +48,8 @@ def test_api_lists_only_the_callers_scope_with_the_contract_fields(client):
 def test_unit_a_cannot_see_or_touch_anything_of_unit_b(client, settings):
     login(client, "sonoivu")
     theirs = [i for i in client.get("/api/v1/remediation").json() if i["unit_code"] == "10532"]
-    with sqlite3.connect(settings.db_path) as conn:
-        their_files = [r[0] for r in conn.execute("SELECT id FROM evidence_files WHERE visit_id = ?",
-                                                  (theirs[0]["visit_id"],))]
+    their_files = [r[0] for r in dbtarget.sql(settings, "SELECT id FROM evidence_files WHERE visit_id = ?",
+                                              theirs[0]["visit_id"])]
     before = dump(settings)
     login(client, "dv11086")
     listed = client.get("/api/v1/remediation").json()
@@ -164,9 +163,8 @@ def test_lead_confirms_merges_and_adds_items_then_the_unit_answers_and_admin_rev
     late = client.post(f"/api/v1/remediation/{merged_item['id']}/review", headers=h(client),
                        json={"decision": "accept"})
     assert late.status_code == 409
-    with sqlite3.connect(settings.db_path) as conn:
-        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE subject_type = 'remediation'"
-                                              " AND subject_id = ? ORDER BY id", (str(merged_item["id"]),))]
+    actions = [r[0] for r in dbtarget.sql(settings, "SELECT action FROM audit_log WHERE subject_type = 'remediation'"
+                                          " AND subject_id = ? ORDER BY id", str(merged_item["id"]))]
     assert actions == ["remediation.create", "remediation.draft", "remediation.draft", "remediation.answer",
                        "remediation.return", "remediation.draft", "remediation.answer", "remediation.accept"]
 

@@ -5,13 +5,14 @@ their audit rows. The form and the JSON route differ only in parsing and renderi
 from __future__ import annotations
 
 import io
-import sqlite3
 import uuid
 
 from conftest import csrf_token, followed, login, post_form, run, text_of
+import dbchecks
+import dbtarget
 from PIL import Image
 
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.queries import remediation as remediation_q
 from inspect_app.queries import users as users_q
 from inspect_app.services import attach, remediation
@@ -32,10 +33,9 @@ def photos(n: int) -> list[tuple[str, tuple[str, bytes, str]]]:
 
 def written(settings) -> dict[str, list]:
     """What an answer may write: responses, file rows, item states, audit rows, stored keys."""
-    with sqlite3.connect(settings.db_path) as conn:
-        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in ("remediation_responses", "evidence_files", "remediation_items", "audit_log",
-                              "idempotency_keys")}
+    tables = ("remediation_responses", "evidence_files", "remediation_items", "audit_log", "idempotency_keys")
+    results = dbchecks.run_many(settings, [(f"SELECT * FROM {table} ORDER BY 1", ()) for table in tables])
+    return {table: [tuple(r) for r in rows] for table, rows in zip(tables, results, strict=True)}
 
 
 def open_item(client) -> dict:
@@ -146,18 +146,19 @@ def test_the_answer_is_one_transaction_with_every_row(settings, monkeypatch):
     """Service level: one `db.transaction()` holds the response, the files, the submission and the audit."""
 
     async def scenario():
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings.database)
         try:
             officer = await users_q.get_user_by_username(db, f"dv{UNIT}")
             row = next(r for r in await remediation_q.list_items(db, unit_code=UNIT) if r.status == "open")
             opened: list[int] = []
-            real = Database.transaction
+            backend = type(db)  # db.Database or db_postgres.PgDatabase
+            real = backend.transaction
 
             def counting(self):
                 opened.append(1)
                 return real(self)
 
-            monkeypatch.setattr(Database, "transaction", counting)
+            monkeypatch.setattr(backend, "transaction", counting)
             result, replayed = await remediation.answer(
                 db, officer, row, text="Đơn vị đã khắc phục, gửi kèm ba ảnh.", submit=True,
                 files=[(jpeg(i), f"anh-{i}.jpg") for i in range(3)], root=settings.evidence_dir,
@@ -169,9 +170,8 @@ def test_the_answer_is_one_transaction_with_every_row(settings, monkeypatch):
     opened, result, replayed, row = run(scenario())
     assert opened == [1] and not replayed
     assert row.status == "answered" and result.submitted and len(result.evidence_ids) == 3
-    with sqlite3.connect(settings.db_path) as conn:
-        files = conn.execute("SELECT count(*) FROM evidence_files WHERE response_id = ?", (result.response_id,))
-        assert files.fetchone()[0] == 3
-        actions = [r[0] for r in conn.execute(
-            "SELECT action FROM audit_log WHERE id > (SELECT max(id) - 5 FROM audit_log) ORDER BY id")]
+    files = dbtarget.sql(settings, "SELECT count(*) FROM evidence_files WHERE response_id = ?", result.response_id)
+    assert files[0][0] == 3
+    actions = [r[0] for r in dbtarget.sql(
+        settings, "SELECT action FROM audit_log WHERE id > (SELECT max(id) - 5 FROM audit_log) ORDER BY id")]
     assert actions == ["remediation.draft", "evidence.add", "evidence.add", "evidence.add", "remediation.answer"]

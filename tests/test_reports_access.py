@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
 import pytest
 from conftest import login, post_form
+import dbtarget
 from reports_fixtures import meta, rclient, reports_seed, rsettings  # noqa: F401 (fixtures)
 
 from inspect_app.reports import render
@@ -16,8 +16,7 @@ DOCS = ("minutes", "minutes.docx", "notice", "notice.docx")
 
 
 def sql(settings, statement: str, *params) -> None:
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute(statement, params)
+    dbtarget.sql(settings, statement, *params)
 
 
 @pytest.mark.parametrize("username", ["sonoivu", "truongdoan", "kiemtravien", "dv11560"])

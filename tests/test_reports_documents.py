@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 import time
 
 import msgspec
 import pytest
 from conftest import login, post_form
+import dbtarget
 from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
@@ -25,12 +25,11 @@ DATE_LINE = re.compile(r"^Hải Phòng, ngày (0[1-9]|[12]\d|3[01]) tháng (0[12
 
 def engine(settings, visit_id: int):
     """The visit's score straight from the scoring engine over the stored answers."""
-    with sqlite3.connect(settings.db_path) as conn:
-        cid, version = conn.execute("SELECT checklist_id, checklist_version FROM visits WHERE id = ?",
-                                    (visit_id,)).fetchone()
-        content = conn.execute("SELECT content_json FROM checklist_versions WHERE checklist_id = ? AND"
-                               " version_hash = ?", (cid, version)).fetchone()[0]
-        rows = conn.execute("SELECT item_code, answer_json FROM findings WHERE visit_id = ?", (visit_id,)).fetchall()
+    cid, version = dbtarget.sql(settings, "SELECT checklist_id, checklist_version FROM visits WHERE id = ?",
+                                visit_id)[0]
+    content = dbtarget.sql(settings, "SELECT content_json FROM checklist_versions WHERE checklist_id = ? AND"
+                                     " version_hash = ?", cid, version)[0][0]
+    rows = dbtarget.sql(settings, "SELECT item_code, answer_json FROM findings WHERE visit_id = ?", visit_id)
     checklist = checklist_from_json(bytes(content))
     return score_checklist(checklist, {c: msgspec.json.decode(a, type=Answer) for c, a in rows})
 
@@ -104,8 +103,7 @@ def test_minutes_docx_follows_nd30_and_matches_the_engine(rclient, rsettings, me
         assert f"Tiêu chí {code} –" in text
     assert "Đơn vị chuẩn bị hồ sơ đầy đủ" in text  # the lead's remarks
     # Evidence appendix: a thumbnail and the SHA-256 of the bytes received.
-    with sqlite3.connect(rsettings.db_path) as conn:
-        sha = conn.execute("SELECT sha256 FROM evidence_files WHERE visit_id = ?", (visit_id,)).fetchone()[0]
+    sha = dbtarget.sql(rsettings, "SELECT sha256 FROM evidence_files WHERE visit_id = ?", visit_id)[0][0]
     assert "Phụ lục" in text and "PHỤ LỤC" not in text and sha[:32] in text and sha[32:] in text  # NĐ 30: ordinary case
     assert len(doc.inline_shapes) == 1
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 import time
 import uuid
 
 import pytest
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbtarget
 import dbchecks
 from PIL import Image
 from fill import SAMPLE_ROWS, typed
@@ -62,8 +62,8 @@ def test_unit_fills_submits_and_then_cannot_change(client, visit, settings):
     assert late.status_code == 409 and late.json()["error"] == "submitted"
     page = client.get(f"/visits/{visit['id']}/self-assessment").text
     assert "không sửa được nữa" in page and 'name="choice"' in page and "disabled" in page
-    with sqlite3.connect(settings.db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="submitted"):
-        conn.execute("UPDATE self_answers SET note = 'sửa lén'")
+    with pytest.raises(dbchecks.INTEGRITY_ERRORS, match="submitted"):
+        dbtarget.sql(settings, "UPDATE self_answers SET note = 'sửa lén'")
 
 
 def test_only_the_units_own_visits_and_no_findings_before_sign_off(client, visit):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import uuid
 
 from conftest import csrf_token, followed, login, post_form, text_of
+import dbtarget
 from fill import SAMPLE_ROWS, typed
 
 
@@ -40,8 +40,7 @@ def answer(client, visit, items) -> None:
 
 
 def rows(settings, sql, *params):
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    return [tuple(r) for r in dbtarget.sql(settings, sql, *params)]
 
 
 def sign_off_form(html: str) -> str:

@@ -10,15 +10,15 @@ amendment after signing flags them as signatures of an earlier version.
 from __future__ import annotations
 
 import io
-import sqlite3
 import uuid
 import zipfile
 
 import pytest
 from conftest import csrf_token, followed, login, post_form, run, text_of
+import dbtarget
 from PIL import Image, ImageDraw
 
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.services.minutes_content import canonical_sha256
 
 SIGNED_OFF_UNIT = "10532"  # the demo's signed-off visit of truongdoan's team
@@ -63,8 +63,7 @@ def sign(client, visit: int, party: str, data: bytes, *, name="Trần Văn Minh"
 
 
 def count(settings, sql: str, *params) -> int:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchone()[0]
+    return dbtarget.sql(settings, sql, *params)[0][0]
 
 
 def stored_signature_files(settings) -> list:
@@ -272,7 +271,7 @@ def test_an_amendment_after_signing_flags_the_signatures_as_of_an_earlier_versio
 
 
 async def _sha(settings, visit: int) -> str:
-    db = await Database.open(settings.db_path)
+    db = await open_database(settings.database)
     try:
         return await canonical_sha256(db, visit)
     finally:

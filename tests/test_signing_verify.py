@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 
 import msgspec
 import pytest
 from conftest import login
+import dbchecks
+import dbtarget
 from issuing_support import signed_off_visit, tiny_maker, tiny_pdf
 from litestar.testing import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -81,7 +82,7 @@ def check_verification(settings, pdf: bytes) -> None:
         shown = client.post("/verify", data={"_csrf_token": client.cookies["csrftoken"]},
                             files={"file": ("van-ban.pdf", bytes(altered), "application/pdf")})
         assert shown.status_code == 200 and "đã bị sửa đổi" in shown.text
-    env = {**os.environ, "INSPECT_DATA_DIR": str(settings.data_dir),
+    env = {**os.environ, **dbchecks.env_for(settings),
            "INSPECT_SIGNING_TRUST_ROOTS": str(settings.signing_trust_roots[0])}
     copies = {"issued.pdf": pdf, "altered.pdf": bytes(altered), "other.pdf": tiny_pdf()}
     for name, data in copies.items():
@@ -128,13 +129,11 @@ def test_a_notice_signed_through_softhsm2_validates_and_verifies(settings, demo,
     app.state.pdf_maker = tiny_maker
     with TestClient(app) as client:  # a token that refuses: 503, and no number is taken
         login(client, "sonoivu")
-        with sqlite3.connect(settings.db_path) as conn:
-            other = conn.execute("SELECT MAX(id) FROM visits WHERE status = 'signed_off'").fetchone()[0]
-            assert other != signed_off_visit(settings)
+        other = dbtarget.sql(settings, "SELECT MAX(id) FROM visits WHERE status = 'signed_off'")[0][0]
+        assert other != signed_off_visit(settings)
         refused = client.post(f"/api/v1/visits/{other}/notice/issue", headers={"x-csrftoken": client.cookies["csrftoken"]})
         assert refused.status_code == 503 and refused.json()["error"] == "signing_failed"
-        with sqlite3.connect(settings.db_path) as conn:
-            assert conn.execute("SELECT COUNT(*) FROM issued_documents").fetchone()[0] == 1
+        assert dbtarget.sql(settings, "SELECT COUNT(*) FROM issued_documents")[0][0] == 1
 
 
 def test_verify_refuses_a_100_mb_upload_without_reading_it(settings):

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from conftest import csrf_token, login, make_settings, text_of
 from inspect_app.app import create_app
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.settings import ROOT
 
 CONDITIONAL = Path(__file__).resolve().parent / "data" / "checklists" / "conditional" / "dieu-kien-xa.toml"
@@ -23,7 +23,7 @@ CODES = ["1.1.1", "1.1.2", "1.1.3", "2.1.1", "2.2.1", "2.2.2", "2.2.3"]
 
 def _repoint(settings, version: str) -> int:
     async def work() -> int:
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings.database)
         try:
             row = await db.fetch_one("SELECT v.id FROM visits v WHERE v.unit_code = '11560'")
             async with db.transaction() as tx:
@@ -144,7 +144,7 @@ def test_minutes_plan_report_and_evidence_package_show_skipped_items(conditional
     assert "tính trên điểm tối đa của chính đơn vị đó" in report
 
     async def package():
-        db = await Database.open(settings.db_path)
+        db = await open_database(settings.database)
         try:
             from inspect_app.queries import visits as visits_q
             from inspect_app.reports.evidence_package import gather

@@ -10,7 +10,7 @@ from conftest import followed, login, post_form
 import dbchecks
 
 from inspect_app.cli import main as cli
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.services.units_import import UnitsFileError, parse_units_csv, shipped_csv
 from inspect_app.text import fold
 
@@ -42,7 +42,7 @@ def test_cli_imports_hai_phong_114_units(empty_settings, monkeypatch, capsys):
     assert "Đã nhập 0 đơn vị mới, cập nhật 0" in capsys.readouterr().out
 
     async def count():
-        db = await Database.open(empty_settings.db_path)
+        db = await open_database(empty_settings.database)
         try:
             row = await db.fetch_one("SELECT count(*) FROM units WHERE province_code = '31'")
             return row[0]
