@@ -38,7 +38,7 @@ def _pin_visit_to_current(settings, version_hash: str) -> int:
 def test_a_started_visit_keeps_version_1_after_the_file_changes(tmp_path, settings):
     checklists = tmp_path / "checklists"
     shutil.copytree(ROOT / "checklists", checklists)
-    settings = make_settings(settings.data_dir, checklists_dir=checklists)
+    settings = make_settings(settings.data_dir, checklists_dir=checklists, database_url=settings.database_url)
     source = (checklists / "cchc-xa.toml").read_text(encoding="utf-8")
 
     with TestClient(create_app(settings)) as client:
@@ -78,7 +78,7 @@ def test_a_started_visit_keeps_version_1_after_the_file_changes(tmp_path, settin
 def test_whitespace_and_comments_do_not_make_a_new_version(tmp_path, settings):
     checklists = tmp_path / "checklists"
     shutil.copytree(ROOT / "checklists", checklists)
-    settings = make_settings(settings.data_dir, checklists_dir=checklists)
+    settings = make_settings(settings.data_dir, checklists_dir=checklists, database_url=settings.database_url)
     path = checklists / "mot-cua-dot-xuat.toml"
     path.write_text("# a comment added by an editor\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     with TestClient(create_app(settings)) as client:
@@ -132,7 +132,7 @@ def test_visits_pinned_to_2026_1_still_render_after_the_files_move_on(tmp_path, 
     assert today["cchc-xa"] == "2026.3" and today["mot-cua-dot-xuat"] == "2026.2"
     settings = make_settings(tmp_path / "pinned", checklists_dir=PREVIOUS)
     asyncio.run(_seed(settings))
-    settings = make_settings(settings.data_dir)  # today's checklists/
+    settings = make_settings(settings.data_dir, database_url=settings.database_url)  # today's checklists/
 
     with TestClient(create_app(settings)) as old_client:
         login(old_client, "sonoivu")

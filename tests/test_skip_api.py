@@ -43,7 +43,7 @@ def conditional(tmp_path, settings):
     checklists = tmp_path / "checklists"
     shutil.copytree(ROOT / "checklists", checklists)
     shutil.copy(CONDITIONAL, checklists / CONDITIONAL.name)
-    settings = make_settings(settings.data_dir, checklists_dir=checklists)
+    settings = make_settings(settings.data_dir, checklists_dir=checklists, database_url=settings.database_url)
     with TestClient(create_app(settings)) as client:
         login(client, "kiemtravien")
         version = next(c["version"] for c in client.get("/api/v1/checklists").json() if c["id"] == "dieu-kien-xa")
