@@ -149,3 +149,32 @@ def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
     if error:
         raise error[0]
     return out
+
+
+class CommitWatch:
+    """A number that moves when another connection may have committed a write: SQLite's
+    `PRAGMA data_version`; on PostgreSQL the next transaction id not yet handed out
+    (`pg_snapshot_xmax(pg_current_snapshot())`), which moves whenever any transaction starts to write —
+    a superset of commits (and cluster-wide), which only means a comparison more, never one less."""
+
+    def __init__(self, target: Any) -> None:
+        self._location = _location(target)
+        self._pg = is_postgres(target)
+        if self._pg:
+            self._loop = asyncio.new_event_loop()
+            self._conn = self._loop.run_until_complete(asyncpg.connect(self._location))
+        else:
+            self._conn = sqlite3.connect(Path(self._location))
+
+    def version(self) -> int:
+        if self._pg:
+            return int(self._loop.run_until_complete(
+                self._conn.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")))
+        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        if self._pg:
+            self._loop.run_until_complete(self._conn.close())
+            self._loop.close()
+        else:
+            self._conn.close()

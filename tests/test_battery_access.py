@@ -19,7 +19,6 @@ import io
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -30,7 +29,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import csrf_token, login, make_settings, post_form
+from conftest import csrf_token, login, make_settings, post_form, seeded_copy
+import dbchecks
+import dbtarget
 from fill import SAMPLE_ROWS, typed
 from issuing_support import tiny_maker
 from litestar.testing import TestClient
@@ -56,11 +57,9 @@ def api_headers(client) -> dict:
     return {"x-csrftoken": csrf_token(client), "Idempotency-Key": str(uuid.uuid4())}
 
 
-def dump(db_path: Path) -> dict[str, list]:
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                             " AND name NOT IN ('sessions', 'sqlite_sequence')")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+def dump(settings) -> dict[str, list]:
+    """Every row of every table but sessions, on either backend (tests/dbchecks.py)."""
+    return dbchecks.dump(settings, skip=("sessions",))
 
 
 def listing(folder: Path) -> list[str]:
@@ -112,7 +111,7 @@ class Persona:
 class World:
     """The demo plus a second team with its own visits, evidence and remediation item, and a second plan."""
 
-    db: Path
+    db: Path | str  # the SQLite file, or the PostgreSQL database's URL (each sweep clones it)
     evidence: Path
     objects: list[Obj]
     personas: dict[str, Persona]
@@ -150,16 +149,16 @@ def _answer_everything(client, visit_id: int, tree: dict, note: str) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, seeded_db) -> World:
-    settings = make_settings(tmp_path_factory.mktemp("access-world") / "data")
-    settings.data_dir.mkdir(parents=True)
-    shutil.copy(seeded_db, settings.db_path)
+    data_dir = tmp_path_factory.mktemp("access-world") / "data"
+    data_dir.mkdir(parents=True)
+    settings = make_settings(data_dir, **seeded_copy(data_dir, seeded_db))
     shutil.copytree(seeded_db.parent / "evidence", settings.evidence_dir)
     # The second team's inspector, through the command line (password on stdin).
     added = subprocess.run(
         [sys.executable, "-m", "inspect_app", "user", "add", "--username", "kiemtravien2", "--role", "inspector",
          "--full-name", "Đỗ Minh Tâm", "--title", "Chuyên viên Sở Nội vụ"],
         input=PASSWORD2 + "\n", text=True, capture_output=True, timeout=60,
-        env={**os.environ, "INSPECT_DATA_DIR": str(settings.data_dir)})
+        env={**os.environ, **dbchecks.env_for(settings)})
     assert added.returncode == 0, added.stderr
 
     with TestClient(create_app(settings)) as client:
@@ -171,8 +170,7 @@ def world(tmp_path_factory, seeded_db) -> World:
         # "Đoàn kiểm tra số 2" in the same plan, with kiemtravien2, and two visits of its own.
         assert post_form(client, f"/plans/{plan1}/teams", {"name": "Đoàn kiểm tra số 2", "decision_number": "315/QĐ-UBND",
                                                            "decision_date": TODAY.isoformat()}).status_code == 303
-        with sqlite3.connect(settings.db_path) as conn:
-            team1, team2 = [r[0] for r in conn.execute("SELECT id FROM teams WHERE plan_id = ? ORDER BY id", (plan1,))]
+        team1, team2 = [r[0] for r in dbtarget.sql(settings, "SELECT id FROM teams WHERE plan_id = ? ORDER BY id", plan1)]
         assert post_form(client, f"/plans/{plan1}/teams/{team2}/members",
                          {"username": "kiemtravien2", "role": "thanh_vien"}).status_code == 303
         assert post_form(client, f"/plans/{plan1}/visits", {"team_id": str(team2), "date": TODAY.isoformat(),
@@ -187,8 +185,7 @@ def world(tmp_path_factory, seeded_db) -> World:
         plan2 = next(p["id"] for p in client.get("/api/v1/plans").json() if p["number"] == "51/KH-UBND")
         assert post_form(client, f"/plans/{plan2}/teams", {"name": "Đoàn kiểm tra số 3", "decision_number": "",
                                                            "decision_date": ""}).status_code == 303
-        with sqlite3.connect(settings.db_path) as conn:
-            team3 = conn.execute("SELECT id FROM teams WHERE plan_id = ?", (plan2,)).fetchone()[0]
+        team3 = dbtarget.sql(settings, "SELECT id FROM teams WHERE plan_id = ?", plan2)[0][0]
         visits = client.get("/api/v1/visits").json()
         t2a, t2b = sorted((v for v in visits if v["unit_code"] in free[:2]), key=lambda v: v["unit_code"])
         tree = client.get(f"/api/v1/checklists/{checklist[0]}", params={"version": checklist[1]}).json()["checklist"]
@@ -235,12 +232,12 @@ def world(tmp_path_factory, seeded_db) -> World:
         plans = {p["id"]: p for p in client.get("/api/v1/plans").json()}
         objects: list[Obj] = []
         team_of_visit = {}
-        with sqlite3.connect(settings.db_path) as conn:
-            for vid, team in conn.execute("SELECT id, team_id FROM visits"):
-                team_of_visit[vid] = team
-            evidence_rows = conn.execute("SELECT id, visit_id, sha256, original_name FROM evidence_files").fetchall()
-            users = conn.execute("SELECT id, username FROM users").fetchall()
-            submitted = {r[0] for r in conn.execute("SELECT visit_id FROM self_assessments WHERE status = 'submitted'")}
+        for vid, team in dbtarget.sql(settings, "SELECT id, team_id FROM visits"):
+            team_of_visit[vid] = team
+        evidence_rows = dbtarget.sql(settings, "SELECT id, visit_id, sha256, original_name FROM evidence_files")
+        users = dbtarget.sql(settings, "SELECT id, username FROM users")
+        submitted = {r[0] for r in dbtarget.sql(settings, "SELECT visit_id FROM self_assessments"
+                                                          " WHERE status = 'submitted'")}
         for pid, plan in plans.items():
             objects.append(Obj("plan", str(pid), plan=pid, team=team1 if pid == plan1 else team3,
                                state="demo" if pid == plan1 else "second",
@@ -283,7 +280,7 @@ def world(tmp_path_factory, seeded_db) -> World:
         "unit-other-unit": Persona("dv11086", "unit", unit="11086", plans=frozenset({plans_of_unit["11086"]})),
     }
     planned = next(int(o.id) for o in objects if o.kind == "visit" and o.unit == "10525")
-    return World(settings.db_path, settings.evidence_dir, objects, personas, team1, team2, plan1, plan2,
+    return World(settings.database, settings.evidence_dir, objects, personas, team1, team2, plan1, plan2,
                  {plan1: team1, plan2: team3}, free[2:], checklist, planned)
 
 
@@ -674,12 +671,17 @@ def test_the_table_matches_the_roles_the_app_declares(settings):
 @pytest.fixture
 def world_client(world, tmp_path):
     """A fresh copy of the world for one persona's sweep."""
-    settings = make_settings(tmp_path / "data")
+    if dbtarget.ON_POSTGRES:
+        settings = make_settings(tmp_path / "data",
+                                 database_url=dbtarget.new_database(template=dbtarget.name_of(world.db)))
+    else:
+        settings = make_settings(tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(world.db) + suffix)
-        if source.exists():
-            shutil.copy(source, Path(str(settings.db_path) + suffix))
+    if not dbtarget.ON_POSTGRES:
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(world.db) + suffix)
+            if source.exists():
+                shutil.copy(source, Path(str(settings.db_path) + suffix))
     shutil.copytree(world.evidence, settings.evidence_dir)
     app = create_app(settings)
     app.state.pdf_maker = tiny_maker  # issuing: a small PDF in place of the report engine
@@ -731,9 +733,9 @@ def test_own_and_other_objects_for_every_route_with_an_id(world, world_client, p
     # 1. Another's objects: refused, nothing of them in the answer, nothing changed.
     wrong = []
     counts = {"other": 0, "own reads": 0, "own writes": 0}
-    before_db, before_files = dump(settings.db_path), listing(settings.evidence_dir)
-    watch = sqlite3.connect(settings.db_path)  # its data_version moves when any other connection commits
-    seen = watch.execute("PRAGMA data_version").fetchone()[0]
+    before_db, before_files = dump(settings), listing(settings.evidence_dir)
+    watch = dbchecks.CommitWatch(settings)  # moves when any other connection commits
+    seen = watch.version()
     for (method, path), rule in ROUTES.items():
         for obj in (o for o in theirs if o.kind == rule.subject):
             for response in rule.call(client, obj, world):
@@ -744,14 +746,14 @@ def test_own_and_other_objects_for_every_route_with_an_id(world, world_client, p
                     wrong.append(f"{where}: {response.status_code}, expected {sorted(expected)}")
                 if leaks := _leaks(response, obj.secrets - my_secrets):
                     wrong.append(f"{where}: the answer shows {leaks}")
-            version = watch.execute("PRAGMA data_version").fetchone()[0]
+            version = watch.version()
             if version != seen:  # something was committed: compare every table (sessions aside)
-                seen, after_db = version, dump(settings.db_path)
+                seen, after_db = version, dump(settings)
                 if after_db != before_db:
                     changed = sorted(t for t in after_db if after_db[t] != before_db.get(t))
                     wrong.append(f"{method} {path} [{obj.kind} {obj.id}] changed {changed}")
                     before_db = after_db
-    if dump(settings.db_path) != before_db:
+    if dump(settings) != before_db:
         wrong.append("the data changed during the sweep of another's objects")
     watch.close()
     if listing(settings.evidence_dir) != before_files:
