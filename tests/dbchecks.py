@@ -178,3 +178,58 @@ class CommitWatch:
             self._loop.close()
         else:
             self._conn.close()
+
+
+class _Cursor:
+    def __init__(self, rows: list[tuple]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+    def __iter__(self):
+        return iter(self._rows)
+
+
+class PgSyncConnection:
+    """A little of sqlite3.Connection's face over one asyncpg connection (`execute(sql, params)` with `?`
+    placeholders, `fetchone`/`fetchall`, autocommit), so checks written against sqlite3 (bench/faults.py,
+    bench/load_soak.py) read the PostgreSQL database unchanged. `PRAGMA integrity_check` answers "ok"
+    when every table can be read (`integrity_ok`)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._loop = asyncio.new_event_loop()
+        self._conn = self._loop.run_until_complete(asyncpg.connect(url))
+
+    def execute(self, query: str, params: tuple | list = ()) -> _Cursor:
+        if query.strip().lower() == "pragma integrity_check":
+            return _Cursor([("ok",)] if integrity_ok(self._url) else [("not ok",)])
+        from inspect_app.db_postgres import to_postgres
+
+        rows = self._loop.run_until_complete(self._conn.fetch(to_postgres(query), *params))
+        return _Cursor([tuple(r) for r in rows])
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._conn.close())
+            self._loop.close()
+
+    def __enter__(self) -> PgSyncConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sqlite3_standing_in_for(url: str) -> Any:
+    """A stand-in for the `sqlite3` module whose `connect(...)` opens the PostgreSQL database at `url`
+    (whatever file path it is given): monkeypatch it into a bench module on the PostgreSQL pass."""
+    import types
+
+    return types.SimpleNamespace(connect=lambda *args, **kwargs: PgSyncConnection(url),
+                                 sqlite_version=sqlite3.sqlite_version, IntegrityError=sqlite3.IntegrityError,
+                                 OperationalError=sqlite3.OperationalError)

@@ -1,5 +1,8 @@
 """Battery 7: faults. The real server (a subprocess on loopback) is killed with SIGKILL while inspectors
 save; after a restart on the same data folder nothing acknowledged is missing and the file is intact.
+On the PostgreSQL pass (tests/dbtarget.py) the server runs on a clone of the demo database and the same
+checks read it; only the backup case, which is about the SQLite file (`inspect-app backup`, SQLite's
+online backup API), is SQLite's alone.
 
 The moving parts (server process, writer threads, checks) are shared with bench/faults.py, which runs
 20 kill cycles and prints figures; here 3 cycles, plus an interrupted photo upload retried with its key
@@ -20,19 +23,33 @@ import time
 import uuid
 from pathlib import Path
 
+import dbchecks
+import dbtarget
 import httpx
 import pytest
 from browser import live_data_dir
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import faults  # noqa: E402
 from faults import Server, crash_cycle, editable_pairs, integrity, make_token, start_writers  # noqa: E402
 
 
 @pytest.fixture
-def data_dir(tmp_path, seeded_db) -> Path:
-    """A copy of the demo data folder for a real server."""
+def data_dir(tmp_path, seeded_db, monkeypatch) -> Path:
+    """A copy of the demo data folder for a real server; on PostgreSQL, a clone of the demo database that
+    every server, command and check of the test uses (through the environment and faults' sqlite3)."""
+    if dbtarget.ON_POSTGRES:
+        url = dbtarget.new_database(template=dbtarget.SEED)
+        monkeypatch.setenv("INSPECT_DATABASE_URL", url)
+        monkeypatch.setattr(faults, "sqlite3", dbchecks.sqlite3_standing_in_for(url))
     return live_data_dir(tmp_path, seeded_db)
+
+
+@pytest.fixture
+def database(data_dir) -> Path | str:
+    """Where the server's data is: the SQLite file, or the PostgreSQL database's URL."""
+    return os.environ.get("INSPECT_DATABASE_URL") or data_dir / "inspect.sqlite3"
 
 
 @pytest.fixture
@@ -85,7 +102,7 @@ def _raw_upload(server: Server, token: str, path: str, key: str, body: bytes, co
     return sock
 
 
-def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(data_dir, token):
+def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(data_dir, database, token):
     """The server dies with a photo half received, then again with the photo whole (maybe stored, maybe
     not); each time the tablet retries with the same key after the restart: one row, one file."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -113,10 +130,9 @@ def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(
             shown = httpx.get(f"{server.url}/api/v1/evidence/{first.json()['id']}/file", headers=headers,
                               params={"size": "original"})
             assert shown.status_code == 200 and shown.content == data
-            with sqlite3.connect(data_dir / "inspect.sqlite3") as conn:
-                assert conn.execute("SELECT count(*) FROM idempotency_keys WHERE key = ?", (key,)).fetchone()[0] == 1
-                assert conn.execute("SELECT count(*) FROM evidence_files WHERE visit_id = ? AND item_code = ?",
-                                    (visit["id"], code)).fetchone()[0] == 1, cut
+            assert dbtarget.sql(database, "SELECT count(*) FROM idempotency_keys WHERE key = ?", key)[0][0] == 1
+            assert dbtarget.sql(database, "SELECT count(*) FROM evidence_files WHERE visit_id = ? AND item_code = ?",
+                                visit["id"], code)[0][0] == 1, cut
             originals = [p for p in (data_dir / "evidence" / "original").rglob("*")
                          if p.is_file() and p.name.startswith(first.json()["sha256"])]
             assert len(originals) == 1 and originals[0].read_bytes() == data
@@ -124,6 +140,8 @@ def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(
         server.stop()
 
 
+@dbtarget.sqlite_only("`inspect-app backup` copies the SQLite file (its online backup API); PostgreSQL: "
+                      "the pg_dump counterpart below")
 def test_backup_taken_while_inspectors_write_restores_to_a_consistent_database(data_dir, token, tmp_path):
     server = Server(data_dir)
     dest = tmp_path / "backup" / "inspect-backup.sqlite3"
@@ -164,6 +182,72 @@ def test_backup_taken_while_inspectors_write_restores_to_a_consistent_database(d
     shutil.copy(dest, restored / "inspect.sqlite3")
     shutil.copytree(data_dir / "evidence", restored / "evidence")
     server = Server(restored)
+    try:
+        me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200 and me.json()["username"] == "kiemtravien"
+        visits = httpx.get(server.url + "/api/v1/visits", headers={"Authorization": f"Bearer {token}"}).json()
+        assert len(visits) >= 9
+    finally:
+        server.stop()
+
+
+def _pg_tool(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return str(found[-1])
+    on_path = shutil.which(name)
+    if on_path is None:
+        pytest.skip(f"{name} is not installed")
+    return on_path
+
+
+@pytest.mark.skipif(not dbtarget.ON_POSTGRES, reason="PostgreSQL only: its backup (pg_dump, docs/operations.md)")
+def test_pg_dump_taken_while_inspectors_write_restores_to_a_consistent_database(
+        data_dir, database, token, tmp_path, monkeypatch):
+    """The PostgreSQL counterpart of the backup case: pg_dump (one snapshot) while inspectors write, restored
+    into a new database that the server then answers from."""
+    server = Server(data_dir)
+    dest = tmp_path / "backup" / "inspect.dump"
+    dest.parent.mkdir()
+    try:
+        pairs = editable_pairs(server.url, token)[:8]
+        threads, stop, out = start_writers(server.url, token, pairs, "backup")
+        deadline = time.monotonic() + 10
+        while len(out.acks) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        acked_before = len(out.acks)
+        result = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--file", str(dest), database],
+                                capture_output=True, text=True, timeout=120)
+        acked_during = len(out.acks) - acked_before
+        time.sleep(0.2)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert acked_before >= 40 and len(out.acks) > acked_before  # writes went on around the backup
+    print(f"{acked_before} saves before the backup, {acked_during} while it ran, {len(out.acks)} in all")
+    restored_url = dbtarget.new_database()
+    restored = subprocess.run([_pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "--dbname", restored_url,
+                               str(dest)], capture_output=True, text=True, timeout=120)
+    assert restored.returncode == 0, restored.stderr
+    assert dbchecks.integrity_ok(restored_url)
+    assert dbtarget.sql(restored_url, "SELECT count(*) FROM schema_migrations")[0][0] >= 3
+    orphans = dbtarget.sql(restored_url, "SELECT f.id, f.version FROM findings f LEFT JOIN finding_history h"
+                                         " ON h.finding_id = f.id AND h.version = f.version WHERE h.finding_id IS NULL")
+    assert orphans == []
+    gaps = dbtarget.sql(restored_url, "SELECT f.id FROM findings f WHERE (SELECT count(*) FROM finding_history h"
+                                      " WHERE h.finding_id = f.id) != f.version")
+    assert gaps == []  # every version of every finding, in order, is in its history
+    saved = dbtarget.sql(restored_url, "SELECT count(*) FROM finding_history WHERE note LIKE 'backup-%'")[0][0]
+    assert acked_before <= saved <= len(out.acks) + len(pairs)  # a snapshot taken during the burst
+    # Restore: the server answers from the restored database (and the same evidence folder's copy).
+    restored_dir = tmp_path / "restored"
+    restored_dir.mkdir()
+    shutil.copytree(data_dir / "evidence", restored_dir / "evidence")
+    monkeypatch.setenv("INSPECT_DATABASE_URL", restored_url)
+    server = Server(restored_dir)
     try:
         me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200 and me.json()["username"] == "kiemtravien"

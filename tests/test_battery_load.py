@@ -10,11 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import dbchecks
+import dbtarget
 import pytest
 from browser import live_data_dir
 from conftest import DEMO_PASSWORD
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import load_soak  # noqa: E402
 from faults import Server, make_token  # noqa: E402
 from load_soak import lost_saves, report, run_load, session_cookie  # noqa: E402
 
@@ -23,8 +26,13 @@ SECONDS = 10.0
 
 
 @pytest.fixture
-def data_dir(tmp_path, seeded_db) -> Path:
-    """A copy of the demo data folder for a real server."""
+def data_dir(tmp_path, seeded_db, monkeypatch) -> Path:
+    """A copy of the demo data folder for a real server; on PostgreSQL, a clone of the demo database that
+    the server, the token command and the lost-save check use (the environment, load_soak's sqlite3)."""
+    if dbtarget.ON_POSTGRES:
+        url = dbtarget.new_database(template=dbtarget.SEED)
+        monkeypatch.setenv("INSPECT_DATABASE_URL", url)
+        monkeypatch.setattr(load_soak, "sqlite3", dbchecks.sqlite3_standing_in_for(url))
     return live_data_dir(tmp_path, seeded_db)
 
 
