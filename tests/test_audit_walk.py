@@ -12,7 +12,9 @@ Each recipe is checked by two nets:
 - per transaction: triggers added to this test's copy of the database note which tables each statement
   touched, and every COMMIT (`Database.transaction()` and `Database.atomic()`, hooked in inspect_app.db)
   checks that a transaction which changed a record also inserted an audit row. This is what catches a
-  record written in a transaction of its own beside an audited one.
+  record written in a transaction of its own beside an audited one. On PostgreSQL (tests/dbtarget.py)
+  the triggers also note their transaction's id (`txid_current()`), and after each request every
+  committed transaction of the log is checked the same way (a rolled-back one leaves no row).
 After each request the hash chain of the log still verifies (`queries.audit.verify_chain`).
 """
 
@@ -32,12 +34,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from conftest import DEMO_PASSWORD, csrf_token, login, run
+import dbchecks
+import dbtarget
 from litestar.testing import TestClient
 from PIL import Image, ImageDraw
 
 from inspect_app import db as db_module
 from inspect_app.app import create_app
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.queries import audit
 from inspect_app.settings import Settings
 from fill import SAMPLE_ROWS, typed
@@ -118,9 +122,37 @@ def write_routes(app) -> set[Route]:
 # ---------------------------------------------------------------------------------------- the database
 
 
-def record_tables(conn: sqlite3.Connection) -> list[str]:
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+def record_tables(conn: sqlite3.Connection | Settings) -> list[str]:
+    if isinstance(conn, Settings):  # either backend
+        names = dbchecks.table_names(conn)
+    else:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     return [n for n in names if n not in NOT_RECORDS and not n.startswith("sqlite_")]
+
+
+def instrument_postgres(settings: Settings) -> None:
+    """PostgreSQL: the same triggers, each row noting its table and its transaction's id."""
+    statements = [
+        (f"CREATE TABLE {WALK_LOG} (tbl TEXT NOT NULL, tx BIGINT NOT NULL DEFAULT txid_current())", ()),
+        ("CREATE FUNCTION walk_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+         f" INSERT INTO {WALK_LOG} (tbl) VALUES (TG_TABLE_NAME); RETURN NULL; END $$", ()),
+    ]
+    for table in record_tables(settings):
+        statements.append((f'CREATE TRIGGER "walk_{table}" AFTER INSERT OR UPDATE OR DELETE ON "{table}"'
+                           " FOR EACH ROW EXECUTE FUNCTION walk_note()", ()))
+    statements.append(('CREATE TRIGGER "walk_audit_log_insert" AFTER INSERT ON audit_log'
+                       " FOR EACH ROW EXECUTE FUNCTION walk_note()", ()))
+    dbchecks.run_many(settings, statements)
+
+
+def unaudited_postgres(settings: Settings) -> list[list[str]]:
+    """PostgreSQL: the record tables of each committed transaction that wrote no audit row, since the last
+    look (whose rows it clears)."""
+    found = dbchecks.run_many(settings, [
+        (f"SELECT tx, string_agg(DISTINCT tbl, ',' ORDER BY tbl) FROM {WALK_LOG} GROUP BY tx"
+         " HAVING NOT bool_or(tbl = 'audit_log') ORDER BY tx", ()),
+        (f"DELETE FROM {WALK_LOG}", ())])[0]
+    return [row[1].split(",") for row in found]
 
 
 def instrument(db_path: Path) -> None:
@@ -146,19 +178,21 @@ def unaudited_tables(conn: sqlite3.Connection) -> list[str]:
 class State:
     """A fingerprint of every record table, and the audit log's last id."""
 
-    def __init__(self, db_path: Path) -> None:
-        with sqlite3.connect(db_path) as conn:
-            self.tables = {t: hash(tuple(sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"')))))
-                           for t in record_tables(conn)}
-            self.last_audit = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+    def __init__(self, settings: Settings) -> None:
+        tables = record_tables(settings)
+        *rows, last = dbchecks.run_many(settings, [(f'SELECT * FROM "{t}"', ()) for t in tables]
+                                        + [("SELECT coalesce(max(id), 0) FROM audit_log", ())])
+        self.tables = {t: hash(tuple(sorted(repr(tuple(r)) for r in table_rows)))
+                       for t, table_rows in zip(tables, rows, strict=True)}
+        self.last_audit = last[0][0]
 
     def changed(self, later: State) -> list[str]:
         return sorted(t for t in self.tables.keys() | later.tables.keys()
                       if self.tables.get(t) != later.tables.get(t))
 
 
-async def _chain_break(db_path: Path) -> int | None:
-    db = await Database.open(db_path)
+async def _chain_break(settings: Settings) -> int | None:
+    db = await open_database(settings.database)
     try:
         return await audit.verify_chain(db)
     finally:
@@ -191,8 +225,14 @@ class Walk:
 
     # -- the database, read beside the app
     def sql(self, query: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.settings.db_path) as conn:
-            return conn.execute(query, params).fetchall()
+        return [tuple(r) for r in dbtarget.sql(self.settings, query, *params)]
+
+    def look(self) -> list[list[str]]:
+        """The transactions that changed a record without an audit row, so far: on SQLite noted at each
+        COMMIT by the hooks; on PostgreSQL read from the change log now."""
+        if dbtarget.ON_POSTGRES:
+            self.unaudited.extend(unaudited_postgres(self.settings))
+        return self.unaudited
 
     def one(self, query: str, *params) -> Any:
         rows = self.sql(query, *params)
@@ -764,9 +804,17 @@ def walk(settings, monkeypatch):
     """The app on an instrumented copy of the demo: every COMMIT checks its transaction's audit row.
 
     The hooks wrap inspect_app.db's `_execute` (the COMMIT of `transaction()`) and `_drive` (the body of
-    `atomic()`, run inside its group's transaction); monkeypatch fails loudly if either is renamed."""
-    instrument(settings.db_path)
+    `atomic()`, run inside its group's transaction); monkeypatch fails loudly if either is renamed.
+    On PostgreSQL the triggers note each row's transaction and `Walk.look()` checks the log."""
     unaudited: list[list[str]] = []
+    if dbtarget.ON_POSTGRES:
+        instrument_postgres(settings)
+        app = create_app(settings)
+        app.state.pdf_maker = tiny_maker  # issuing: a small PDF in place of the report engine
+        with TestClient(app) as client:
+            yield Walk(client, settings, unaudited)
+        return
+    instrument(settings.db_path)
     real_execute, real_drive = db_module._execute, db_module._drive
 
     def note(conn: sqlite3.Connection) -> None:
@@ -798,19 +846,19 @@ def run_recipe(walk: Walk, route: Route, r: Recipe) -> tuple[list[str], list[str
     label = f"{route[0]} {route[1]} ({r.name})"
     walk.login(r.persona)
     call = r.build(walk)
-    assert walk.unaudited == [], (f"{label}: while preparing, a transaction changed {walk.unaudited}"
+    assert walk.look() == [], (f"{label}: while preparing, a transaction changed {walk.unaudited}"
                                   " without an audit row")
     walk.login(r.persona)  # a preparation may have needed someone else
-    before = State(walk.settings.db_path)
+    before = State(walk.settings)
     response = walk.send(call)
     assert response.status_code == r.status, f"{label}: {response.status_code} {response.text[:300]}"
     assert (refusal := walk.flash_error(response)) is None, f"{label}: the form was refused: {refusal}"
     if r.settle:
         r.settle(walk, response)
-    after = State(walk.settings.db_path)
+    after = State(walk.settings)
     actions = [a for (a,) in walk.sql("SELECT action FROM audit_log WHERE id > ? ORDER BY id", before.last_audit)]
-    assert walk.unaudited == [], f"{label}: a transaction changed {walk.unaudited} without an audit row"
-    assert run(_chain_break(walk.settings.db_path)) is None, f"{label}: the audit chain no longer verifies"
+    assert walk.look() == [], f"{label}: a transaction changed {walk.unaudited} without an audit row"
+    assert run(_chain_break(walk.settings)) is None, f"{label}: the audit chain no longer verifies"
     return before.changed(after), actions
 
 
