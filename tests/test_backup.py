@@ -1,4 +1,5 @@
-"""`inspect-app backup` makes a consistent copy while the server keeps writing."""
+"""`inspect-app backup` makes a consistent copy while the server keeps writing (SQLite's online backup
+API: on PostgreSQL, pg_dump — tests/test_battery_faults.py's counterpart)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import subprocess
 import sys
 import threading
 
+import dbtarget
+
 from inspect_app.db import connect_sync, migrate
 
 
+@dbtarget.sqlite_only("`inspect-app backup` copies the SQLite file with its online backup API")
 def test_backup_while_writing_is_consistent(tmp_path):
     data = tmp_path / "data"
     db_path = data / "inspect.sqlite3"
@@ -57,6 +61,7 @@ def test_backup_while_writing_is_consistent(tmp_path):
     assert copy.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 1
 
 
+@dbtarget.sqlite_only("`inspect-app backup` copies the SQLite file")
 def test_backup_refuses_to_overwrite(tmp_path):
     data = tmp_path / "data"
     migrate(data / "inspect.sqlite3")
