@@ -27,7 +27,6 @@ import dbchecks
 import dbtarget
 import httpx
 import pytest
-from browser import live_data_dir
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -36,31 +35,43 @@ from faults import Server, crash_cycle, editable_pairs, integrity, make_token, s
 
 
 @pytest.fixture
-def data_dir(tmp_path, seeded_db, monkeypatch) -> Path:
-    """A copy of the demo data folder for a real server; on PostgreSQL, a clone of the demo database that
-    every server, command and check of the test uses (through the environment and faults' sqlite3)."""
-    if dbtarget.ON_POSTGRES:
-        url = dbtarget.new_database(template=dbtarget.SEED)
-        monkeypatch.setenv("INSPECT_DATABASE_URL", url)
+def database_url(monkeypatch) -> str:
+    """On PostgreSQL, a clone of the demo database that every server, command and check of the test uses
+    ("" on SQLite: the data folder's file)."""
+    if not dbtarget.ON_POSTGRES:
+        return ""
+    url = dbtarget.new_database(template=dbtarget.SEED)
+    monkeypatch.setenv("INSPECT_DATABASE_URL", url)  # the CLI, and a bench that reads the environment
+    if not dbchecks.bench_kwargs(Server, url):  # a bench whose checks open sqlite3 only
         monkeypatch.setattr(faults, "sqlite3", dbchecks.sqlite3_standing_in_for(url))
-    return live_data_dir(tmp_path, seeded_db)
+    return url
 
 
 @pytest.fixture
-def database(data_dir) -> Path | str:
+def data_dir(tmp_path, seeded_db, database_url) -> Path:
+    """A copy of the demo data folder for a real server."""
+    return dbchecks.server_data_dir(tmp_path, seeded_db)
+
+
+@pytest.fixture
+def database(data_dir, database_url) -> Path | str:
     """Where the server's data is: the SQLite file, or the PostgreSQL database's URL."""
-    return os.environ.get("INSPECT_DATABASE_URL") or data_dir / "inspect.sqlite3"
+    return database_url or data_dir / "inspect.sqlite3"
+
+
+def server_on(data_dir: Path, database_url: str) -> Server:
+    return Server(data_dir, **dbchecks.bench_kwargs(Server, database_url))
 
 
 @pytest.fixture
-def token(data_dir) -> str:
-    return make_token(data_dir, "kiemtravien")
+def token(data_dir, database_url) -> str:
+    return make_token(data_dir, "kiemtravien", **dbchecks.bench_kwargs(make_token, database_url))
 
 
-def test_kill_9_mid_burst_loses_no_acknowledged_save(data_dir, token):
+def test_kill_9_mid_burst_loses_no_acknowledged_save(data_dir, database_url, token):
     """Three times: 8 inspectors save as fast as they can, the server is killed, restarted, checked."""
     total = 0
-    server = Server(data_dir)
+    server = server_on(data_dir, database_url)
     try:
         for cycle, kill_after in enumerate((0.3, 0.7, 1.1), start=1):
             result, server = crash_cycle(server, token, writers=8, kill_after=kill_after, tag=f"t{cycle}")
@@ -102,11 +113,12 @@ def _raw_upload(server: Server, token: str, path: str, key: str, body: bytes, co
     return sock
 
 
-def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(data_dir, database, token):
+def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(data_dir, database_url, database,
+                                                                                 token):
     """The server dies with a photo half received, then again with the photo whole (maybe stored, maybe
     not); each time the tablet retries with the same key after the restart: one row, one file."""
     headers = {"Authorization": f"Bearer {token}"}
-    server = Server(data_dir)
+    server = server_on(data_dir, database_url)
     try:
         visit = next(v for v in httpx.get(server.url + "/api/v1/visits", headers=headers).json()
                      if v["unit_code"] == "11560")
@@ -120,8 +132,8 @@ def test_upload_interrupted_by_a_crash_and_retried_with_its_key_stores_one_file(
             time.sleep(0.05 if cut == "half-sent" else 0.15)  # all-sent: it may be being stored right now
             server.kill()
             sock.close()
-            assert integrity(data_dir / "inspect.sqlite3") == "ok"
-            server = Server(data_dir)
+            assert integrity(database) == "ok"
+            server = server_on(data_dir, database_url)
             send = {**headers, "Idempotency-Key": key, "Content-Type": content_type}
             first = httpx.post(server.url + path, content=body, headers=send, timeout=30)
             assert first.status_code in (200, 201), first.text
@@ -203,10 +215,10 @@ def _pg_tool(name: str) -> str:
 
 @pytest.mark.skipif(not dbtarget.ON_POSTGRES, reason="PostgreSQL only: its backup (pg_dump, docs/operations.md)")
 def test_pg_dump_taken_while_inspectors_write_restores_to_a_consistent_database(
-        data_dir, database, token, tmp_path, monkeypatch):
+        data_dir, database_url, database, token, tmp_path, monkeypatch):
     """The PostgreSQL counterpart of the backup case: pg_dump (one snapshot) while inspectors write, restored
     into a new database that the server then answers from."""
-    server = Server(data_dir)
+    server = server_on(data_dir, database_url)
     dest = tmp_path / "backup" / "inspect.dump"
     dest.parent.mkdir()
     try:
@@ -247,7 +259,7 @@ def test_pg_dump_taken_while_inspectors_write_restores_to_a_consistent_database(
     restored_dir.mkdir()
     shutil.copytree(data_dir / "evidence", restored_dir / "evidence")
     monkeypatch.setenv("INSPECT_DATABASE_URL", restored_url)
-    server = Server(restored_dir)
+    server = server_on(restored_dir, restored_url)
     try:
         me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200 and me.json()["username"] == "kiemtravien"

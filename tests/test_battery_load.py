@@ -13,7 +13,6 @@ from pathlib import Path
 import dbchecks
 import dbtarget
 import pytest
-from browser import live_data_dir
 from conftest import DEMO_PASSWORD
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -26,19 +25,26 @@ SECONDS = 10.0
 
 
 @pytest.fixture
-def data_dir(tmp_path, seeded_db, monkeypatch) -> Path:
-    """A copy of the demo data folder for a real server; on PostgreSQL, a clone of the demo database that
-    the server, the token command and the lost-save check use (the environment, load_soak's sqlite3)."""
-    if dbtarget.ON_POSTGRES:
-        url = dbtarget.new_database(template=dbtarget.SEED)
-        monkeypatch.setenv("INSPECT_DATABASE_URL", url)
-        monkeypatch.setattr(load_soak, "sqlite3", dbchecks.sqlite3_standing_in_for(url))
-    return live_data_dir(tmp_path, seeded_db)
+def database_url(monkeypatch) -> str:
+    """On PostgreSQL, a clone of the demo database that the server, the token command and the lost-save
+    check use ("" on SQLite: the data folder's file)."""
+    if not dbtarget.ON_POSTGRES:
+        return ""
+    url = dbtarget.new_database(template=dbtarget.SEED)
+    monkeypatch.setenv("INSPECT_DATABASE_URL", url)  # the CLI, and a bench that reads the environment
+    monkeypatch.setattr(load_soak, "sqlite3", dbchecks.sqlite3_standing_in_for(url))  # lost_saves reads it
+    return url
 
 
-def test_50_inspectors_for_10_seconds_no_5xx_no_lost_saves(data_dir):
-    token = make_token(data_dir, "kiemtravien")
-    server = Server(data_dir)
+@pytest.fixture
+def data_dir(tmp_path, seeded_db, database_url) -> Path:
+    """A copy of the demo data folder for a real server."""
+    return dbchecks.server_data_dir(tmp_path, seeded_db)
+
+
+def test_50_inspectors_for_10_seconds_no_5xx_no_lost_saves(data_dir, database_url):
+    token = make_token(data_dir, "kiemtravien", **dbchecks.bench_kwargs(make_token, database_url))
+    server = Server(data_dir, **dbchecks.bench_kwargs(Server, database_url))
     try:
         cookie = session_cookie(server.url, "kiemtravien", DEMO_PASSWORD)
         result = run_load(server, token, cookie, USERS, SECONDS)
