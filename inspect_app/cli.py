@@ -28,7 +28,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     current = run_on_database(settings.database, lambda db: sync_checklists(db, settings.checklists_dir))
-    print(f"Cơ sở dữ liệu {settings.db_path}: đã cập nhật lược đồ; {len(current)} bộ tiêu chí đã nạp.")
+    print(f"Cơ sở dữ liệu {describe(settings.database)}: đã cập nhật lược đồ; {len(current)} bộ tiêu chí đã nạp.")
     return 0
 
 
@@ -176,10 +176,25 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def describe(location: Path | str) -> str:
+    """A database location as people may see it: the file, or the PostgreSQL URL without its password."""
+    from urllib.parse import urlsplit
+
+    if isinstance(location, Path):
+        return str(location)
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.username or ''}@{parts.hostname or ''}:{parts.port or 5432}{parts.path}"
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the live database with SQLite's backup API (safe while the server writes) and check the copy's
-    integrity. DEST is a new file or a folder."""
+    integrity. DEST is a new file or a folder. On PostgreSQL, backups are PostgreSQL's own (pg_dump,
+    base backup + WAL archiving): docs/operations.md."""
     settings = Settings.from_env()
+    if settings.database_url:
+        print("Lỗi: cơ sở dữ liệu là PostgreSQL; sao lưu bằng pg_dump hoặc base backup + lưu trữ WAL "
+              "(docs/operations.md, mục PostgreSQL).", file=sys.stderr)
+        return 1
     dest = Path(args.dest)
     if dest.is_dir():
         from datetime import datetime
@@ -197,6 +212,38 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy every table of a SQLite database (--from: sqlite:///path or a path; default: the data folder's
+    file) into a new, empty PostgreSQL database (--to postgresql://user:password@host:port/db), ids and
+    history kept, in one transaction; then check the row counts and the audit log's hash chain on the
+    target. Evidence files stay in the evidence folder: point INSPECT_EVIDENCE_DIR of the PostgreSQL
+    nodes at it."""
+    import asyncio
+
+    from inspect_app.db_copy import CopyError, copy_sqlite_to_postgres, sqlite_path
+
+    settings = Settings.from_env()
+    source = sqlite_path(args.source) if args.source else settings.db_path
+    last: dict[str, int] = {}
+
+    def progress(table: str, count: int) -> None:
+        last[table] = count
+
+    try:
+        report = asyncio.run(copy_sqlite_to_postgres(source, args.target, progress))
+    except CopyError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the server cannot be reached
+        print(f"Lỗi: không kết nối được tới {describe(args.target)}: {exc}", file=sys.stderr)
+        return 1
+    for table, count in report.tables.items():
+        print(f"  {table}: {count:,} dòng")
+    print(f"Đã sao chép {source} → {describe(args.target)}: {sum(report.tables.values()):,} dòng trong "
+          f"{len(report.tables)} bảng; chuỗi băm nhật ký ({report.audit_entries:,} mục) kiểm tra: nguyên vẹn.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from inspect_app.checklists import cli as checklist_cli
     from inspect_app import signing_cli
@@ -206,13 +253,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="inspect-app",
         description="Sổ Kiểm Tra: field app for administrative-reform (CCHC) inspections. Settings come from "
                     "environment variables: INSPECT_DATA_DIR (default ./data: the SQLite file, evidence files, "
-                    "the secret key), HOST, PORT, INSPECT_SECRET_KEY, INSPECT_CHECKLISTS_DIR, "
+                    "the secret key), INSPECT_DATABASE_URL (postgresql://…: PostgreSQL instead of the SQLite "
+                    "file), INSPECT_EVIDENCE_DIR, HOST, PORT, INSPECT_SECRET_KEY, INSPECT_CHECKLISTS_DIR, "
                     "INSPECT_SECURE_COOKIES, INSPECT_DEMO_PASSWORD.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    add_command(sub, "serve", cmd_serve, "run the web server (one process: SQLite has one writer)",
+    add_command(sub, "serve", cmd_serve, "run the web server (on SQLite one process; on PostgreSQL as many "
+                "as you start, on any machines sharing the database and the evidence folder)",
                 arg("--host", help="address to listen on (default: $HOST or 127.0.0.1)"),
                 arg("--port", type=int, help="port (default: $PORT or 8000)"))
     add_command(sub, "migrate", cmd_migrate, "create or update the database and load the checklist files")
@@ -236,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
                 arg("username"), arg("--label", help="what the token is for"))
 
     add_command(sub, "backup", cmd_backup, "consistent online backup of the database to DEST", arg("dest"))
+    database = sub.add_parser("db", help="the database itself").add_subparsers(dest="db_command", required=True)
+    add_command(database, "copy", cmd_db_copy, "copy a SQLite database into a new PostgreSQL database",
+                arg("--from", dest="source", help="sqlite:///path/to/inspect.sqlite3 (default: the data folder's)"),
+                arg("--to", dest="target", required=True, help="postgresql://user:password@host:port/db"))
     add_command(sub, "reminders", cmd_reminders,
                 "print today's reminder digest per unit; email it when SMTP is set",
                 arg("--date", help="the day to compute for (YYYY-MM-DD; default: today in Vietnam)"))

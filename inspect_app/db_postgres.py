@@ -3,7 +3,9 @@
 Selected by `INSPECT_DATABASE_URL=postgresql://…` (see `db.open_database`). Everything that differs
 between the two dialects lives in this module, so the queries in `queries/` stay one hand-written text:
 
-- placeholders: the queries write `?`; `to_postgres` numbers them `$1, $2, …` (outside quoted text);
+- placeholders: the queries write `?` (or `?1` to reuse a value); `to_postgres` writes `$1, $2, …`
+  (outside quoted text), and renames the one SQLite function the queries use that PostgreSQL spells
+  differently (`json_group_object` → `json_object_agg`; `json(x)` is a cast in both);
 - the new row's id: an `INSERT` into a table with an `id` column gets `RETURNING id` (SQLite's lastrowid);
 - types: SQLite stores what it is given, PostgreSQL checks each parameter against its column. When a
   value arrives as the other type (a code "5" for an integer column, an integer for a text one), it is
@@ -44,19 +46,26 @@ def is_postgres_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
-_QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
+_QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?[0-9]*|\bjson_group_object\(")
+_FUNCTIONS = {"json_group_object(": "json_object_agg("}
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2048)
 def to_postgres(sql: str) -> str:
-    """`?` placeholders → `$1, $2, …`; quoted text and comments are left as they are."""
+    """`?` placeholders → `$1, $2, …` (`?N` → `$N`), SQLite-only function names → PostgreSQL's; quoted
+    text and comments are left as they are."""
     counter = 0
 
     def number(match: re.Match[str]) -> str:
         nonlocal counter
-        if match.group(0) != "?":
-            return match.group(0)
+        token = match.group(0)
+        if token in _FUNCTIONS:
+            return _FUNCTIONS[token]
+        if not token.startswith("?"):
+            return token
+        if token != "?":
+            return "$" + token[1:]
         counter += 1
         return f"${counter}"
 
@@ -77,6 +86,9 @@ def _numeric(text: str) -> int | float:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    """Codecs of every pooled connection: results read as SQLite's would, and citext (usernames, compared
+    without case like SQLite's COLLATE NOCASE) carried as text, which COPY needs too."""
+    await conn.set_type_codec("citext", encoder=str.encode, decoder=bytes.decode, schema="public", format="binary")
     await conn.set_type_codec("numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text")
     await conn.set_type_codec("bool", encoder=lambda v: "t" if v else "f", decoder=lambda t: 1 if t == "t" else 0,
                               schema="pg_catalog", format="text")
