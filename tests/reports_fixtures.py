@@ -226,10 +226,15 @@ def rsettings(tmp_path, reports_seed) -> Settings:
     source, _ = reports_seed
     target = tmp_path / "data"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("reports"))
-    if dbtarget.ON_POSTGRES:
-        template = (source.parent / "database").read_text()
-        return make_settings(target, database_url=dbtarget.new_database(template=template))
-    return make_settings(target)
+    return make_settings(target, **cloned_reports_database(source))
+
+
+def cloned_reports_database(source: Path) -> dict[str, str]:
+    """On PostgreSQL, a new clone of the built reports database (source: reports_seed's data folder) as a
+    Settings override; {} on SQLite, where the folder's copy holds the database."""
+    if not dbtarget.ON_POSTGRES:
+        return {}
+    return {"database_url": dbtarget.new_database(template=(source.parent / "database").read_text())}
 
 
 @pytest.fixture

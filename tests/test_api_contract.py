@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 from conftest import csrf_token, login
+import dbchecks
 import dbtarget
 
-from browser import LiveServer, live_data_dir
+from browser import LiveServer
 
 TESTS = Path(__file__).resolve().parent
 MAX_EXAMPLES = 25  # per operation; ~1,200 requests a role, about 15-40 s on a 2-core machine
@@ -29,19 +30,21 @@ SEED = 20261207
 ROLES = {"admin": "sonoivu", "unit": "dv11560"}
 
 
-def issue_token(data_dir: Path, username: str) -> str:
+def issue_token(data_dir: Path, username: str, database: dict[str, str]) -> str:
     """A personal API token, made by the CLI before the server starts (one writer at a time)."""
     result = subprocess.run([sys.executable, "-m", "inspect_app", "user", "token", username, "--label", "schemathesis"],
-                            env={**os.environ, "INSPECT_DATA_DIR": str(data_dir)}, capture_output=True, text=True,
-                            timeout=60, check=True)
+                            env={**os.environ, "INSPECT_DATA_DIR": str(data_dir), **database}, capture_output=True,
+                            text=True, timeout=60, check=True)
     return result.stdout.strip()
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path, seeded_db, role):
-    data_dir = live_data_dir(tmp_path, seeded_db)
-    token = issue_token(data_dir, ROLES[role])
-    server = LiveServer(data_dir, {})
+    data_dir = dbchecks.server_data_dir(tmp_path, seeded_db)
+    # On PostgreSQL the server's clone of the demo is made first, so that the token lands in it.
+    database = {"INSPECT_DATABASE_URL": dbtarget.new_database(template=dbtarget.SEED)} if dbtarget.ON_POSTGRES else {}
+    token = issue_token(data_dir, ROLES[role], database)
+    server = LiveServer(data_dir, database)
     started = time.monotonic()
     try:
         command = [

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 import dbchecks
 import dbtarget
-from browser import LiveServer, dom, live_data_dir, log_in, wait_saved
+from browser import LiveServer, dom, log_in, wait_saved
 from playwright.sync_api import expect
 
 from inspect_app.checklists import load_checklist_file
@@ -30,7 +30,7 @@ def conditional_server(tmp_path, seeded_db):
     checklists = tmp_path / "checklists"
     shutil.copytree(ROOT / "checklists", checklists)
     shutil.copy(CONDITIONAL, checklists / CONDITIONAL.name)
-    data_dir = live_data_dir(tmp_path, seeded_db)
+    data_dir = dbchecks.server_data_dir(tmp_path, seeded_db)
     live = LiveServer(data_dir, {"INSPECT_CHECKLISTS_DIR": str(checklists)})
     version = load_checklist_file(CONDITIONAL).version_hash
     database = live.database_url or data_dir / "inspect.sqlite3"  # the server's own clone on PostgreSQL

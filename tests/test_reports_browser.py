@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 from browser import ARTIFACTS, LiveServer, log_in
 from pypdf import PdfReader
-from reports_fixtures import meta, reports_seed  # noqa: F401 (fixtures)
+from reports_fixtures import cloned_reports_database, meta, reports_seed  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,8 @@ def server(tmp_path, reports_seed):
     data_dir = tmp_path / "live"
     shutil.copytree(source, data_dir, ignore=shutil.ignore_patterns("reports"))
     (data_dir / "secret_key").write_text("browser-test-secret")
-    live = LiveServer(data_dir, {})
+    clone = cloned_reports_database(source)  # PostgreSQL: the built reports database, not the bare demo
+    live = LiveServer(data_dir, {"INSPECT_DATABASE_URL": clone["database_url"]} if clone else {})
     yield live
     live.stop()
 
