@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from conftest import _seed, login, make_settings, text_of
+import dbtarget
 from litestar.testing import TestClient
 
 from inspect_app.app import create_app
@@ -110,6 +111,8 @@ def test_server_refuses_to_start_on_an_invalid_checklist_and_says_why(tmp_path):
     (checklists / "broken.toml").write_text(source.replace('type = "yesno"', 'type = "co_khong"', 1),
                                             encoding="utf-8")
     env = {**os.environ, "INSPECT_DATA_DIR": str(tmp_path / "data"), "INSPECT_CHECKLISTS_DIR": str(checklists)}
+    if dbtarget.ON_POSTGRES:  # an empty database of its own, as the data folder is new
+        env["INSPECT_DATABASE_URL"] = dbtarget.new_database()
     result = subprocess.run([sys.executable, "-m", "inspect_app", "serve", "--port", "1"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
