@@ -129,9 +129,15 @@ def point_cli_at(monkeypatch: Any, settings: Any) -> None:
         monkeypatch.setenv(name, value)
 
 
-def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
-    """`dbtarget.sql` from inside a running event loop (an async hook the app calls): run on a thread of
-    its own and waited for, as the synchronous sqlite3 call it replaces blocks the loop."""
+def off_loop(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """`function(*args, **kwargs)`, on a thread of its own when this thread runs an event loop (an async
+    hook the app calls, or Playwright's sync API, which keeps one running): the PostgreSQL helpers use
+    `asyncio.run`, which refuses to start inside a running loop. Waited for, as the synchronous sqlite3
+    call it stands for blocks."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
     import threading
 
     out: list[Any] = []
@@ -139,7 +145,7 @@ def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
 
     def work() -> None:
         try:
-            out.extend(dbtarget.sql(target, query, *params))
+            out.append(function(*args, **kwargs))
         except BaseException as exc:  # handed to the caller
             error.append(exc)
 
@@ -148,7 +154,12 @@ def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
     thread.join()
     if error:
         raise error[0]
-    return out
+    return out[0]
+
+
+def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
+    """`dbtarget.sql` from anywhere, a running event loop included (`off_loop`)."""
+    return off_loop(dbtarget.sql, target, query, *params)
 
 
 class CommitWatch:

@@ -31,11 +31,14 @@ def conditional_server(tmp_path, seeded_db):
     shutil.copytree(ROOT / "checklists", checklists)
     shutil.copy(CONDITIONAL, checklists / CONDITIONAL.name)
     data_dir = dbchecks.server_data_dir(tmp_path, seeded_db)
-    live = LiveServer(data_dir, {"INSPECT_CHECKLISTS_DIR": str(checklists)})
+    env = {"INSPECT_CHECKLISTS_DIR": str(checklists)}
+    if dbtarget.ON_POSTGRES:  # the demo's clone for this server, made off Playwright's running loop
+        env["INSPECT_DATABASE_URL"] = dbchecks.off_loop(dbtarget.new_database, template=dbtarget.SEED)
+    live = LiveServer(data_dir, env)
     version = load_checklist_file(CONDITIONAL).version_hash
     database = live.database_url or data_dir / "inspect.sqlite3"  # the server's own clone on PostgreSQL
-    visit_id = dbtarget.sql(database, "SELECT id FROM visits WHERE unit_code = '11560'")[0][0]
-    dbchecks.run_many(database, [
+    visit_id = dbchecks.sql_blocking(database, "SELECT id FROM visits WHERE unit_code = '11560'")[0][0]
+    dbchecks.off_loop(dbchecks.run_many, database, [
         ("DELETE FROM findings WHERE visit_id = ?", (visit_id,)),
         ("UPDATE visits SET checklist_id = 'dieu-kien-xa', checklist_version = ?, status = 'in_progress'"
          " WHERE id = ?", (version, visit_id))])
