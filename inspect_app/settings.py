@@ -121,10 +121,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key_file = self.data_dir / "secret_key"
         if not key_file.exists():
-            # Written with 0600 so other local users cannot forge CSRF tokens.
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Written with 0600 so other local users cannot forge CSRF tokens. Written whole to a temporary
+            # file, then linked into place: app nodes starting together on a shared data folder all end
+            # up with the one key that won the link, never a half-written one.
+            temp = self.data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(temp, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                temp.unlink()
         return msgspec.structs.replace(self, secret_key=key_file.read_text().strip())
 
 
