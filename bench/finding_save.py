@@ -2,6 +2,8 @@
 
 Run by hand from the project root:  .venv/bin/python bench/finding_save.py [--rounds 3] [--seconds 8]
 (also run by `make bench`). It prints figures and asserts nothing; about four minutes.
+On PostgreSQL:  .venv/bin/python bench/finding_save.py --database postgresql://user:pw@host:port/postgres
+(about six minutes; see the last paragraph).
 
 What it does, all in a temporary folder deleted at the end:
 - seeds the demo (`inspect-app demo`), makes a Bearer token for `kiemtravien`, and serves the app with
@@ -29,6 +31,23 @@ What it does, all in a temporary folder deleted at the end:
 Figures per point are medians over the rounds; errors are summed over all rounds. The generator's own
 CPU (this process) and the server's CPU (/proc/PID/stat, all threads) are printed per point, so one
 can see whether the generator or the server is the bottleneck.
+
+With `--database postgresql://…/postgres` the same campaign runs on PostgreSQL, three targets interleaved
+in one run: two fresh databases are created in that cluster (CREATE DATABASE; both dropped at the end),
+- the app's: `inspect-app demo` and the token with INSPECT_DATABASE_URL pointing at it; two
+  `inspect-app serve` processes on different ports over it and one data folder. "app-1n" sends every
+  inspector to the first node, "app-2n" alternates inspectors between both nodes (server CPU = the sum of
+  both processes). The two targets share one database, so they share the inspectors' states: each
+  (visit, item) pair has one owner whose version carries from one target to the other (no 409s). Every
+  app write transaction takes the app's advisory lock (db_postgres.WRITE_LOCK), so commits follow one
+  another as under SQLite's single writer; there is no group commit on this side;
+- the bare endpoint's: bench/_bare_app.py with BARE_DATABASE_URL, an asyncpg pool of the app's size, each
+  save one INSERT committed on its own, no lock, so concurrent commits share PostgreSQL's WAL flushes.
+Durability is the cluster's, the same for both: with synchronous_commit on (PostgreSQL's default) and
+fsync on, a commit returns once its WAL record is on disk; the run prints the server's settings so a
+cluster with either turned off is seen. On a cluster on this machine, the CPU of the PostgreSQL backends
+serving each target's database is read from /proc and printed as "db CPU". The tables add app/bare ratios
+for 1 and 2 nodes and the 2-node/1-node ratio. Without --database the output is exactly the SQLite one.
 """
 
 from __future__ import annotations
