@@ -13,7 +13,9 @@ Served by `uvicorn --app-dir bench _bare_app:app` with either
   before the answer) on the server's own durability settings — the app's too: with synchronous_commit on
   (PostgreSQL's default; bench/finding_save.py prints the server's value) the commit waits for its WAL
   record to be flushed to disk. No lock: concurrent saves commit side by side, which is the most
-  PostgreSQL can do for this insert (the app serialises its writes with an advisory lock).
+  PostgreSQL can do for this insert (the app serialises its writes with an advisory lock). With
+  BARE_LOCKED=1 too, each save is BEGIN, the app's advisory lock (db_postgres.WRITE_LOCK), the INSERT,
+  COMMIT: one writer at a time, as the app's writes, to tell the lock's cost from the app's own.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ PG_INSERT = ("INSERT INTO saves (visit_id, item_code, answer_json, note, version
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     if url := os.environ.get("BARE_DATABASE_URL"):
-        from inspect_app.db_postgres import POOL_SIZE
+        from inspect_app.db_postgres import POOL_SIZE, WRITE_LOCK
 
         setup = await asyncpg.connect(url)
         try:
@@ -74,6 +76,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         finally:
             await setup.close()
         app.state.pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+        # BARE_LOCKED=1: the app's write lock, taken as the app takes it
+        app.state.lock_sql = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})" if os.environ.get("BARE_LOCKED") == "1" else ""
         try:
             yield
         finally:
@@ -108,8 +112,14 @@ async def save(state: State, visit_id: int, item_code: str, data: FindingIn,
     now = datetime.now(UTC).isoformat(timespec="seconds")
     if (pool := state.get("pool")) is not None:  # PostgreSQL: autocommit, so the INSERT is its own transaction
         async with pool.acquire() as pg:
-            row_id = await pg.fetchval(PG_INSERT, visit_id, item_code, answer_json, data.note,
-                                       data.base_version + 1, idempotency_key, now)
+            if state.lock_sql:  # the app's way: a transaction that first takes the write lock
+                async with pg.transaction():
+                    await pg.execute(state.lock_sql)
+                    row_id = await pg.fetchval(PG_INSERT, visit_id, item_code, answer_json, data.note,
+                                               data.base_version + 1, idempotency_key, now)
+            else:
+                row_id = await pg.fetchval(PG_INSERT, visit_id, item_code, answer_json, data.note,
+                                           data.base_version + 1, idempotency_key, now)
         return Saved(id=row_id, version=data.base_version + 1)
     conn: aiosqlite.Connection = state.conn
     async with state.lock:

@@ -42,7 +42,10 @@ in one run: two fresh databases are created in that cluster (CREATE DATABASE; bo
   app write transaction takes the app's advisory lock (db_postgres.WRITE_LOCK), so commits follow one
   another as under SQLite's single writer; there is no group commit on this side;
 - the bare endpoint's: bench/_bare_app.py with BARE_DATABASE_URL, an asyncpg pool of the app's size, each
-  save one INSERT committed on its own, no lock, so concurrent commits share PostgreSQL's WAL flushes.
+  save one INSERT committed on its own, no lock, so concurrent commits share PostgreSQL's WAL flushes;
+- with --bare-locked, a third (bare-l, its own database and process): the same insert inside BEGIN, the
+  app's advisory lock, COMMIT, so one sees how much of the gap is the one-writer lock and how much the
+  app's own work.
 Durability is the cluster's, the same for both: with synchronous_commit on (PostgreSQL's default) and
 fsync on, a commit returns once its WAL record is on disk; the run prints the server's settings so a
 cluster with either turned off is seen. On a cluster on this machine, the CPU of the PostgreSQL backends
@@ -462,12 +465,17 @@ def main() -> int:
                         help="run on PostgreSQL: two fresh databases are created in this cluster (the app's and "
                              "the bare endpoint's) and dropped at the end; the app runs on 1 and on 2 nodes. "
                              "Without it: SQLite")
+    parser.add_argument("--bare-locked", action="store_true",
+                        help="with --database: a fourth target, bare-l, the bare insert inside a transaction that "
+                             "first takes the app's advisory write lock (tells the lock's cost from the app's)")
     args = parser.parse_args()
     user_counts = [int(u) for u in args.users.split(",")]
     paces = [float(p) for p in args.paces.split(",") if p.strip()]
     pg_url = args.database
     if pg_url and not pg_url.startswith(("postgresql://", "postgres://")):
         parser.error("--database takes a postgresql://user:password@host:port/dbname URL")
+    if args.bare_locked and not pg_url:
+        parser.error("--bare-locked goes with --database")
 
     # Ctrl-C and SIGTERM both unwind through the finally below.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -484,10 +492,11 @@ def main() -> int:
         env = {**os.environ, "INSPECT_DATA_DIR": str(app_dir)}
         for var in ("HOST", "PORT", "INSPECT_DATABASE_URL"):  # the app reads these; the command line decides here
             env.pop(var, None)
-        app_db = bare_db = ""
+        app_db = bare_db = locked_db = ""
         if pg_url:
             app_db, bare_db = f"bench_fs_{os.getpid()}_app", f"bench_fs_{os.getpid()}_bare"
-            for name in (app_db, bare_db):
+            locked_db = f"bench_fs_{os.getpid()}_barel" if args.bare_locked else ""
+            for name in filter(None, (app_db, bare_db, locked_db)):
                 _pg_run(pg_url, f'CREATE DATABASE "{name}"')
                 created.append(name)
             env["INSPECT_DATABASE_URL"] = _pg_url_of(pg_url, app_db)
@@ -523,7 +532,16 @@ def main() -> int:
         else:
             targets.append(Target("app", [node_a]))
         targets.append(Target("bare", [bare_node], bare_db))
-        app_targets = targets[:-1]
+        if locked_db:
+            locked_port = _free_port()
+            locked_env = {**bare_env, "BARE_DATABASE_URL": _pg_url_of(pg_url, locked_db), "BARE_LOCKED": "1"}
+            locked_node = Node("bare-l", locked_port, _start(
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "_bare_app:app", "--host", HOST,
+                 "--port", str(locked_port), "--workers", "1", "--proxy-headers", "--log-level", "info"],
+                locked_env, tmp / "bare-l.log"), tmp / "bare-l.log")
+            nodes.append(locked_node)
+            targets.append(Target("bare-l", [locked_node], locked_db))
+        app_targets = [t for t in targets if not t.name.startswith("bare")]
         names = [t.name for t in targets]
         for node in nodes:
             _wait_healthy(node)
@@ -536,7 +554,9 @@ def main() -> int:
         # The bare server gets its own inspector states (its versions are its own), same pairs and answers.
         # The app's targets share one database, so they share one set of states: versions carry over.
         crowd = {t.name: pairs[:most] for t in app_targets}
-        crowd["bare"] = [Inspector(p.visit_id, p.item_code, p.kind, p.values) for p in pairs[:most]]
+        for t in targets:
+            if t.name.startswith("bare"):
+                crowd[t.name] = [Inspector(p.visit_id, p.item_code, p.kind, p.values) for p in pairs[:most]]
         used = Counter(p.kind for p in pairs[:most])
 
         if pg_url:
@@ -565,6 +585,9 @@ def main() -> int:
                   f"Every write takes the app's advisory lock (one writer at a time, as on SQLite)")
             print(f"  bare: fresh database {bare_db}; asyncpg pool of the app's size, each save one INSERT committed "
                   f"on its own, no lock (concurrent commits share WAL flushes)")
+            if locked_db:
+                print(f"  bare-l: fresh database {locked_db}; the same, but each save is BEGIN, the app's advisory "
+                      f"lock, INSERT, COMMIT (one writer at a time, as the app)")
         else:
             print(f"  Python {platform.python_version()}, litestar {metadata.version('litestar')}, "
                   f"uvicorn {metadata.version('uvicorn')}, msgspec {metadata.version('msgspec')}, "
@@ -669,6 +692,13 @@ def main() -> int:
                 # Little's law for a closed loop without think time: users = throughput × mean latency.
                 print(f"             closed loop, no think time: mean latency ≈ users / throughput = "
                       f"{users / a['rps'] * 1000:.1f} ms (app), {users / b['rps'] * 1000:.1f} ms (bare)")
+        if locked_db:
+            for users in user_counts:
+                locked, b = summary[(users, "bare-l")], summary[(users, "bare")]
+                print(f"    {users:>3} users: bare-l (the insert under the app's lock): throughput "
+                      f"{locked['rps'] / b['rps']:.0%} of bare, p95 {locked['p95']:.1f} ms; app-1n "
+                      f"{summary[(users, 'app-1n')]['rps'] / locked['rps']:.0%} of bare-l, app-2n "
+                      f"{summary[(users, 'app-2n')]['rps'] / locked['rps']:.0%}")
         if pg_url and len(app_targets) == 2:
             for users in user_counts:
                 one, two = summary[(users, "app-1n")], summary[(users, "app-2n")]
@@ -686,7 +716,7 @@ def main() -> int:
                     rs = [x for x in results if x.pace == pace and x.target == name]
                     p95 = _med([x.pct(0.95) for x in rs])
                     verdict = ""
-                    if name != "bare" and most / pace <= 100:  # the field-scale points the target is about
+                    if not name.startswith("bare") and most / pace <= 100:  # the field-scale points the target is about
                         verdict = f"  p95 target ≤ {TARGET_P95_MS_AT_50:g} ms: {'met' if p95 <= TARGET_P95_MS_AT_50 else 'NOT met'}"
                     db_col = f" {_med([x.db_cpu / x.seconds for x in rs]):>7.0%}" if pg_url else ""
                     print(f"  {pace:>6g}s {most / pace:>6,.0f}/s {name:<6} {_med([x.rps for x in rs]):>8,.0f} "
