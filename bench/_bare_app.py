@@ -76,8 +76,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         finally:
             await setup.close()
         app.state.pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
-        # BARE_LOCKED=1: the app's write lock, taken as the app takes it
-        app.state.lock_sql = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})" if os.environ.get("BARE_LOCKED") == "1" else ""
+        locked = os.environ.get("BARE_LOCKED") == "1"  # the app's write lock, taken as the app takes it
+        app.state.lock_sql = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})" if locked else ""
         try:
             yield
         finally:
