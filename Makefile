@@ -46,7 +46,7 @@ test: $(VENV)/.installed-dev
 # The whole suite again with every test on a PostgreSQL database of its own, on a throwaway cluster that
 # .ci/postgres installs (Debian's PostgreSQL, when missing) and starts on a free loopback port.
 test-postgres: $(VENV)/.installed-dev
-	export INSPECT_PG_STATE=$$(mktemp -d -u /tmp/inspect-pg.XXXXXX); \
+	export INSPECT_PG_STATE=$$(mktemp -d -u /tmp/inspect-pg.XXXXXX) INSPECT_PG_FAST=1; \
 	eval "$$(.ci/postgres start)" && $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; .ci/postgres stop; exit $$status
 
 bench: $(VENV)/.installed-dev

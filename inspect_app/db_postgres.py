@@ -22,6 +22,7 @@ between the two dialects lives in this module, so the queries in `queries/` stay
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import re
@@ -196,6 +197,10 @@ class PgDatabase(Database):
         self.path = None  # no file: backups are PostgreSQL's own (docs/operations.md)
         self._pool = pool
         self._id_tables = id_tables
+        # This process's writers queue here before taking a pooled connection: at most one of them holds a
+        # connection while waiting for WRITE_LOCK, so the writer holding it can always get one for a read
+        # (a pool full of waiting writers would starve it: a deadlock). Across nodes, WRITE_LOCK orders them.
+        self._writers = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PgDatabase:  # type: ignore[override]
@@ -228,10 +233,9 @@ class PgDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgTx]:
         """One write transaction on its own connection, holding the write lock until it ends."""
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-                yield PgTx(conn, self._id_tables)
+        async with self._writers, self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            yield PgTx(conn, self._id_tables)
 
     async def atomic(self, body: Callable[[PgTx], Coroutine[Any, Any, T]]) -> T:
         """`body(tx)` as one transaction; its result once committed (SQLite groups these; here each
