@@ -216,3 +216,16 @@ def test_a_checklist_published_on_one_node_is_current_on_the_other(settings):
         now = current(b)
         assert now["version"] != before and now["title"] == "Bộ tiêu chí công bố trên nút A"
         assert current(a)["version"] == now["version"]
+
+
+def test_nodes_starting_together_on_a_new_data_folder_share_one_secret_key(tmp_path):
+    """The CSRF token and the cookies are signed with the data folder's key: every node must hold the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from inspect_app.settings import Settings
+
+    data_dir = tmp_path / "fresh"
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: Settings(data_dir=data_dir).with_secret().secret_key, range(16)))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert sorted(p.name for p in data_dir.iterdir()) == ["secret_key"]  # no temporary file left behind
