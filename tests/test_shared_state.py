@@ -183,7 +183,7 @@ def test_a_plan_report_survives_its_trip_through_the_row_unchanged(rsettings, me
     run(both())
 
 
-def test_a_job_whose_node_stopped_reads_as_failed_and_can_be_started_again(rsettings, meta):
+def test_a_job_whose_node_stopped_reads_as_failed_and_an_hour_old_one_is_dropped(rsettings, meta):
     plan_id = meta["current"]["plan_id"]
     with TestClient(create_app(rsettings)) as a:
         login(a, "sonoivu")
@@ -195,12 +195,20 @@ def test_a_job_whose_node_stopped_reads_as_failed_and_can_be_started_again(rsett
             conn.execute("INSERT INTO report_jobs (id, owner_id, title, key, status, done, total, step, created_at,"
                          " heartbeat_at) VALUES ('mat-tich', ?, 'Báo cáo', ?, 'running', 1, 3, 'Bước 1', ?, ?)",
                          (owner, key, old, old))
+            hour_ago = (datetime.now(UTC) - timedelta(minutes=61)).isoformat(timespec="seconds").replace("+00:00", "Z")
+            conn.execute("INSERT INTO report_jobs (id, owner_id, title, key, status, filename, path, created_at,"
+                         " finished_at, heartbeat_at) VALUES ('cu', ?, 'Báo cáo cũ', '[]', 'done', 'cu.docx',"
+                         " 'reports/cu-cu.docx', ?, ?, ?)", (owner, hour_ago, hour_ago, hour_ago))
+        (rsettings.data_dir / "reports").mkdir(exist_ok=True)
+        (rsettings.data_dir / "reports" / "cu-cu.docx").write_bytes(b"PK old")
         gone = a.get("/reports/jobs/mat-tich", headers=HX)
         assert gone.status_code == 200 and "dừng giữa chừng" in gone.text and "hx-trigger" not in gone.text
         started = post_form(a, f"/reports/plans/{plan_id}/export", {"format": "docx"}, headers=HX)
         assert job_id_in(started.text) != "mat-tich"
     with sqlite3.connect(rsettings.db_path) as conn:
         assert conn.execute("SELECT status FROM report_jobs WHERE id = 'mat-tich'").fetchone()[0] == "failed"
+        assert conn.execute("SELECT count(*) FROM report_jobs WHERE id = 'cu'").fetchone()[0] == 0  # after an hour
+    assert not (rsettings.data_dir / "reports" / "cu-cu.docx").exists()
 
 
 def test_a_checklist_published_on_one_node_is_current_on_the_other(settings):

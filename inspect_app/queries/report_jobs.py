@@ -6,12 +6,13 @@ from __future__ import annotations
 import msgspec
 
 from inspect_app.db import Database, Tx
+from inspect_app.queries import as_struct
 
 COLUMNS = ("id, owner_id, title, key, status, done, total, step, filename, path, error, created_at, finished_at,"
            " heartbeat_at")
 
 
-class JobRow(msgspec.Struct, frozen=True, array_like=True):
+class JobRow(msgspec.Struct, frozen=True):
     id: str
     owner_id: int
     title: str
@@ -29,7 +30,7 @@ class JobRow(msgspec.Struct, frozen=True, array_like=True):
 
 
 def _row(row) -> JobRow:
-    return msgspec.convert(tuple(row), JobRow)
+    return as_struct(JobRow, row)
 
 
 async def get(db: Database | Tx, job_id: str) -> JobRow | None:
@@ -65,7 +66,7 @@ async def insert(tx: Tx, job: JobRow) -> bool:
     """Add a running job; False when the owner already has a running one with this key (any process)."""
     return await tx.execute_rowcount(
         f"INSERT INTO report_jobs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING", msgspec.to_builtins(job)) == 1
+        " ON CONFLICT DO NOTHING", tuple(getattr(job, name) for name in JobRow.__struct_fields__)) == 1
 
 
 async def progress(tx: Tx, job_id: str, done: int, total: int, step: str, now: str) -> None:
