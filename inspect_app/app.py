@@ -30,8 +30,8 @@ from inspect_app.security import (
     security_headers_hook,
     session_cookie_name,
 )
-from inspect_app.services.auth import LoginThrottle
 from inspect_app.reports import jobs
+from inspect_app.services.auth import LoginThrottle
 from inspect_app.services.checklist_store import Current, sync_checklists
 from inspect_app.settings import ROOT, Settings
 from inspect_app.web import ROUTE_HANDLERS
