@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 from conftest import login, post_form, run, text_of
+from dbtarget import sql
 from litestar.testing import TestClient
 from reports_fixtures import meta, reports_seed, rsettings  # noqa: F401 (fixtures)
 
 from inspect_app.app import create_app
-from inspect_app.db import Database
+from inspect_app.db import open_database
 from inspect_app.reports import jobs, render
 from inspect_app.reports.plan_data import Filters, PlanReport, build_plan_report
 
@@ -93,8 +93,7 @@ def test_login_failures_count_across_nodes(settings):
             refused = login(client, "truongdoan")
             assert refused.status_code == 429 and "quá nhiều lần" in refused.text
         assert login(b, "kiemtravien").status_code == 303  # another account from the same address
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM login_failures WHERE username = 'truongdoan'").fetchone()[0] == 5
+    assert sql(settings, "SELECT count(*) FROM login_failures WHERE username = 'truongdoan'")[0][0] == 5
 
 
 def test_a_report_job_started_on_one_node_is_followed_and_downloaded_on_the_other(rsettings, meta, monkeypatch):
@@ -133,8 +132,7 @@ def test_a_report_job_started_on_one_node_is_followed_and_downloaded_on_the_othe
         login(b, "truongdoan")  # only the person who asked, on any node
         assert b.get(f"/reports/jobs/{job_id}").status_code == 404
         assert b.get(f"/reports/jobs/{job_id}/file").status_code == 404
-    with sqlite3.connect(rsettings.db_path) as conn:
-        row = conn.execute("SELECT status, path, done, total FROM report_jobs WHERE id = ?", (job_id,)).fetchone()
+    row = sql(rsettings, "SELECT status, path, done, total FROM report_jobs WHERE id = ?", job_id)[0]
     assert row[0] == "done" and row[1].startswith("reports/") and (rsettings.data_dir / row[1]).exists()
 
 
@@ -173,7 +171,7 @@ def test_the_plan_report_assembled_on_one_node_is_shown_by_the_other(rsettings, 
 
 def test_a_plan_report_survives_its_trip_through_the_row_unchanged(rsettings, meta):
     async def both() -> None:
-        db = await Database.open(rsettings.db_path)
+        db = await open_database(rsettings.database)
         try:
             report = await build_plan_report(db, meta["current"]["plan_id"], threshold=65.0, filters=Filters())
         finally:
@@ -187,27 +185,24 @@ def test_a_job_whose_node_stopped_reads_as_failed_and_an_hour_old_one_is_dropped
     plan_id = meta["current"]["plan_id"]
     with TestClient(create_app(rsettings)) as a:
         login(a, "sonoivu")
-        with sqlite3.connect(rsettings.db_path) as conn:
-            owner = conn.execute("SELECT id FROM users WHERE username = 'sonoivu'").fetchone()[0]
+        owner = sql(rsettings, "SELECT id FROM users WHERE username = 'sonoivu'")[0][0]
         key = jobs.job_key(("plan", plan_id, "docx", 65.0))
         old = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds").replace("+00:00", "Z")
-        with sqlite3.connect(rsettings.db_path) as conn:
-            conn.execute("INSERT INTO report_jobs (id, owner_id, title, key, status, done, total, step, created_at,"
-                         " heartbeat_at) VALUES ('mat-tich', ?, 'Báo cáo', ?, 'running', 1, 3, 'Bước 1', ?, ?)",
-                         (owner, key, old, old))
-            hour_ago = (datetime.now(UTC) - timedelta(minutes=61)).isoformat(timespec="seconds").replace("+00:00", "Z")
-            conn.execute("INSERT INTO report_jobs (id, owner_id, title, key, status, filename, path, created_at,"
-                         " finished_at, heartbeat_at) VALUES ('cu', ?, 'Báo cáo cũ', '[]', 'done', 'cu.docx',"
-                         " 'reports/cu-cu.docx', ?, ?, ?)", (owner, hour_ago, hour_ago, hour_ago))
+        sql(rsettings, "INSERT INTO report_jobs (id, owner_id, title, key, status, done, total, step, created_at,"
+                       " heartbeat_at) VALUES ('mat-tich', ?, 'Báo cáo', ?, 'running', 1, 3, 'Bước 1', ?, ?)",
+            owner, key, old, old)
+        hour_ago = (datetime.now(UTC) - timedelta(minutes=61)).isoformat(timespec="seconds").replace("+00:00", "Z")
+        sql(rsettings, "INSERT INTO report_jobs (id, owner_id, title, key, status, filename, path, created_at,"
+                       " finished_at, heartbeat_at) VALUES ('cu', ?, 'Báo cáo cũ', '[]', 'done', 'cu.docx',"
+                       " 'reports/cu-cu.docx', ?, ?, ?)", owner, hour_ago, hour_ago, hour_ago)
         (rsettings.data_dir / "reports").mkdir(exist_ok=True)
         (rsettings.data_dir / "reports" / "cu-cu.docx").write_bytes(b"PK old")
         gone = a.get("/reports/jobs/mat-tich", headers=HX)
         assert gone.status_code == 200 and "dừng giữa chừng" in gone.text and "hx-trigger" not in gone.text
         started = post_form(a, f"/reports/plans/{plan_id}/export", {"format": "docx"}, headers=HX)
         assert job_id_in(started.text) != "mat-tich"
-    with sqlite3.connect(rsettings.db_path) as conn:
-        assert conn.execute("SELECT status FROM report_jobs WHERE id = 'mat-tich'").fetchone()[0] == "failed"
-        assert conn.execute("SELECT count(*) FROM report_jobs WHERE id = 'cu'").fetchone()[0] == 0  # after an hour
+    assert sql(rsettings, "SELECT status FROM report_jobs WHERE id = 'mat-tich'")[0][0] == "failed"
+    assert sql(rsettings, "SELECT count(*) FROM report_jobs WHERE id = 'cu'")[0][0] == 0  # after an hour
     assert not (rsettings.data_dir / "reports" / "cu-cu.docx").exists()
 
 
