@@ -197,3 +197,33 @@ def test_a_session_made_on_one_node_works_on_the_other_and_so_does_a_report(node
         client.post(b.url + "/logout", data={"_csrf_token": client.cookies["csrftoken"]})
         after = client.get(a.url + "/")
         assert after.status_code == 303 and "/login" in after.headers["location"]
+
+
+def test_documents_issued_through_both_nodes_at_once_get_distinct_consecutive_numbers(nodes):
+    """The register's numbers come from the database (a transaction under the write lock, UNIQUE(issuer,
+    year, number)), never from one process's memory: issuing through both nodes at once, and the same
+    document through both, gives each document one number and no number twice."""
+    a, b = nodes
+    token = make_token(a.data_dir, "sonoivu", a.database_url)
+    headers = {"Authorization": f"Bearer {token}"}
+    signed = [v["id"] for v in httpx.get(a.url + "/api/v1/visits", headers=headers, timeout=30).json()
+              if v["status"] in ("signed_off", "amended")]
+    assert len(signed) >= 3
+    before = dbtarget.sql(a.database, "SELECT count(*) FROM issued_documents")[0][0]
+    calls = [(a.url if i % 2 == 0 else b.url, visit) for i, visit in enumerate(signed)] + [(b.url, signed[0])]
+    results: dict[int, httpx.Response] = {}
+
+    def issue(n: int, url: str, visit: int) -> None:
+        results[n] = httpx.post(f"{url}/api/v1/visits/{visit}/notice/issue", headers=headers, timeout=120)
+
+    threads = [threading.Thread(target=issue, args=(n, url, visit)) for n, (url, visit) in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.status_code == 200 for r in results.values()), [r.text for r in results.values()]
+    numbers = {visit: results[n].json()["number"] for n, (_, visit) in enumerate(calls[:-1])}
+    assert results[len(calls) - 1].json()["number"] == numbers[signed[0]]  # the same document: the same number
+    assert sorted(int(number.split("/")[0]) for number in numbers.values()) == list(
+        range(before + 1, before + 1 + len(signed)))
+    assert dbtarget.sql(a.database, "SELECT count(*) FROM issued_documents")[0][0] == before + len(signed)
