@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench clean-data help system-packages
+.PHONY: run test test-postgres bench clean-data help system-packages
 
 help:
 	@echo "make run    - install into .venv, migrate, seed the demo on first start, serve on http://127.0.0.1:8000"
 	@echo "make test   - install dev dependencies and run the whole test suite (browser tests included)"
+	@echo "make test-postgres - the same suite on a throwaway PostgreSQL cluster (.ci/postgres)"
 	@echo "make bench  - run the benchmarks in bench/ (they print figures)"
 
 $(BIN)/python:
@@ -41,6 +42,12 @@ run: $(VENV)/.installed-run system-packages
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite again with every test on a PostgreSQL database of its own, on a throwaway cluster that
+# .ci/postgres installs (Debian's PostgreSQL, when missing) and starts on a free loopback port.
+test-postgres: $(VENV)/.installed-dev
+	export INSPECT_PG_STATE=$$(mktemp -d -u /tmp/inspect-pg.XXXXXX) INSPECT_PG_FAST=1; \
+	eval "$$(.ci/postgres start)" && $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; .ci/postgres stop; exit $$status
 
 bench: $(VENV)/.installed-dev
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -58,13 +58,17 @@ def free_port() -> int:
 class Server:
     """`inspect-app serve` in a subprocess on a data folder; `kill()` is SIGKILL, nothing graceful."""
 
-    def __init__(self, data_dir: Path, log_name: str = "server.log") -> None:
+    def __init__(self, data_dir: Path, log_name: str = "server.log", *, database_url: str = "",
+                 port: int | None = None) -> None:
         self.data_dir = data_dir
-        self.port = free_port()
+        self.database_url = database_url  # PostgreSQL (several servers may share it); "" = the folder's SQLite
+        self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         env = {**os.environ, "INSPECT_DATA_DIR": str(data_dir)}
-        for var in ("HOST", "PORT"):
+        for var in ("HOST", "PORT", "INSPECT_DATABASE_URL"):
             env.pop(var, None)
+        if database_url:
+            env["INSPECT_DATABASE_URL"] = database_url
         self.log = open(data_dir / log_name, "ab")
         started = time.monotonic()
         self.process = subprocess.Popen(
@@ -82,6 +86,15 @@ class Server:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("server not healthy after 90 s")
+
+    @property
+    def database(self) -> Path | str:
+        """What the checks read: the PostgreSQL URL, or the SQLite file in the data folder."""
+        return self.database_url or self.data_dir / "inspect.sqlite3"
+
+    def restart(self) -> Server:
+        """A new server on the same folder, database and port (after `kill()`)."""
+        return Server(self.data_dir, self.log.name.rsplit("/", 1)[-1], database_url=self.database_url, port=self.port)
 
     @property
     def pid(self) -> int:
@@ -116,11 +129,14 @@ def seed_demo(data_dir: Path) -> None:
                    env={**os.environ, "INSPECT_DATA_DIR": str(data_dir)}, timeout=300)
 
 
-def make_token(data_dir: Path, username: str) -> str:
+def make_token(data_dir: Path, username: str, database_url: str = "") -> str:
     """`inspect-app user token USERNAME`: a personal API token (printed once)."""
+    env = {**os.environ, "INSPECT_DATA_DIR": str(data_dir)}
+    env.pop("INSPECT_DATABASE_URL", None)
+    if database_url:
+        env["INSPECT_DATABASE_URL"] = database_url
     out = subprocess.run([sys.executable, "-m", "inspect_app", "user", "token", username, "--label", "faults"],
-                         check=True, capture_output=True, text=True, cwd=ROOT, timeout=60,
-                         env={**os.environ, "INSPECT_DATA_DIR": str(data_dir)})
+                         check=True, capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -241,47 +257,79 @@ def start_writers(url: str, token: str, pairs: list[Pair], tag: str) -> tuple[li
 # ---------------------------------------------------------------------------------------------- checks
 
 
-def integrity(db_path: Path) -> str:
-    conn = sqlite3.connect(db_path)
+def _rows(database: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
+    """One query on the SQLite file or the PostgreSQL URL (`?` placeholders either way)."""
+    if isinstance(database, str):
+        import asyncio
+
+        import asyncpg
+
+        from inspect_app.db_postgres import to_postgres
+
+        async def go() -> list[tuple]:
+            conn = await asyncpg.connect(database)
+            try:
+                return [tuple(r) for r in await conn.fetch(to_postgres(sql), *params)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(go())
+    conn = sqlite3.connect(database)
     try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+        return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
 
 
-def missing_acks(db_path: Path, acks: list[Ack]) -> list[Ack]:
+def integrity(database: Path | str) -> str:
+    """SQLite: PRAGMA integrity_check. PostgreSQL keeps its own pages whole (WAL); what a crash could still
+    break there is the app's own invariant, so: the audit log's hash chain verified ("ok" or the first bad id)."""
+    if isinstance(database, Path):
+        return _rows(database, "PRAGMA integrity_check")[0][0]
+    import asyncio
+
+    from inspect_app.db_postgres import PgDatabase
+    from inspect_app.queries.audit import verify_chain
+
+    async def go() -> int | None:
+        db = await PgDatabase.open(database, pool_size=1)
+        try:
+            return await verify_chain(db)
+        finally:
+            await db.close()
+
+    broken = asyncio.run(go())
+    return "ok" if broken is None else f"audit chain broken at {broken}"
+
+
+def missing_acks(database: Path | str, acks: list[Ack]) -> list[Ack]:
     """Acknowledged saves not found in the finding's history with their version, answer and note."""
-    conn = sqlite3.connect(db_path)
-    try:
-        missing = []
-        for ack in acks:
-            row = conn.execute(
-                "SELECT h.answer_json, h.note FROM finding_history h JOIN findings f ON f.id = h.finding_id"
-                " WHERE f.visit_id = ? AND f.item_code = ? AND h.version = ?",
-                (ack.visit_id, ack.item_code, ack.version)).fetchone()
-            if row is None or json.loads(row[0]).get("choice") != ("yes" if ack.answer else "no") or row[1] != ack.note:
-                missing.append(ack)
-        return missing
-    finally:
-        conn.close()
+    rows = _rows(database, "SELECT f.visit_id, f.item_code, h.version, h.answer_json, h.note FROM finding_history h"
+                           " JOIN findings f ON f.id = h.finding_id")
+    stored = {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+    missing = []
+    for ack in acks:
+        row = stored.get((ack.visit_id, ack.item_code, ack.version))
+        if row is None or json.loads(row[0]).get("choice") != ("yes" if ack.answer else "no") or row[1] != ack.note:
+            missing.append(ack)
+    return missing
 
 
-def stale_findings(db_path: Path, acks: list[Ack]) -> list[str]:
+def duplicate_saves(database: Path | str, notes: set[str]) -> int:
+    """History rows beyond the first that carry the same note: one save stored twice (every note the
+    writers send is unique)."""
+    rows = _rows(database, "SELECT note, count(*) FROM finding_history GROUP BY note HAVING count(*) > 1")
+    return sum(n - 1 for note, n in rows if note in notes)
+
+
+def stale_findings(database: Path | str, acks: list[Ack]) -> list[str]:
     """Findings whose current version is below the last acknowledged one."""
     last: dict[tuple[int, str], int] = {}
     for ack in acks:
         last[(ack.visit_id, ack.item_code)] = max(ack.version, last.get((ack.visit_id, ack.item_code), 0))
-    conn = sqlite3.connect(db_path)
-    try:
-        wrong = []
-        for (visit_id, code), version in last.items():
-            current = conn.execute("SELECT version FROM findings WHERE visit_id = ? AND item_code = ?",
-                                   (visit_id, code)).fetchone()
-            if current is None or current[0] < version:
-                wrong.append(f"{visit_id}/{code}: {current and current[0]} < acknowledged {version}")
-        return wrong
-    finally:
-        conn.close()
+    current = {(r[0], r[1]): r[2] for r in _rows(database, "SELECT visit_id, item_code, version FROM findings")}
+    return [f"{visit_id}/{code}: {current.get((visit_id, code))} < acknowledged {version}"
+            for (visit_id, code), version in last.items() if current.get((visit_id, code), 0) < version]
 
 
 @dataclass
@@ -313,9 +361,9 @@ def crash_cycle(server: Server, token: str, writers: int, kill_after: float, tag
     stop.set()
     for thread in threads:
         thread.join(timeout=15)
-    db_path = data_dir / "inspect.sqlite3"
-    check = integrity(db_path)
-    restarted = Server(data_dir)
+    database = server.database
+    check = integrity(database)
+    restarted = Server(data_dir, database_url=server.database_url)
     try:
         # Through the restarted server too: each pair's version is at least its last acknowledged one.
         served = {(p.visit_id, p.item_code): p.version for p in editable_pairs(restarted.url, token)}
@@ -323,8 +371,8 @@ def crash_cycle(server: Server, token: str, writers: int, kill_after: float, tag
         restarted.stop()
         raise
     acks = out.acks
-    missing = missing_acks(db_path, acks)
-    stale = stale_findings(db_path, acks)
+    missing = missing_acks(database, acks)
+    stale = stale_findings(database, acks)
     last: dict[tuple[int, str], int] = {}
     for ack in acks:
         last[(ack.visit_id, ack.item_code)] = max(ack.version, last.get((ack.visit_id, ack.item_code), 0))

@@ -3,6 +3,7 @@ country's 3,321 communes, 60 checklist items each, in every format.
 
 Run by hand from the project root:  .venv/bin/python bench/reports.py [--sizes 200 3321]
 (also run by `make bench`). It prints figures and asserts nothing; about a minute and a half.
+On PostgreSQL too:  .venv/bin/python bench/reports.py --database postgresql://user:pw@host:port/postgres
 
 What it does, in a temporary folder deleted at the end:
 - migrates an empty database, loads the shipped unit list (34 provinces, 3,321 units) and records a
@@ -15,18 +16,28 @@ What it does, in a temporary folder deleted at the end:
   runs it again under `tracemalloc` for the peak of Python allocations, and prints both with the
   per-unit cost and the growth from the smallest to the largest size (a ratio near the unit ratio
   means linear growth).
+
+With `--database postgresql://…/postgres` the same dataset is also measured on PostgreSQL: after the
+seeding above, a fresh database is created in that cluster, the SQLite file is copied into it with the
+code of `inspect-app db copy` (db_copy.copy_sqlite_to_postgres: one transaction, row counts and the audit
+chain checked), then ANALYZEd (a bulk load leaves the planner without statistics until autovacuum comes
+by), and every report is timed on both backends in turn, SQLite first, each row beside the other with the
+PostgreSQL/SQLite time ratio. The database is dropped at the end. Without --database the output is the
+SQLite one, unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -138,7 +149,9 @@ async def measure(db: Database, plan_id: int, fmt: str) -> tuple[float, float, i
     return seconds, peak / 2**20, len(data)
 
 
-async def main(sizes: list[int]) -> None:
+async def main(sizes: list[int], pg_url: str = "") -> None:
+    if pg_url:
+        return await main_both(sizes, pg_url)
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(Path(tmp) / "bench.sqlite3")
         try:
@@ -166,7 +179,85 @@ async def main(sizes: list[int]) -> None:
             await db.close()
 
 
+async def main_both(sizes: list[int], pg_url: str) -> None:
+    """The same dataset on SQLite and, copied, on PostgreSQL; every report timed on both."""
+    import asyncpg
+
+    from inspect_app.db_copy import copy_sqlite_to_postgres
+    from inspect_app.db_postgres import PgDatabase
+
+    name = f"bench_reports_{os.getpid()}"
+    target = urlunsplit(urlsplit(pg_url)._replace(path="/" + name))
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(pg_url)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite3"
+        db = await Database.open(path)
+        pg: PgDatabase | None = None
+        created = False
+        try:
+            await import_units(db, shipped_csv(), actor="bench")
+            started = time.perf_counter()
+            plans = await seed(db, synthetic_checklist(), sizes)
+            findings = (await db.fetch_one("SELECT count(*) FROM findings"))[0]
+            print(f"seeded {len(sizes) * 2} plans, {findings:,} findings in {time.perf_counter() - started:.1f} s (SQLite)")
+            await admin(f'CREATE DATABASE "{name}"')
+            created = True
+            started = time.perf_counter()
+            report = await copy_sqlite_to_postgres(path, target)
+            copied = time.perf_counter() - started
+            conn = await asyncpg.connect(target)
+            try:
+                version = await conn.fetchval("SHOW server_version")
+                await conn.execute("ANALYZE")
+            finally:
+                await conn.close()
+            print(f"copied to PostgreSQL {version} (database {name} at {urlsplit(pg_url).hostname}:"
+                  f"{urlsplit(pg_url).port or 5432}) with inspect-app db copy's code in {copied:.1f} s: "
+                  f"{sum(report.tables.values()):,} rows, audit chain verified; then ANALYZE")
+            pg = await PgDatabase.open(target)
+            backends = {"sqlite": db, "postgresql": pg}
+            print(f"{'units':>6} {'format':>6} {'database':>10} {'seconds':>8} {'peak MiB':>9} {'size KiB':>9} "
+                  f"{'ms/unit':>8} {'KiB/unit':>9} {'pg/sqlite':>9}")
+            results = {}
+            for size in sizes:
+                for fmt in FORMATS:
+                    for backend, handle in backends.items():
+                        seconds, peak, length = await measure(handle, plans[size], fmt)
+                        results[(size, fmt, backend)] = (seconds, peak)
+                        ratio = (f"{seconds / results[(size, fmt, 'sqlite')][0]:>8.2f}x"
+                                 if backend == "postgresql" else "")
+                        print(f"{size:>6} {fmt:>6} {backend:>10} {seconds:>8.2f} {peak:>9.1f} {length / 1024:>9.0f} "
+                              f"{seconds * 1000 / size:>8.2f} {peak * 1024 / size:>9.1f} {ratio:>9}")
+            if len(sizes) > 1:
+                low, high = min(sizes), max(sizes)
+                print(f"growth {low} → {high} units (×{high / low:.1f} units):")
+                for backend in backends:
+                    for fmt in FORMATS:
+                        (t0, m0), (t1, m1) = results[(low, fmt, backend)], results[(high, fmt, backend)]
+                        print(f"  {backend:>10} {fmt}: time ×{t1 / t0:.1f}, peak memory ×{m1 / m0:.1f}, time per unit "
+                              f"×{(t1 / high) / (t0 / low):.2f}")
+        finally:
+            if pg is not None:
+                await pg.close()
+            await db.close()
+            if created:
+                await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                print(f"database {name} dropped")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 3321])
-    asyncio.run(main(parser.parse_args().sizes))
+    parser.add_argument("--database", default="", metavar="postgresql://USER:PW@HOST:PORT/postgres",
+                        help="also run on PostgreSQL: a fresh database in this cluster, dropped at the end")
+    cli = parser.parse_args()
+    if cli.database and not cli.database.startswith(("postgresql://", "postgres://")):
+        parser.error("--database takes a postgresql://user:password@host:port/dbname URL")
+    asyncio.run(main(cli.sizes, cli.database))

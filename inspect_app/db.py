@@ -24,6 +24,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+import asyncpg
+
+# A UNIQUE, CHECK or trigger refusal from either backend (a service that retries on a taken number
+# catches this, never one engine's class).
+IntegrityErrors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,
+                                                asyncpg.exceptions.IntegrityConstraintViolationError)
 
 T = TypeVar("T")
 Row = sqlite3.Row

@@ -74,7 +74,10 @@ def live_data_dir(tmp_path: Path, seeded_db: Path) -> Path:
     """A copy of the demo data folder (database, photos, a fixed secret) for a real server."""
     data_dir = tmp_path / "live"
     data_dir.mkdir()
-    shutil.copy(seeded_db, data_dir / "inspect.sqlite3")
+    import dbtarget
+
+    if not dbtarget.ON_POSTGRES:  # on PostgreSQL, LiveServer clones the seeded database instead
+        shutil.copy(seeded_db, data_dir / "inspect.sqlite3")
     shutil.copytree(seeded_db.parent / "evidence", data_dir / "evidence")
     (data_dir / "secret_key").write_text("live-test-secret")
     return data_dir

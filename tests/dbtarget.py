@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ _created: list[str] = []
 SEED = ""  # the seeded demo database's name (set by conftest's seeded_db)
 
 
+def _run(coro) -> Any:
+    """Run a coroutine to its end from synchronous test code — on a thread of its own, since Playwright's
+    sync API keeps an event loop running on the test's thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _admin(statement: str) -> None:
     import asyncpg
 
@@ -34,7 +42,7 @@ def _admin(statement: str) -> None:
         finally:
             await conn.close()
 
-    asyncio.run(go())
+    _run(go())
 
 
 def url_of(name: str) -> str:
@@ -78,7 +86,7 @@ def sql(target: Any, query: str, *params: Any) -> list[Any]:
             finally:
                 await conn.close()
 
-        return asyncio.run(go())
+        return _run(go())
     conn = sqlite3.connect(Path(location), isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:

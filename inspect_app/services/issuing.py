@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import sqlite3
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import msgspec
 
-from inspect_app.db import Database, utc_now
+from inspect_app.db import Database, IntegrityErrors, utc_now
 from inspect_app.models import User, Visit
 from inspect_app.permissions import can_issue_documents
 from inspect_app.queries import audit, plans, register
@@ -129,7 +128,7 @@ async def issue(db: Database, settings: Settings, actor: User, visit: Visit, kin
             try:
                 return await _record(db, actor, visit, kind, stamp, issuer, today.year, number, pdf,
                                      signed=signing.configured(settings), ip=ip)
-            except (_Taken, sqlite3.IntegrityError):
+            except (_Taken, *IntegrityErrors):
                 log.info("number %s of %s/%s taken meanwhile; rendering again", number, issuer, today.year)
     raise Refused(503, "register_busy", "Sổ văn bản đi đang được cấp số liên tục; chưa cấp số cho văn bản này, "
                                         "hãy thử lại sau ít phút.")
