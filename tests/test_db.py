@@ -1,7 +1,7 @@
 """The data-access core: `Database.atomic` (a whole transaction in one hop) beside `transaction()`.
 
 The first tests run on either backend (tests/dbtarget.py); the writer thread and its group commit are
-SQLite's own (PostgreSQL's `atomic()` is one transaction on a pooled connection)."""
+SQLite's own (PostgreSQL's group commit has its tests in tests/test_db_postgres.py)."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def _count_commits(monkeypatch) -> list[int]:
     return groups
 
 
-@dbtarget.sqlite_only("group commit on SQLite's writer thread")
+@dbtarget.sqlite_only("group commit on SQLite's writer thread (PostgreSQL's: tests/test_db_postgres.py)")
 def test_concurrent_atomic_saves_share_a_commit_and_a_refusal_undoes_only_its_own(tmp_path, monkeypatch) -> None:
     """Group commit: saves queued together commit together (one fsync), yet each is its own unit — the
     refused one leaves nothing behind and only its caller hears of it."""

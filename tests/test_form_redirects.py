@@ -109,7 +109,7 @@ def test_a_refused_forms_note_is_bounded_whatever_is_posted(empty_settings):
     """Padding a refused form with fields must not fill the server's memory (review finding)."""
     from litestar.datastructures import FormMultiDict
 
-    from inspect_app.db import Database
+    from inspect_app.db import open_database
     from inspect_app.web import flash
 
     huge = FormMultiDict([(f"f{n}", "x" * 20_000) for n in range(1000)])
@@ -119,7 +119,7 @@ def test_a_refused_forms_note_is_bounded_whatever_is_posted(empty_settings):
     assert len(flash.typed(ticks, lists=("unit",))[1]["unit"]) == 200  # a real schedule keeps every tick
 
     async def notes() -> None:
-        db = await Database.open(empty_settings.db_path)
+        db = await open_database(empty_settings.database)
         try:
             store = flash.FlashStore(db)
             tokens = [await store.put(7, flash.Flash("error", f"lần {n}")) for n in range(100)]

@@ -199,11 +199,11 @@ def test_scheduling_rules_as_plain_functions():
 def test_flash_notes_belong_to_their_user_and_expire(empty_settings):
     import msgspec
 
-    from inspect_app.db import Database
+    from inspect_app.db import open_database
     from inspect_app.web.flash import Flash, FlashStore, with_token
 
     async def notes() -> None:
-        db = await Database.open(empty_settings.db_path)
+        db = await open_database(empty_settings.database)
         try:
             store = FlashStore(db, ttl=60, limit=2)
             token = await store.put(1, Flash(kind="error", message="Sai"))
