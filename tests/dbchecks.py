@@ -61,7 +61,7 @@ def run_many(target: Any, statements: list[tuple[str, tuple]], *, transaction: b
             finally:
                 await conn.close()
 
-        return asyncio.run(go())
+        return off_loop(asyncio.run, go())
     conn = sqlite3.connect(Path(location), isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:
@@ -157,11 +157,6 @@ def off_loop(function: Any, *args: Any, **kwargs: Any) -> Any:
     return out[0]
 
 
-def sql_blocking(target: Any, query: str, *params: Any) -> list[Any]:
-    """`dbtarget.sql` from anywhere, a running event loop included (`off_loop`)."""
-    return off_loop(dbtarget.sql, target, query, *params)
-
-
 class CommitWatch:
     """A number that moves when another connection may have committed a write: SQLite's
     `PRAGMA data_version`; on PostgreSQL the next transaction id not yet handed out
@@ -245,28 +240,3 @@ def sqlite3_standing_in_for(url: str) -> Any:
                                  sqlite_version=sqlite3.sqlite_version, IntegrityError=sqlite3.IntegrityError,
                                  OperationalError=sqlite3.OperationalError)
 
-
-def server_data_dir(tmp_path: Path, seeded_db: Path) -> Path:
-    """browser.live_data_dir's folder for a real server, on either backend: on PostgreSQL there is no
-    seeded SQLite file to copy (the server gets a cloned database), only the photos and the secret."""
-    if not dbtarget.ON_POSTGRES:
-        from browser import live_data_dir
-
-        return live_data_dir(tmp_path, seeded_db)
-    import shutil
-
-    data_dir = tmp_path / "live"
-    data_dir.mkdir()
-    shutil.copytree(seeded_db.parent / "evidence", data_dir / "evidence")
-    (data_dir / "secret_key").write_text("live-test-secret")
-    return data_dir
-
-
-def bench_kwargs(function: Any, database_url: str) -> dict[str, str]:
-    """`{"database_url": url}` for a bench/faults.py function that takes one (Server, make_token), else {}
-    (an older bench reads INSPECT_DATABASE_URL from the environment, which the tests set too)."""
-    import inspect
-
-    if database_url and "database_url" in inspect.signature(function).parameters:
-        return {"database_url": database_url}
-    return {}

@@ -235,7 +235,7 @@ def cloned_reports_database(source: Path) -> dict[str, str]:
     if not dbtarget.ON_POSTGRES:
         return {}
     template = (source.parent / "database").read_text()
-    return {"database_url": dbchecks.off_loop(dbtarget.new_database, template=template)}
+    return {"database_url": dbtarget.new_database(template=template)}
 
 
 @pytest.fixture

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 from conftest import csrf_token, login
-import dbchecks
 import dbtarget
 
-from browser import LiveServer
+from browser import LiveServer, live_data_dir
 
 TESTS = Path(__file__).resolve().parent
 MAX_EXAMPLES = 25  # per operation; ~1,200 requests a role, about 15-40 s on a 2-core machine
@@ -40,7 +39,7 @@ def issue_token(data_dir: Path, username: str, database: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(tmp_path, seeded_db, role):
-    data_dir = dbchecks.server_data_dir(tmp_path, seeded_db)
+    data_dir = live_data_dir(tmp_path, seeded_db)
     # On PostgreSQL the server's clone of the demo is made first, so that the token lands in it.
     database = {"INSPECT_DATABASE_URL": dbtarget.new_database(template=dbtarget.SEED)} if dbtarget.ON_POSTGRES else {}
     token = issue_token(data_dir, ROLES[role], database)

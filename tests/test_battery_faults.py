@@ -27,30 +27,26 @@ import dbchecks
 import dbtarget
 import httpx
 import pytest
+from browser import live_data_dir
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import faults  # noqa: E402
 from faults import Server, crash_cycle, editable_pairs, integrity, make_token, start_writers  # noqa: E402
 
 
 @pytest.fixture
-def database_url(monkeypatch) -> str:
+def database_url() -> str:
     """On PostgreSQL, a clone of the demo database that every server, command and check of the test uses
     ("" on SQLite: the data folder's file)."""
     if not dbtarget.ON_POSTGRES:
         return ""
-    url = dbtarget.new_database(template=dbtarget.SEED)
-    monkeypatch.setenv("INSPECT_DATABASE_URL", url)  # the CLI, and a bench that reads the environment
-    if not dbchecks.bench_kwargs(Server, url):  # a bench whose checks open sqlite3 only
-        monkeypatch.setattr(faults, "sqlite3", dbchecks.sqlite3_standing_in_for(url))
-    return url
+    return dbtarget.new_database(template=dbtarget.SEED)
 
 
 @pytest.fixture
 def data_dir(tmp_path, seeded_db, database_url) -> Path:
     """A copy of the demo data folder for a real server."""
-    return dbchecks.server_data_dir(tmp_path, seeded_db)
+    return live_data_dir(tmp_path, seeded_db)
 
 
 @pytest.fixture
@@ -60,12 +56,12 @@ def database(data_dir, database_url) -> Path | str:
 
 
 def server_on(data_dir: Path, database_url: str) -> Server:
-    return Server(data_dir, **dbchecks.bench_kwargs(Server, database_url))
+    return Server(data_dir, database_url=database_url)
 
 
 @pytest.fixture
 def token(data_dir, database_url) -> str:
-    return make_token(data_dir, "kiemtravien", **dbchecks.bench_kwargs(make_token, database_url))
+    return make_token(data_dir, "kiemtravien", database_url=database_url)
 
 
 def test_kill_9_mid_burst_loses_no_acknowledged_save(data_dir, database_url, token):
@@ -215,7 +211,7 @@ def _pg_tool(name: str) -> str:
 
 @pytest.mark.skipif(not dbtarget.ON_POSTGRES, reason="PostgreSQL only: its backup (pg_dump, docs/operations.md)")
 def test_pg_dump_taken_while_inspectors_write_restores_to_a_consistent_database(
-        data_dir, database_url, database, token, tmp_path, monkeypatch):
+        data_dir, database_url, database, token, tmp_path):
     """The PostgreSQL counterpart of the backup case: pg_dump (one snapshot) while inspectors write, restored
     into a new database that the server then answers from."""
     server = server_on(data_dir, database_url)
@@ -258,7 +254,6 @@ def test_pg_dump_taken_while_inspectors_write_restores_to_a_consistent_database(
     restored_dir = tmp_path / "restored"
     restored_dir.mkdir()
     shutil.copytree(data_dir / "evidence", restored_dir / "evidence")
-    monkeypatch.setenv("INSPECT_DATABASE_URL", restored_url)
     server = server_on(restored_dir, restored_url)
     try:
         me = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})

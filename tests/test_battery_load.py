@@ -13,6 +13,7 @@ from pathlib import Path
 import dbchecks
 import dbtarget
 import pytest
+from browser import live_data_dir
 from conftest import DEMO_PASSWORD
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -31,7 +32,6 @@ def database_url(monkeypatch) -> str:
     if not dbtarget.ON_POSTGRES:
         return ""
     url = dbtarget.new_database(template=dbtarget.SEED)
-    monkeypatch.setenv("INSPECT_DATABASE_URL", url)  # the CLI, and a bench that reads the environment
     monkeypatch.setattr(load_soak, "sqlite3", dbchecks.sqlite3_standing_in_for(url))  # lost_saves reads it
     return url
 
@@ -39,12 +39,12 @@ def database_url(monkeypatch) -> str:
 @pytest.fixture
 def data_dir(tmp_path, seeded_db, database_url) -> Path:
     """A copy of the demo data folder for a real server."""
-    return dbchecks.server_data_dir(tmp_path, seeded_db)
+    return live_data_dir(tmp_path, seeded_db)
 
 
 def test_50_inspectors_for_10_seconds_no_5xx_no_lost_saves(data_dir, database_url):
-    token = make_token(data_dir, "kiemtravien", **dbchecks.bench_kwargs(make_token, database_url))
-    server = Server(data_dir, **dbchecks.bench_kwargs(Server, database_url))
+    token = make_token(data_dir, "kiemtravien", database_url=database_url)
+    server = Server(data_dir, database_url=database_url)
     try:
         cookie = session_cookie(server.url, "kiemtravien", DEMO_PASSWORD)
         result = run_load(server, token, cookie, USERS, SECONDS)

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 import dbchecks
 import dbtarget
-from browser import LiveServer, dom, log_in, wait_saved
+from browser import LiveServer, dom, live_data_dir, log_in, wait_saved
 from playwright.sync_api import expect
 
 from inspect_app.checklists import load_checklist_file
@@ -30,15 +30,12 @@ def conditional_server(tmp_path, seeded_db):
     checklists = tmp_path / "checklists"
     shutil.copytree(ROOT / "checklists", checklists)
     shutil.copy(CONDITIONAL, checklists / CONDITIONAL.name)
-    data_dir = dbchecks.server_data_dir(tmp_path, seeded_db)
-    env = {"INSPECT_CHECKLISTS_DIR": str(checklists)}
-    if dbtarget.ON_POSTGRES:  # the demo's clone for this server, made off Playwright's running loop
-        env["INSPECT_DATABASE_URL"] = dbchecks.off_loop(dbtarget.new_database, template=dbtarget.SEED)
-    live = LiveServer(data_dir, env)
+    data_dir = live_data_dir(tmp_path, seeded_db)
+    live = LiveServer(data_dir, {"INSPECT_CHECKLISTS_DIR": str(checklists)})
     version = load_checklist_file(CONDITIONAL).version_hash
     database = live.database_url or data_dir / "inspect.sqlite3"  # the server's own clone on PostgreSQL
-    visit_id = dbchecks.sql_blocking(database, "SELECT id FROM visits WHERE unit_code = '11560'")[0][0]
-    dbchecks.off_loop(dbchecks.run_many, database, [
+    visit_id = dbtarget.sql(database, "SELECT id FROM visits WHERE unit_code = '11560'")[0][0]
+    dbchecks.run_many(database, [
         ("DELETE FROM findings WHERE visit_id = ?", (visit_id,)),
         ("UPDATE visits SET checklist_id = 'dieu-kien-xa', checklist_version = ?, status = 'in_progress'"
          " WHERE id = ?", (version, visit_id))])

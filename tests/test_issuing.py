@@ -9,7 +9,6 @@ import io
 import msgspec
 import pytest
 from conftest import login, post_form
-import dbchecks
 import dbtarget
 from issuing_support import broken_maker, register_rows, sign_off_all, signed_off_visit, tiny_maker
 from litestar.testing import AsyncTestClient, TestClient
@@ -174,7 +173,7 @@ def test_a_number_taken_meanwhile_is_rendered_again_with_the_next(settings):
     async def racing_maker(db, evidence_dir, visit_id, kind, stamp):
         stamps.append(stamp.number)
         if len(stamps) == 1:
-            dbchecks.sql_blocking(  # another connection, from inside the app's event loop
+            dbtarget.sql(  # another connection, from inside the app's event loop
                 settings,
                 "INSERT INTO issued_documents (doc_id, issuer, year, number, symbol, kind, visit_id, issued_at,"
                 " issued_on, summary, recipients, signer, sha256, pdf) VALUES ('other', 'SNV', ?, 1, 'TB-SNV',"
