@@ -89,7 +89,8 @@ def test_scripts_and_style_sheets_are_served_without_their_comments_each_line_in
         'const s = "a \\\n// a string going on\";\nconst u = "http://x";\n')
     (static_dir / "js" / "odd.js").write_text('// a file with one backtick: served as it is\nconst q = "`";\n')
     (static_dir / "js" / "v.min.js").write_text('// licence\nvar v=1;\n')
-    (static_dir / "css" / "a.css").write_text('/* head */\na { color: red; } /* one\ntwo */\nb::after { content: "/* x */"; }\n')
+    (static_dir / "css" / "a.css").write_text(
+        '/* head */\na { color: red; } /* one\ntwo */\nb::after { content: "/* x */"; }\n')
     js = static.static_file("js/a.js").data.decode()
     assert js.splitlines() == ["", "const a = 1; // kept: not a whole line", "", "const t = `one",
                                "// text of a template literal, not a comment", "`;", 'const s = "a \\',
