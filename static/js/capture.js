@@ -307,7 +307,8 @@
       var inputs = group.querySelectorAll("input.file-input");
       if (inputs.length < 2) return;
       group.setAttribute("role", "toolbar");
-      if (group.dataset.label) group.setAttribute("aria-label", group.dataset.label);
+      var card = group.closest("[data-code]");
+      if (card) group.setAttribute("aria-label", "Thêm minh chứng cho tiêu chí " + card.dataset.code);
       Array.prototype.forEach.call(inputs, function (input, i) { input.tabIndex = i === 0 ? 0 : -1; });
     });
   }
