@@ -30,12 +30,14 @@ from inspect_app.security import (
     security_headers_hook,
     session_cookie_name,
 )
+from inspect_app.reports import jobs
 from inspect_app.services.auth import LoginThrottle
-from inspect_app.services.checklist_store import sync_checklists
+from inspect_app.services.checklist_store import Current, sync_checklists
 from inspect_app.settings import ROOT, Settings
 from inspect_app.web import ROUTE_HANDLERS
 from inspect_app.web.boundary import AppRequest, allow_header_hook, annotate, boundary_guard
 from inspect_app.web.contract import ContractRenderPlugin
+from inspect_app.web.flash import FlashStore, load_note
 from inspect_app.web.templating import configure_environment
 
 
@@ -46,12 +48,20 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = await Database.open(settings.db_path)
+        reports = jobs.Registry(db, settings.data_dir)
         try:
             # An invalid checklist file stops start-up with the validator's messages.
-            app.state.checklists = await sync_checklists(db, settings.checklists_dir)
+            await sync_checklists(db, settings.checklists_dir)
+            # Nothing another app process may need lives only here (issue 20): these are handles on the
+            # database's rows (and, for the checklists, a copy checked against the database per use).
+            app.state.checklists = await Current.load(db)
+            app.state.throttle = LoginThrottle(db)
+            app.state.flash = FlashStore(db)
+            app.state.jobs = reports
             app.state.db = db
             yield
         finally:
+            await reports.close()
             await db.close()
 
     async def provide_db(state: State) -> Database:
@@ -66,7 +76,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
-        state=State({"throttle": LoginThrottle()}),
+        before_request=load_note,  # the note of a `?flash=` address (web/flash.py)
         dependencies={"db": Provide(provide_db), "settings": Provide(provide_settings)},
         guards=[role_guard, boundary_guard],  # who may call first, then what they sent
         request_class=AppRequest,

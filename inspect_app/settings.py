@@ -106,10 +106,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key_file = self.data_dir / "secret_key"
         if not key_file.exists():
-            # Written with 0600 so other local users cannot forge CSRF tokens.
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
+            # Written with 0600 so other local users cannot forge CSRF tokens. Written whole under a name of
+            # its own, then linked into place: app processes starting together on a shared data folder
+            # (issue 20) all end up with the one key that won, never a half-written file or a start-up error.
+            tmp = key_file.with_name(f".secret_key.{secrets.token_hex(6)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_hex(32))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                try:
+                    os.link(tmp, key_file)
+                except FileExistsError:
+                    pass  # another process's key is the key
+            finally:
+                tmp.unlink(missing_ok=True)
         return msgspec.structs.replace(self, secret_key=key_file.read_text().strip())
 
 

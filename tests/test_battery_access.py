@@ -59,7 +59,7 @@ def api_headers(client) -> dict:
 def dump(db_path: Path) -> dict[str, list]:
     with sqlite3.connect(db_path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                             " AND name NOT IN ('sessions', 'sqlite_sequence')")]
+                                             " AND name NOT IN ('sessions', 'sqlite_sequence', 'flash_notes')")]
         return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
 
 

@@ -1,7 +1,7 @@
 """Battery 5: bad input. Every refusal is a 4xx with a clear Vietnamese message and changes nothing.
 
 Each refused case compares a dump of every table (sessions aside: a session's last-seen time is
-not data) and a listing of the evidence folder before and after the request. The valid-but-unusual
+not data; and the flash notes: a refused form's message for the page it redirects to) and a listing of the evidence folder before and after the request. The valid-but-unusual
 inputs (alpha, CMYK, 16-bit, EXIF orientation, odd file names, NFD text, an empty ratio, injection
 strings) are accepted and checked for what a person would see.
 """
@@ -42,10 +42,11 @@ def api_headers(client, k: str | None = None, **extra) -> dict:
 
 
 def dump(db_path: Path) -> dict[str, list]:
-    """Every row of every table except sessions (touching a session is not a data change)."""
+    """Every row of every table except sessions (touching a session is not a data change) and the notes a
+    refused form leaves for its page (web/flash.py)."""
     with sqlite3.connect(db_path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                             " AND name NOT IN ('sessions', 'sqlite_sequence')")]
+                                             " AND name NOT IN ('sessions', 'sqlite_sequence', 'flash_notes')")]
         return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from conftest import csrf_token, followed, login, post_form, text_of
+from conftest import csrf_token, followed, login, post_form, run, text_of
 from fill import SAMPLE_ROWS, typed
 
 
@@ -105,10 +105,11 @@ def test_a_refused_new_remediation_item_keeps_its_text(client):
     assert 'value="2020-01-01"' in page.split('id="n-deadline"')[1][:200]
 
 
-def test_a_refused_forms_note_is_bounded_whatever_is_posted():
+def test_a_refused_forms_note_is_bounded_whatever_is_posted(empty_settings):
     """Padding a refused form with fields must not fill the server's memory (review finding)."""
     from litestar.datastructures import FormMultiDict
 
+    from inspect_app.db import Database
     from inspect_app.web import flash
 
     huge = FormMultiDict([(f"f{n}", "x" * 20_000) for n in range(1000)])
@@ -116,7 +117,16 @@ def test_a_refused_forms_note_is_bounded_whatever_is_posted():
     assert sum(len(k) + len(v) for k, v in single.items()) <= flash.MAX_TYPED
     ticks = FormMultiDict([("unit", str(10000 + n)) for n in range(200)])
     assert len(flash.typed(ticks, lists=("unit",))[1]["unit"]) == 200  # a real schedule keeps every tick
-    store = flash.FlashStore()
-    tokens = [store.put(7, flash.Flash("error", f"lần {n}")) for n in range(100)]
-    assert sum(store.get(7, t) is not None for t in tokens) == flash.MAX_NOTES_PER_USER
-    assert store.get(7, tokens[-1]).message == "lần 99" and store.get(8, tokens[-1]) is None
+
+    async def notes() -> None:
+        db = await Database.open(empty_settings.db_path)
+        try:
+            store = flash.FlashStore(db)
+            tokens = [await store.put(7, flash.Flash("error", f"lần {n}")) for n in range(100)]
+            assert sum([await store.get(7, t) is not None for t in tokens]) == flash.MAX_NOTES_PER_USER
+            assert (await store.get(7, tokens[-1])).message == "lần 99" and await store.get(8, tokens[-1]) is None
+            big = await store.put(7, flash.Flash("error", "to", form=single, lists=multi))
+            assert (await store.get(7, big)).form == single  # kept whole: bounded by `typed`, not cut again
+        finally:
+            await db.close()
+    run(notes())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import followed, login, post_form, text_of
+from conftest import followed, login, post_form, run, text_of
 
 
 def plan_of(client):
@@ -196,16 +196,28 @@ def test_scheduling_rules_as_plain_functions():
     assert code_list(["1.1.1", "1.1.2"]) == "1.1.1, 1.1.2"
 
 
-def test_flash_notes_belong_to_their_user_and_expire():
+def test_flash_notes_belong_to_their_user_and_expire(empty_settings):
+    import msgspec
+
+    from inspect_app.db import Database
     from inspect_app.web.flash import Flash, FlashStore, with_token
 
-    store = FlashStore(ttl=60, limit=2)
-    token = store.put(1, Flash(kind="error", message="Sai"))
-    assert store.get(1, token).message == "Sai" and store.get(2, token) is None
-    store.put(1, Flash(kind="success", message="b"))
-    store.put(1, Flash(kind="success", message="c"))
-    assert store.get(1, token) is None  # the oldest made room
-    expired = FlashStore(ttl=-1)
-    assert expired.get(1, expired.put(1, Flash(kind="error", message="x"))) is None
+    async def notes() -> None:
+        db = await Database.open(empty_settings.db_path)
+        try:
+            store = FlashStore(db, ttl=60, limit=2)
+            token = await store.put(1, Flash(kind="error", message="Sai"))
+            assert (await store.get(1, token)).message == "Sai" and await store.get(2, token) is None
+            await store.put(1, Flash(kind="success", message="b"))
+            await store.put(1, Flash(kind="success", message="c"))
+            assert await store.get(1, token) is None  # the oldest made room
+            expired = FlashStore(db, ttl=-1)
+            assert await expired.get(1, await expired.put(1, Flash(kind="error", message="x"))) is None
+            await store.put(1, Flash(kind="success", message="d"))  # the expired note goes as a new one is written
+            left = await db.fetch_all("SELECT body_json FROM flash_notes ORDER BY expires_at")
+            assert [msgspec.json.decode(r[0])["message"] for r in left] == ["c", "d"]
+        finally:
+            await db.close()
+    run(notes())
     assert with_token("/plans/1?q=vinh#schedule", "T") == "/plans/1?q=vinh&flash=T#schedule"
     assert with_token("/visits/3", "T") == "/visits/3?flash=T"

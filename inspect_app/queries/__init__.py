@@ -6,6 +6,7 @@ Rows become Structs here, at the boundary.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
@@ -32,3 +33,10 @@ def where_clause(*conditions: Condition | None, prefix: str = " WHERE ") -> tupl
     if not chosen:
         return "", []
     return prefix + " AND ".join(sql for sql, *_ in chosen), [value for _, *values in chosen for value in values]
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    """ISO-8601 UTC with microseconds, for the short-lived rows that are ordered or expire within a second
+    (flash notes, login failures). Every value of such a column has this one form, so text order is time
+    order (`db.utc_now()`, to the second, is the form of every other `*_at` column)."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -74,6 +74,12 @@ async def latest_versions(db: Database | Tx) -> list[tuple[str, str, bytes]]:
     return [(r["checklist_id"], r["version_hash"], bytes(r["content_json"])) for r in rows]
 
 
+async def generation(db: Database | Tx) -> int:
+    """A number that changes whenever a version is added (any process's publish): the newest version's id."""
+    row = await db.lookup("SELECT max(id) FROM checklist_versions")
+    return (row[0] or 0) if row else 0
+
+
 # -- drafts (migration 0006): a checklist being edited in the browser, never offered to a visit
 
 DRAFT_COLUMNS = ("d.id, d.checklist_id, d.base_version, d.content_json, d.version, d.created_at, d.updated_at,"

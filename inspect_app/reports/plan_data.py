@@ -52,8 +52,9 @@ class PlanReport(msgspec.Struct):
     remediation: rules.RemediationSummary
     visits: list[q.VisitFact]  # every visit in scope, any status
     earlier_count: int
-    appraisals: list = []        # (unit name, Appraisal) of signed-off visits with a submitted self-assessment
-    over_claimed: list = []      # (item code, number of units) most often scored higher by the units
+    # (unit name, Appraisal) of signed-off visits with a submitted self-assessment
+    appraisals: list[tuple[str, self_assessment.Appraisal]] = []
+    over_claimed: list[tuple[str, int]] = []  # (item code, number of units) most often scored higher by the units
 
 
 def visit_progress(visits: list) -> Progress:

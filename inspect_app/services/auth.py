@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from inspect_app.db import Database, Tx
+from inspect_app.queries import login_failures, utc_stamp
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
 _hasher = PasswordHasher()
@@ -69,33 +71,37 @@ class LoginThrottle:
     """Failed logins per (username, IP): after `limit` failures in `window` seconds, wait.
 
     Keyed by user *and* IP: tablets share carrier NAT, so an IP-only limit would lock out a
-    whole team, and a user-only limit would let anyone lock an account.
+    whole team, and a user-only limit would let anyone lock an account. The failures are rows of
+    `login_failures`, so every app process counts the same ones (issue 20: several nodes, one database);
+    a failure deletes everyone's failures older than the window, which bounds the table.
     """
 
-    def __init__(self, limit: int = 5, window: float = 15 * 60, clock=time.monotonic) -> None:
+    def __init__(self, db: Database, limit: int = 5, window: float = 15 * 60,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db = db
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        now = self.clock()
-        failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, username: str, ip: str) -> int:
+    async def retry_after(self, username: str, ip: str) -> int:
         """Seconds to wait before another attempt is allowed (0 = allowed now)."""
-        failures = self._recent((username.lower(), ip))
-        if len(failures) < self.limit:
+        now = self.clock()
+        count, oldest = await login_failures.recent(self.db, username.lower(), ip,
+                                                    utc_stamp(now - timedelta(seconds=self.window)))
+        if count < self.limit or oldest is None:
             return 0
-        return max(1, int(self.window - (self.clock() - failures[0])) + 1)
+        elapsed = (now - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).total_seconds()
+        return max(1, int(self.window - elapsed) + 1)
 
-    def failed(self, username: str, ip: str) -> None:
-        self._recent((username.lower(), ip)).append(self.clock())
-        if len(self._failures) > 10_000:  # bound memory under a spray of usernames
-            self._failures = {k: v for k, v in self._failures.items() if v}
+    async def failed(self, username: str, ip: str) -> None:
+        now = self.clock()
 
-    def succeeded(self, username: str, ip: str) -> None:
-        self._failures.pop((username.lower(), ip), None)
+        async def body(tx: Tx) -> None:
+            await login_failures.add(tx, username.lower(), ip, utc_stamp(now),
+                                     prune_before=utc_stamp(now - timedelta(seconds=self.window)))
+        await self.db.atomic(body)
+
+    async def succeeded(self, username: str, ip: str) -> None:
+        async def body(tx: Tx) -> None:
+            await login_failures.clear(tx, username.lower(), ip)
+        await self.db.atomic(body)

@@ -8,6 +8,7 @@ the browser (services/checklist_drafts.py), and an unchanged file is a no-op.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from inspect_app.checklists.loader import LoadedChecklist, checklist_from_json, checklist_to_json, load_checklists
@@ -48,7 +49,7 @@ async def record_version(tx: Tx, checklist: Checklist, content_hash: str, *, sou
 
 
 async def current_checklists(db: Database | Tx) -> dict[str, LoadedChecklist]:
-    """The current (latest published) version of every checklist, as `app.state.checklists` holds it."""
+    """The current (latest published) version of every checklist, as `Current.of` answers it."""
     current: dict[str, LoadedChecklist] = {}
     for checklist_id, content_hash, content in await q.latest_versions(db):
         checklist = checklist_from_json(content)
@@ -66,3 +67,29 @@ async def checklist_version(db: Database, checklist_id: str, version_hash: str) 
             return None
         _cache[key] = checklist_from_json(content)
     return _cache[key]
+
+
+class Current:
+    """The current version of every checklist as this process serves it (`app.state.checklists`), kept in
+    step with the database: every `of` reads the newest version's id (one point read) and reloads the
+    current versions when it changed, so a version published by any app process — several serve one
+    database (issue 20) — is what the next request on every process offers to new visits."""
+
+    def __init__(self, loaded: dict[str, LoadedChecklist], generation: int) -> None:
+        self.loaded = loaded
+        self.generation = generation
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def load(cls, db: Database) -> Current:
+        generation = await q.generation(db)
+        return cls(await current_checklists(db), generation)
+
+    async def of(self, db: Database) -> dict[str, LoadedChecklist]:
+        generation = await q.generation(db)
+        if generation != self.generation:
+            async with self._lock:
+                if generation != self.generation:
+                    # Read the marker before the versions: a publish between the two reloads once more.
+                    self.loaded, self.generation = await current_checklists(db), generation
+        return self.loaded

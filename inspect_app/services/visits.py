@@ -54,8 +54,8 @@ async def load(db: Database, user: User, visit_id: int) -> VisitContext:
 
 
 async def current_version_of(db: Database, checklist_id: str, loaded: dict) -> str | None:
-    """The version new work should use: the latest published (`app.state.checklists`, refreshed by every
-    publish), else the newest known."""
+    """The version new work should use: the latest published (`loaded`: `web/common.checklists_of`, which sees
+    a publish made by any app process), else the newest known."""
     if checklist_id in loaded:
         return loaded[checklist_id].version_hash
     latest = await checklist_q.latest_version(db, checklist_id)

@@ -57,17 +57,17 @@ class AuthController(Controller):
 
         if not username or not data.password:
             return form_error("Vui lòng nhập tên đăng nhập và mật khẩu.", 400)
-        if wait := throttle.retry_after(username, ip):
+        if wait := await throttle.retry_after(username, ip):
             minutes = max(1, round(wait / 60))
             return form_error(f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau khoảng {minutes} phút.", 429)
         user = await users.get_user_by_username(db, username)
         password_hash = await users.get_password_hash(db, user.id) if user else None
         if user is None or not verify_password(password_hash, data.password):
-            throttle.failed(username, ip)
+            await throttle.failed(username, ip)
             return form_error("Tên đăng nhập hoặc mật khẩu không đúng.", 400)
         if not user.active:
             return form_error("Tài khoản đã bị khóa. Liên hệ Sở Nội vụ.", 403)
-        throttle.succeeded(username, ip)
+        await throttle.succeeded(username, ip)
         token = new_token()  # a fresh session id at every login
         cookie_name = session_cookie_name(settings)
         async with db.transaction() as tx:

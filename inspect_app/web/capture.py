@@ -33,7 +33,7 @@ from inspect_app.services.answers import answer_from_api, answer_from_form, answ
 from inspect_app.text import vn_number
 from inspect_app.services.errors import Refused
 from inspect_app.web import flash
-from inspect_app.web.common import clock_now, dom_id, page_context, user_of, wants_fragment
+from inspect_app.web.common import checklists_of, clock_now, dom_id, page_context, user_of, wants_fragment
 from inspect_app.services.visits import LOCKED, VisitContext
 
 STAFF_ROLES = (ADMIN, LEAD, INSPECTOR)
@@ -204,7 +204,8 @@ def refused_card(card: CardView, note: flash.Flash) -> CardView:
     except Refused:
         mine = Answer()
     return msgspec.structs.replace(card, answer=mine, note=note.value("note"), points=None, error=note.message,
-                                   conflict=note.extra.get("conflict"))
+                                   conflict=conflict_view(card.item, note.extra.get("current"))
+                                   if note.extra.get("conflict") else None)
 
 
 def card_matches(card: CardView, flt: str, missing: list[str]) -> bool:
@@ -277,7 +278,7 @@ class CaptureController(Controller):
     async def save(self, request: HTMXRequest, db: NamedDependency[Database], visit_id: FromPath[int],
                    item_code: FromPath[str]) -> Response | Template:
         """Autosave one answer: htmx gets the status and header fragments, a plain form a 303."""
-        target = await capture.open_item(db, user_of(request), visit_id, item_code, request.app.state.checklists)
+        target = await capture.open_item(db, user_of(request), visit_id, item_code, await checklists_of(request))
         ctx, item = target.ctx, target.item
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         key = request.headers.get("idempotency-key") or form.get("idempotency_key", "")
@@ -327,15 +328,17 @@ class CaptureController(Controller):
                             if refused.status in (409, 422) else 422)
         # A plain form (no JavaScript): back to the visit page, which shows this card with the
         # message and what was typed (post/redirect/get: a reload does not post again).
-        return flash.redirect(request, f"/visits/{ctx.visit.id}#item-{dom_id(item.code)}", refused.message,
-                              where=item.code, form=form,
-                              extra={"conflict": card.conflict} if card.conflict else None)
+        return await flash.redirect(request, f"/visits/{ctx.visit.id}#item-{dom_id(item.code)}", refused.message,
+                                    where=item.code, form=form,
+                                    # the stored value as JSON: the card is rebuilt from it on the page
+                                    extra={"conflict": True, "current": refused.extra.get("current")}
+                                    if card.conflict else None)
 
     @post("/start", name="visits:start", opt=allow(*STAFF_ROLES), status_code=303)
     async def start(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
         ctx = await load_context(db, request, visit_id)
         capture.require_editor(ctx)
-        await visits.start(db, ctx, request.app.state.checklists)
+        await visits.start(db, ctx, await checklists_of(request))
         return Redirect(f"/visits/{visit_id}", status_code=303)
 
     @post("/submit", name="visits:submit", opt=allow(*STAFF_ROLES), status_code=303)
@@ -382,6 +385,6 @@ class CaptureController(Controller):
                                   missing_evidence_reason=fields.get("missing_evidence_reason", "")
                                   if fields.get("confirm_missing_evidence") else "")
         except Refused as exc:
-            return flash.redirect(request, f"/visits/{visit_id}/sign-off", exc.message, form=form)
-        return flash.redirect(request, f"/visits/{visit_id}", f"Đã ký duyệt lúc {clock_now()}. Kết quả đã khóa.",
-                              kind="success")
+            return await flash.redirect(request, f"/visits/{visit_id}/sign-off", exc.message, form=form)
+        return await flash.redirect(request, f"/visits/{visit_id}", f"Đã ký duyệt lúc {clock_now()}. Kết quả đã khóa.",
+                                    kind="success")

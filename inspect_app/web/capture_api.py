@@ -22,7 +22,7 @@ from inspect_app.services.capture import MAX_NOTE, FindingOut, Progress
 from inspect_app.services.errors import Refused
 from inspect_app.settings import Settings
 from inspect_app.web.capture import load_context
-from inspect_app.web.common import user_of
+from inspect_app.web.common import checklists_of, user_of
 from inspect_app.web.boundary import MAX_ID, MIN_INT
 from inspect_app.web.contract import IDEMPOTENCY_KEY_REQUIRED, ConflictOut, IncompleteOut, errors
 from inspect_app.web.evidence import evidence_for, file_response
@@ -119,7 +119,7 @@ class CaptureApiController(Controller):
                            idempotency_key: IdempotencyKey = None) -> Response[FindingOut]:
         """Save one answer. Same key + same body → the original result; same key + other body → 409;
         a stale `base_version` → 409 with `current`, the finding as saved by someone else."""
-        target = await capture.open_item(db, user_of(request), visit_id, item_code, request.app.state.checklists)
+        target = await capture.open_item(db, user_of(request), visit_id, item_code, await checklists_of(request))
         result = await capture.save_finding(
             db, target, answer=answer_from_api(target.item, data.answer, data.na), note=data.note,
             base_version=data.base_version, idempotency_key=idempotency_key or "",

@@ -36,7 +36,7 @@ CHOICE_LABELS = {
     "type": TYPE_LABELS,
     "evidence.kind": {"none": "Không yêu cầu", "photo": "Ảnh chụp", "document": "Tài liệu", "any": "Ảnh hoặc tài liệu"},
 }
-from inspect_app.web.common import client_ip, page_context, user_of
+from inspect_app.web.common import checklists_of, client_ip, page_context, user_of
 from inspect_app.text import nfc
 from inspect_app.workbook_limits import MAX_WORKBOOK_BYTES
 
@@ -78,7 +78,7 @@ class ChecklistEditorController(Controller):
     async def home(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str]) -> Template:
         """Start a draft from any version or a workbook; continue an open draft."""
         versions = await self._known(db, checklist_id)
-        current = request.app.state.checklists.get(checklist_id)
+        current = (await checklists_of(request)).get(checklist_id)
         return Template("checklists/edit.html", context=page_context(
             request, checklist_id=checklist_id, versions=versions,
             current=current.version_hash if current else versions[0].version_hash,
@@ -91,7 +91,7 @@ class ChecklistEditorController(Controller):
         try:
             draft_id = await drafts.start(db, user_of(request), checklist_id, str(form.get("from_version") or ""))
         except Refused as exc:
-            return flash.redirect(request, f"/checklists/{checklist_id}/edit", exc.message, where="start")
+            return await flash.redirect(request, f"/checklists/{checklist_id}/edit", exc.message, where="start")
         return Redirect(draft_url(checklist_id, draft_id), status_code=303)
 
     @post("/drafts/workbook", name="checklists:draft-workbook", status_code=303,
@@ -102,14 +102,14 @@ class ChecklistEditorController(Controller):
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return flash.redirect(request, f"/checklists/{checklist_id}/edit", "Chọn một tệp Excel (.xlsx).",
-                                  where="workbook")
+            return await flash.redirect(request, f"/checklists/{checklist_id}/edit", "Chọn một tệp Excel (.xlsx).",
+                                        where="workbook")
         try:
             draft_id = await drafts.start_from_workbook(db, user_of(request), checklist_id, await upload.read(),
                                                         upload.filename)
         except Refused as exc:
-            return flash.redirect(request, f"/checklists/{checklist_id}/edit", exc.message, where="workbook",
-                                  extra=exc.extra)
+            return await flash.redirect(request, f"/checklists/{checklist_id}/edit", exc.message, where="workbook",
+                                        extra=exc.extra)
         return Redirect(draft_url(checklist_id, draft_id), status_code=303)
 
     @get("/drafts/{draft_id:int}", name="checklists:draft")
@@ -124,7 +124,7 @@ class ChecklistEditorController(Controller):
         return Template("checklists/draft.html", context=page_context(
             request, draft=draft, checklist=draft.checklist, problems=problems,
             publish_problems=publish, editing=editing, TYPE_LABELS=TYPE_LABELS, CHOICE_LABELS=CHOICE_LABELS,
-            opened=request.query_params.get("open", ""), current=request.app.state.checklists.get(checklist_id),
+            opened=request.query_params.get("open", ""), current=(await checklists_of(request)).get(checklist_id),
             diff=diff_checklists(base, draft.checklist) if base else None))
 
     @get("/drafts/{draft_id:int}/preview", name="checklists:draft-preview")
@@ -149,17 +149,17 @@ class ChecklistEditorController(Controller):
             await drafts.edit(db, user_of(request), draft, _base(form), drafts.save_fields(path, values),
                               f"sửa {drafts.node_label(draft.checklist, path)}")
         except editing.EditError as exc:
-            return flash.redirect(request, draft_url(checklist_id, draft_id, node),
-                                  "Chưa lưu: hãy sửa các ô được đánh dấu.", where=node, form=form, errors=exc.errors)
+            return await flash.redirect(request, draft_url(checklist_id, draft_id, node),
+                                        "Chưa lưu: hãy sửa các ô được đánh dấu.", where=node, form=form, errors=exc.errors)
         except Refused as exc:
             if exc.status == 404:
                 raise
             # The fields show the newer draft; what this person typed is kept beside it to copy from.
             shown = [k for k in values.get("fields", "").split(",") if k]
-            return flash.redirect(request, draft_url(checklist_id, draft_id, node), exc.message, where=node,
-                                  extra={"typed": {k: values.get(k, "") for k in shown}})
-        return flash.redirect(request, draft_url(checklist_id, draft_id, node), "Đã lưu vào bản nháp.",
-                              kind="success", where=node)
+            return await flash.redirect(request, draft_url(checklist_id, draft_id, node), exc.message, where=node,
+                                        extra={"typed": {k: values.get(k, "") for k in shown}})
+        return await flash.redirect(request, draft_url(checklist_id, draft_id, node), "Đã lưu vào bản nháp.",
+                                    kind="success", where=node)
 
     @post("/drafts/{draft_id:int}/structure", name="checklists:draft-structure", status_code=303)
     async def structure(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
@@ -189,7 +189,7 @@ class ChecklistEditorController(Controller):
         except Refused as exc:
             if exc.status == 404:
                 raise
-            return flash.redirect(request, draft_url(checklist_id, draft_id), exc.message)
+            return await flash.redirect(request, draft_url(checklist_id, draft_id), exc.message)
         return Redirect(draft_url(checklist_id, draft_id, landed[0]), status_code=303)
 
     @post("/drafts/{draft_id:int}/publish", name="checklists:draft-publish", status_code=303)
@@ -201,12 +201,11 @@ class ChecklistEditorController(Controller):
         try:
             published = await drafts.publish(db, user_of(request), draft, _base(form), ip=client_ip(request))
         except Refused as exc:
-            return flash.redirect(request, draft_url(checklist_id, draft_id) + "#publish", exc.message,
-                                  where="publish")
-        request.app.state.checklists[checklist_id] = published
-        return flash.redirect(request, f"/checklists/{checklist_id}/{published.version_hash}",
-                              f"Đã công bố phiên bản {published.checklist.version}: các cuộc kiểm tra mới dùng "
-                              "phiên bản này; cuộc kiểm tra đã bắt đầu giữ phiên bản cũ.", kind="success")
+            return await flash.redirect(request, draft_url(checklist_id, draft_id) + "#publish", exc.message,
+                                        where="publish")
+        return await flash.redirect(request, f"/checklists/{checklist_id}/{published.version_hash}",
+                                    f"Đã công bố phiên bản {published.checklist.version}: các cuộc kiểm tra mới dùng "
+                                    "phiên bản này; cuộc kiểm tra đã bắt đầu giữ phiên bản cũ.", kind="success")
 
     @post("/drafts/{draft_id:int}/delete", name="checklists:draft-delete", status_code=303)
     async def delete(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
@@ -216,8 +215,8 @@ class ChecklistEditorController(Controller):
         try:
             await drafts.discard(db, user_of(request), draft, _base(form))
         except Refused as exc:
-            return flash.redirect(request, draft_url(checklist_id, draft_id), exc.message)
-        return flash.redirect(request, f"/checklists/{checklist_id}/edit", "Đã xóa bản nháp.", kind="success")
+            return await flash.redirect(request, draft_url(checklist_id, draft_id), exc.message)
+        return await flash.redirect(request, f"/checklists/{checklist_id}/edit", "Đã xóa bản nháp.", kind="success")
 
 
 def preview_cards(checklist: Checklist) -> dict[str, CardView]:

@@ -18,7 +18,7 @@ from inspect_app.models import ChecklistVersion
 from inspect_app.permissions import ALL_ROLES, allow
 from inspect_app.queries import checklists as checklist_q
 from inspect_app.services.checklist_store import checklist_version
-from inspect_app.web.common import page_context
+from inspect_app.web.common import checklists_of, page_context
 
 TYPE_LABELS = {
     "yesno": "Đạt / không đạt", "levels": "Theo mức", "score": "Chấm điểm", "ratio": "Tỷ lệ",
@@ -80,7 +80,7 @@ class ChecklistController(Controller):
     @get("/", name="checklists:list")
     async def list_checklists(self, request: Request, db: NamedDependency[Database]) -> Template:
         """Every checklist with all its versions; the current one is what new visits get."""
-        current = {cid: item.version_hash for cid, item in request.app.state.checklists.items()}
+        current = {cid: item.version_hash for cid, item in (await checklists_of(request)).items()}
         grouped: dict[str, list[ChecklistVersion]] = {}
         for version in await checklist_q.list_versions(db):
             grouped.setdefault(version.checklist_id, []).append(version)
@@ -92,7 +92,7 @@ class ChecklistController(Controller):
                       version: FromPath[str], against: FromQuery[str | None] = None) -> Template:
         """The whole tree of one version, as inspectors will see it, and what changed against another version
         (`?against=<hash>`; by default the version before it)."""
-        meta, checklist = await version_or_404(db, checklist_id, version, request.app.state.checklists)
+        meta, checklist = await version_or_404(db, checklist_id, version, await checklists_of(request))
         versions = await checklist_q.list_versions(db, checklist_id)
         others = [v for v in versions if v.version_hash != meta.version_hash]
         if against is None:  # the version published just before this one (versions are newest first)
@@ -100,7 +100,7 @@ class ChecklistController(Controller):
             against = older[0].version_hash if older else None
         diff = other = None
         if against:
-            other, old = await version_or_404(db, checklist_id, against, request.app.state.checklists)
+            other, old = await version_or_404(db, checklist_id, against, await checklists_of(request))
             diff = diff_checklists(old, checklist)
         return Template("checklists/preview.html", context=page_context(
             request, meta=meta, checklist=checklist, TYPE_LABELS=TYPE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS,
@@ -112,7 +112,7 @@ class ChecklistController(Controller):
         """{item code: guidance} of one version, for the visit page's "Hướng dẫn kiểm tra" boxes, filled on
         first open: the guidance is a third of a 66-item visit page's bytes, and the same for every visit of
         the version, so it is sent once and kept (the URL names a content-hashed version: immutable)."""
-        _, checklist = await version_or_404(db, checklist_id, version, request.app.state.checklists)
+        _, checklist = await version_or_404(db, checklist_id, version, await checklists_of(request))
         return Response({item.code: item.guidance for item in checklist.items() if item.guidance},
                         headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
@@ -125,7 +125,7 @@ class ChecklistApiController(Controller):
     @get("/", operation_id="ListChecklists")
     async def list_checklists(self, request: Request, db: NamedDependency[Database]) -> list[ChecklistSummary]:
         """Every known version (`version` is the content hash); `current` marks what new visits get."""
-        current = {cid: item.version_hash for cid, item in request.app.state.checklists.items()}
+        current = {cid: item.version_hash for cid, item in (await checklists_of(request)).items()}
         return [ChecklistSummary(id=v.checklist_id, version=v.version_hash, version_label=v.version_label,
                                  title=v.title, item_count=v.item_count, max_points=v.max_points,
                                  current=current.get(v.checklist_id) == v.version_hash)
@@ -135,6 +135,6 @@ class ChecklistApiController(Controller):
     async def get_checklist(self, request: Request, db: NamedDependency[Database], checklist_id: FromPath[str],
                             version: FromQuery[str | None] = None) -> ChecklistDetail:
         """The whole tree of a version (default: the current one): every item's code, type, points, bands."""
-        meta, checklist = await version_or_404(db, checklist_id, version, request.app.state.checklists)
+        meta, checklist = await version_or_404(db, checklist_id, version, await checklists_of(request))
         return ChecklistDetail(id=meta.checklist_id, version=meta.version_hash, version_label=meta.version_label,
                                checklist=explicit(checklist))

@@ -44,6 +44,13 @@ def page_number(page: int) -> int:
     return min(max(1, page), MAX_PAGE)
 
 
+async def checklists_of(request: Request) -> dict[str, Any]:
+    """The current version of every checklist (id → LoadedChecklist), including one another app process
+    has just published (services/checklist_store.Current: one point read per call)."""
+    state = request.app.state
+    return await state.checklists.of(state.db)
+
+
 def page_context(request: Request, **values: Any) -> dict[str, Any]:
     """The context every page gets: the user and the note a form's redirect carried (web/flash.py)."""
     return {"user": request.scope.get("user"), "flash": flash_of(request), **values}

@@ -14,7 +14,7 @@ from inspect_app.models import UNIT_KIND_LABELS, VISIT_STATUS_LABELS
 from inspect_app.permissions import ADMIN, allow
 from inspect_app.queries import reports as report_q
 from inspect_app.reports import dashboard, jobs, svg
-from inspect_app.reports.plan_data import DEFAULT_THRESHOLD, Filters
+from inspect_app.reports.plan_data import DEFAULT_THRESHOLD, Filters, PlanReport
 from inspect_app.settings import Settings
 from inspect_app.web.common import page_context
 from inspect_app.web.reports import WAIT_SECONDS, plan_view_job
@@ -55,12 +55,12 @@ class DashboardController(Controller):
                                UNIT_KIND_LABELS=UNIT_KIND_LABELS, charts=[], areas=[])
         if plan_id is None:
             return Template("reports/dashboard.html", context=context)
-        job = plan_view_job(request, settings, db, plan_id, DEFAULT_THRESHOLD,
-                            Filters(province=province, kind=kind, status=status))
-        await jobs.registry(settings.data_dir).wait(job, WAIT_SECONDS)
+        registry = jobs.registry_of(request)
+        job = await registry.wait(await plan_view_job(request, db, plan_id, DEFAULT_THRESHOLD,
+                                                      Filters(province=province, kind=kind, status=status)),
+                                  WAIT_SECONDS)
         context["job"] = job
-        if job.status == "done":
-            report = job.result
+        if job.status == "done" and (report := await registry.result(job, PlanReport)) is not None:
             units, findings = await dashboard.search(db, report, query)
             areas = {a.code: a.title for g in report.groups for a in g.areas}
             context |= {"report": report, "unit_hits": units, "finding_hits": findings,

@@ -85,14 +85,14 @@ class DocumentController(Controller):
         kind = str((await request.form()).get("kind") or "")
         page = f"/visits/{visit_id}/issue"
         if kind not in KIND_LABELS:
-            return flash.redirect(request, page, "Chưa chọn văn bản cần phát hành.")
+            return await flash.redirect(request, page, "Chưa chọn văn bản cần phát hành.")
         try:
             out = await issuing.issue(db, settings, user_of(request), visit, kind, maker=_maker(request),
                                       ip=client_ip(request))
         except Refused as exc:
-            return flash.redirect(request, page, exc.message)
-        return flash.redirect(request, page, f"Đã phát hành {KIND_LABELS[kind].lower()} số {out.number}.",
-                              kind="success")
+            return await flash.redirect(request, page, exc.message)
+        return await flash.redirect(request, page, f"Đã phát hành {KIND_LABELS[kind].lower()} số {out.number}.",
+                                    kind="success")
 
     @get("/verify", name="documents:verify-page", opt=PUBLIC)
     async def verify_page(self, request: Request) -> Template:

@@ -75,7 +75,7 @@ class EvidencePackageController(Controller):
         a 303 to the progress page for a plain form."""
         visit = await visit_for(db, request, visit_id)
         unit = user_of(request).role == UNIT  # the unit's own package holds its draft too; nobody else's does
-        registry = jobs.registry(settings.data_dir)
+        registry = jobs.registry_of(request)
 
         async def work(job: jobs.Job) -> jobs.Output:
             # Built under the job's own name, then published as the latest: two builds at once never
@@ -86,12 +86,12 @@ class EvidencePackageController(Controller):
                                     evidence_package.latest_path(settings.data_dir, visit.id, unit=unit))
             return jobs.Output(path=built, filename=evidence_package.download_name(visit))
 
-        job = registry.start(owner_id=user_of(request).id, title=f"Hồ sơ tài liệu kiểm chứng · {visit.unit_name}",
+        job = await registry.start(owner_id=user_of(request).id, title=f"Hồ sơ tài liệu kiểm chứng · {visit.unit_name}",
                              key=("evidence-package", visit.id, unit), work=work)
         if wants_json(request):
             return Response({"job_id": job.id, "progress_url": f"/reports/jobs/{job.id}",
                              "file_url": f"/reports/jobs/{job.id}/file"}, status_code=202)
-        await registry.wait(job, WAIT_SECONDS)
+        job = await registry.wait(job, WAIT_SECONDS)
         if wants_fragment(request):
             return job_fragment(request, job, status_code=202)
         return Redirect(f"/reports/jobs/{job.id}", status_code=303)

@@ -6,21 +6,25 @@ to the page that holds the form, which shows both; an accepted one may leave a c
 address bar holds a GET: reloading repeats the GET (the note shows again while it lasts), never
 the POST.
 
-The notes live in the memory of the one server process (docs/architecture.md: one process):
-they are short-lived by design and lost on a restart, which costs a message, never data. Each
-note belongs to the user who made it; another user's token finds nothing.
+The notes are rows of `flash_notes`, so the GET after the redirect finds its note whichever app
+process answers it (issue 20: several nodes over one database). They are short-lived by design: a note
+lasts 15 minutes and expired ones are deleted as new ones are written. Each note belongs to the user who
+made it; another user's token finds nothing. `load_note` (an app-wide before_request hook) reads the
+note of a `?flash=` address once per request, so pages keep reading it synchronously (`flash_of`).
 """
 
 from __future__ import annotations
 
 import secrets
-import time
-from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import msgspec
 from litestar import Request
 from litestar.response import Redirect
+
+from inspect_app.db import Database, Tx
+from inspect_app.queries import flash_notes, utc_stamp
 
 TTL_SECONDS = 15 * 60
 MAX_NOTES = 2000
@@ -49,44 +53,38 @@ class Flash(msgspec.Struct):
 
 
 class FlashStore:
-    """Notes by token, oldest dropped first when full or expired."""
+    """Notes by token in the database, the expired and the oldest dropped as new ones are written."""
 
-    def __init__(self, ttl: float = TTL_SECONDS, limit: int = MAX_NOTES) -> None:
-        self.ttl, self.limit = ttl, limit
-        self._notes: OrderedDict[str, tuple[float, int, Flash]] = OrderedDict()
+    def __init__(self, db: Database, ttl: float = TTL_SECONDS, limit: int = MAX_NOTES) -> None:
+        self.db, self.ttl, self.limit = db, ttl, limit
 
-    def put(self, user_id: int, flash: Flash) -> str:
-        now = time.monotonic()
-        self._expire(now)
-        while len(self._notes) >= self.limit:
-            self._notes.popitem(last=False)
-        mine = [token for token, (_, owner, _) in self._notes.items() if owner == user_id]
-        for token in mine[: max(0, len(mine) - MAX_NOTES_PER_USER + 1)]:
-            del self._notes[token]
+    async def put(self, user_id: int, flash: Flash) -> str:
+        now = datetime.now(UTC)
         token = secrets.token_urlsafe(12)
-        self._notes[token] = (now + self.ttl, user_id, flash)
+        body = msgspec.json.encode(flash).decode()
+
+        async def write(tx: Tx) -> None:
+            await flash_notes.put(tx, token, user_id, utc_stamp(now + timedelta(seconds=self.ttl)), body,
+                                  now=utc_stamp(now), limit=self.limit, per_user=MAX_NOTES_PER_USER)
+        await self.db.atomic(write)
         return token
 
-    def get(self, user_id: int, token: str) -> Flash | None:
-        self._expire(time.monotonic())
-        found = self._notes.get(token)
-        if found is None or found[1] != user_id:
-            return None
-        return found[2]
-
-    def _expire(self, now: float) -> None:
-        while self._notes:
-            token, (expires, _, _) = next(iter(self._notes.items()))
-            if expires > now:
-                break
-            del self._notes[token]
+    async def get(self, user_id: int, token: str) -> Flash | None:
+        body = await flash_notes.get(self.db, token, user_id, utc_stamp())
+        return msgspec.json.decode(body, type=Flash) if body is not None else None
 
 
 def store_of(request: Request) -> FlashStore:
-    state = request.app.state
-    if "flash" not in state:
-        state["flash"] = FlashStore()
-    return state["flash"]
+    return request.app.state.flash
+
+
+async def load_note(request: Request) -> None:
+    """Before a handler: the note named by `?flash=`, if it is still there and the caller's (one point read;
+    nothing at all for an address without a token)."""
+    token = request.query_params.get("flash")
+    if token and len(token) <= 64:
+        user = request.scope.get("user")
+        request.scope["flash_note"] = await store_of(request).get(user.id if user else 0, token)
 
 
 def typed(form: Any, *, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("_csrf_token",)) -> tuple[
@@ -125,22 +123,18 @@ def with_token(url: str, token: str) -> str:
     return f"{path}{joiner}flash={token}{hash_}{fragment}"
 
 
-def redirect(request: Request, url: str, message: str, *, kind: Literal["error", "success"] = "error",
+async def redirect(request: Request, url: str, message: str, *, kind: Literal["error", "success"] = "error",
              where: str = "", form: Any = None, lists: tuple[str, ...] = (),
              errors: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> Redirect:
     """303 to `url`, carrying a note (and, for a refusal, what was typed) for the page to show."""
     single, multi = typed(form, lists=lists) if form is not None else ({}, {})
     user = request.scope.get("user")
-    token = store_of(request).put(user.id if user else 0,
+    token = await store_of(request).put(user.id if user else 0,
                                   Flash(kind=kind, message=message, where=where, form=single, lists=multi,
                                         errors=errors or {}, extra=extra or {}))
     return Redirect(with_token(url, token), status_code=303)
 
 
 def flash_of(request: Request) -> Flash | None:
-    """The note this page was redirected with, if it is still there and the caller's."""
-    token = request.query_params.get("flash")
-    if not token:
-        return None
-    user = request.scope.get("user")
-    return store_of(request).get(user.id if user else 0, token)
+    """The note this page was redirected with, if it is still there and the caller's (read by `load_note`)."""
+    return request.scope.get("flash_note")

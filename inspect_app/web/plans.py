@@ -19,7 +19,7 @@ from inspect_app.queries import audit, plans, units, users, visits
 from inspect_app.services import plan_settings, scheduling
 from inspect_app.text import nfc
 from inspect_app.web import flash
-from inspect_app.web.common import client_ip, form_values, page_context, user_of
+from inspect_app.web.common import checklists_of, client_ip, form_values, page_context, user_of
 from inspect_app.web.flash import flash_of
 
 
@@ -96,8 +96,8 @@ class PlanController(Controller):
         if not errors and await plans.find_plan(db, nfc(data.number), data.issued_on):
             errors["number"] = "Đã có kế hoạch cùng số, ký hiệu và ngày ban hành."
         if errors:
-            return flash.redirect(request, "/plans/new", "Vui lòng sửa các mục được đánh dấu bên dưới.",
-                                  form=msgspec.structs.asdict(data), errors=errors)
+            return await flash.redirect(request, "/plans/new", "Vui lòng sửa các mục được đánh dấu bên dưới.",
+                                        form=msgspec.structs.asdict(data), errors=errors)
         user = user_of(request)
         plan = Plan(id=0, number=nfc(data.number), issued_on=data.issued_on, issuer=nfc(data.issuer),
                     title=nfc(data.title), legal_basis=nfc(data.legal_basis), period_start=data.period_start,
@@ -119,7 +119,7 @@ class PlanController(Controller):
         user = user_of(request)
         plan = await self._plan_or_404(request, db, plan_id)
         note = flash_of(request)
-        loaded = sorted(request.app.state.checklists.values(), key=lambda c: c.checklist.id)
+        loaded = sorted((await checklists_of(request)).values(), key=lambda c: c.checklist.id)
         context = page_context(request, plan=plan, error=note.message if note and note.kind == "error" else "",
                                where=note.where if note else "", staff=user.role in STAFF, checklists=loaded,
                                settings=await plan_settings.settings_of(db, plan_id),
@@ -166,12 +166,12 @@ class PlanController(Controller):
             bases = {key: int(str(form.get(f"base_{key}") or "-1")) for key in values}
             changed = await plan_settings.update(db, user_of(request), plan, values, bases, ip=client_ip(request))
         except ValueError:
-            return flash.redirect(request, f"/plans/{plan_id}#settings", "Biểu mẫu thiết lập không hợp lệ.",
-                                  where="settings")
+            return await flash.redirect(request, f"/plans/{plan_id}#settings", "Biểu mẫu thiết lập không hợp lệ.",
+                                        where="settings")
         except Refused as exc:
-            return flash.redirect(request, f"/plans/{plan_id}#settings", exc.message, where="settings")
+            return await flash.redirect(request, f"/plans/{plan_id}#settings", exc.message, where="settings")
         message = "Đã lưu thiết lập của kế hoạch." if changed else "Thiết lập không thay đổi."
-        return flash.redirect(request, f"/plans/{plan_id}#settings", message, kind="success", where="settings")
+        return await flash.redirect(request, f"/plans/{plan_id}#settings", message, kind="success", where="settings")
 
     @post("/{plan_id:int}/teams", name="plans:add-team", opt=allow(ADMIN), status_code=303)
     async def add_team(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int]) -> Redirect:
@@ -182,7 +182,7 @@ class PlanController(Controller):
                                          decision_number=str(form.get("decision_number") or ""),
                                          decision_date=str(form.get("decision_date") or ""))
         except Refused as exc:
-            return flash.redirect(request, f"/plans/{plan_id}#new-team", exc.message, where="team", form=form)
+            return await flash.redirect(request, f"/plans/{plan_id}#new-team", exc.message, where="team", form=form)
         return Redirect(f"/plans/{plan_id}#teams", status_code=303)
 
     @post("/{plan_id:int}/teams/{team_id:int}/members", name="plans:add-member", opt=allow(ADMIN), status_code=303)
@@ -196,8 +196,8 @@ class PlanController(Controller):
         except Refused as exc:
             if exc.status == 404:
                 raise
-            return flash.redirect(request, f"/plans/{plan_id}#team-{team_id}", exc.message,
-                                  where=f"team-{team_id}", form=form)
+            return await flash.redirect(request, f"/plans/{plan_id}#team-{team_id}", exc.message,
+                                        where=f"team-{team_id}", form=form)
         return Redirect(f"/plans/{plan_id}#team-{team_id}", status_code=303)
 
     @post("/{plan_id:int}/visits", name="plans:schedule", opt=allow(ADMIN), status_code=303)
@@ -205,7 +205,7 @@ class PlanController(Controller):
         """Schedule visits to one or many units at once (all or none)."""
         plan = await self._plan_or_404(request, db, plan_id)
         form = await request.form()
-        loaded = request.app.state.checklists
+        loaded = await checklists_of(request)
         try:
             team_id = int(str(form.get("team_id") or "0"))
             created = await scheduling.schedule_visits(
@@ -213,13 +213,13 @@ class PlanController(Controller):
                 checklist=loaded.get(str(form.get("checklist_id") or "")), alternatives=loaded.values(),
                 unit_codes=[str(c) for c in form_values(form, "units")])
         except ValueError:
-            return flash.redirect(request, schedule_target(plan_id, form), "Chọn đoàn kiểm tra.",
-                                  where="schedule", form=form, lists=("units",))
+            return await flash.redirect(request, schedule_target(plan_id, form), "Chọn đoàn kiểm tra.",
+                                        where="schedule", form=form, lists=("units",))
         except Refused as exc:
-            return flash.redirect(request, schedule_target(plan_id, form), exc.message,
-                                  where="schedule", form=form, lists=("units",))
-        return flash.redirect(request, f"/plans/{plan_id}#visits", f"Đã lên lịch {len(created)} cuộc kiểm tra.",
-                              kind="success")
+            return await flash.redirect(request, schedule_target(plan_id, form), exc.message,
+                                        where="schedule", form=form, lists=("units",))
+        return await flash.redirect(request, f"/plans/{plan_id}#visits", f"Đã lên lịch {len(created)} cuộc kiểm tra.",
+                                    kind="success")
 
     @post("/{plan_id:int}/surprise", name="plans:surprise", opt=allow(LEAD), status_code=303)
     async def surprise(self, request: Request, db: NamedDependency[Database], plan_id: FromPath[int]) -> Redirect:
@@ -230,12 +230,12 @@ class PlanController(Controller):
         if team_id is None:
             raise Refused(403, "not_lead", "Bạn không phải trưởng đoàn trong kế hoạch này.")
         form = await request.form()
+        loaded = await checklists_of(request)
         try:
             created = await scheduling.schedule_visits(
                 db, user, plan, team_id=team_id, on=date.today().isoformat(),
-                checklist=request.app.state.checklists.get(str(form.get("checklist_id") or "")),
-                alternatives=request.app.state.checklists.values(),
+                checklist=loaded.get(str(form.get("checklist_id") or "")), alternatives=loaded.values(),
                 unit_codes=[str(form.get("unit_code") or "")], kind="surprise")
         except Refused as exc:
-            return flash.redirect(request, f"/plans/{plan_id}#surprise", exc.message, where="surprise", form=form)
+            return await flash.redirect(request, f"/plans/{plan_id}#surprise", exc.message, where="surprise", form=form)
         return Redirect(f"/visits/{created[0]}", status_code=303)

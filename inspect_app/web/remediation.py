@@ -67,7 +67,7 @@ async def manage(request: Request, db: Database, item_id: int, where: str, act: 
     try:
         await act(db, user_of(request), row, **{name: str(form.get(name) or "") for name in fields})
     except Refused as exc:
-        return flash.redirect(request, f"/remediation/{item_id}#{where}", exc.message, where=where, form=form)
+        return await flash.redirect(request, f"/remediation/{item_id}#{where}", exc.message, where=where, form=form)
     return Redirect(f"/remediation/{item_id}", status_code=303)
 
 
@@ -148,14 +148,14 @@ class RemediationController(Controller):
                                      idempotency_key=str(form.get("idempotency_key") or "") or None)
         except Refused as exc:
             chosen = " Các tệp đã chọn chưa được lưu: hãy chọn lại." if form_values(form, "file") else ""
-            return flash.redirect(request, f"/remediation/{item_id}#answer", exc.message + chosen,
-                                  where="answer", form=form)
+            return await flash.redirect(request, f"/remediation/{item_id}#answer", exc.message + chosen,
+                                        where="answer", form=form)
         if submit:
-            return flash.redirect(request, f"/remediation/{item_id}",
-                                  f"Đã gửi kết quả khắc phục cho Sở Nội vụ lúc {clock_now()}. "
-                                  "Sở Nội vụ sẽ xem xét và trả lời tại trang này.", kind="success")
-        return flash.redirect(request, f"/remediation/{item_id}#answer", f"Đã lưu nháp lúc {clock_now()}.",
-                              kind="success")
+            return await flash.redirect(request, f"/remediation/{item_id}",
+                                        f"Đã gửi kết quả khắc phục cho Sở Nội vụ lúc {clock_now()}. "
+                                        "Sở Nội vụ sẽ xem xét và trả lời tại trang này.", kind="success")
+        return await flash.redirect(request, f"/remediation/{item_id}#answer", f"Đã lưu nháp lúc {clock_now()}.",
+                                    kind="success")
 
     @post("/{item_id:int}/review", name="remediation:review", opt=allow(ADMIN, LEAD), status_code=303)
     async def review(self, request: Request, db: NamedDependency[Database], item_id: FromPath[int]) -> Redirect:
@@ -206,6 +206,6 @@ class VisitRemediationController(Controller):
                                           text=str(form.get("text") or ""), deadline=str(form.get("deadline") or ""))
         except (ValueError, Refused) as exc:  # back to the page, the form that was sent keeping what was typed
             message = exc.message if isinstance(exc, Refused) else "Lựa chọn không hợp lệ."
-            return flash.redirect(request, f"/visits/{visit_id}/remediation", message,
-                                  where=str(form.get("form") or "")[:20], form=form, lists=("finding_id",))
+            return await flash.redirect(request, f"/visits/{visit_id}/remediation", message,
+                                        where=str(form.get("form") or "")[:20], form=form, lists=("finding_id",))
         return Redirect(f"/visits/{visit_id}/remediation", status_code=303)

@@ -17,7 +17,7 @@ from inspect_app.models import User
 from inspect_app.permissions import ADMIN, ALL_ROLES, LEAD, UNIT, allow
 from inspect_app.queries import reports as q
 from inspect_app.reports import html, jobs, render, rules
-from inspect_app.reports.plan_data import DEFAULT_THRESHOLD, Filters, build_plan_report
+from inspect_app.reports.plan_data import DEFAULT_THRESHOLD, Filters, PlanReport, build_plan_report
 from inspect_app.settings import Settings
 from inspect_app.web.common import page_context, user_of, wants_fragment
 from inspect_app.web.visits import visit_for
@@ -84,8 +84,8 @@ async def readable_plan(db: Database, user: User, plan_id: int) -> q.PlanRecord:
     return plan
 
 
-def plan_view_job(request: Request, settings: Settings, db: Database, plan_id: int, threshold: float,
-                  filters: Filters) -> jobs.Job:
+async def plan_view_job(request: Request, db: Database, plan_id: int, threshold: float,
+                        filters: Filters) -> jobs.Job:
     """The assembled plan report, shared for a minute by the report page and the dashboard."""
     user = user_of(request)
 
@@ -93,7 +93,7 @@ def plan_view_job(request: Request, settings: Settings, db: Database, plan_id: i
         report = await build_plan_report(db, plan_id, threshold=threshold, filters=filters, progress=job.progress)
         return jobs.Output(result=report)
 
-    return jobs.registry(settings.data_dir).start(
+    return await jobs.registry_of(request).start(
         owner_id=user.id, title="Tổng hợp số liệu kế hoạch", key=("view", plan_id, threshold, filters),
         work=work, reuse_seconds=VIEW_REUSE_SECONDS)
 
@@ -142,12 +142,12 @@ class ReportController(Controller):
         """The consolidated report on screen, with its exports; a slow assembly shows progress first."""
         plan = await readable_plan(db, user_of(request), plan_id)
         limit = parse_threshold(threshold)
-        job = plan_view_job(request, settings, db, plan_id, limit, Filters())
-        await jobs.registry(settings.data_dir).wait(job, WAIT_SECONDS)
+        registry = jobs.registry_of(request)
+        job = await registry.wait(await plan_view_job(request, db, plan_id, limit, Filters()), WAIT_SECONDS)
         context = page_context(request, plan=plan, job=job, threshold=limit, report=None)
-        if job.status == "done":
-            context |= html.plan_context(job.result)
-            context["report"] = job.result
+        if job.status == "done" and (report := await registry.result(job, PlanReport)) is not None:
+            context |= html.plan_context(report)
+            context["report"] = report
         return Template("reports/plan.html", context=context)
 
     @post("/plans/{plan_id:int}/export", name="reports:plan-export", opt=allow(ADMIN, LEAD), status_code=200)
@@ -163,12 +163,12 @@ class ReportController(Controller):
             content, name = await render.plan_file(db, plan_id, fmt, threshold=limit, progress=job.progress)
             return jobs.Output(data=content, filename=name)
 
-        return await self._started(request, settings, jobs.registry(settings.data_dir).start(
+        return await self._started(request, await jobs.registry_of(request).start(
             owner_id=user_of(request).id, title=f"Báo cáo Kế hoạch {plan.number} ({fmt.upper()})",
             key=("plan", plan_id, fmt, limit), work=work))
 
-    async def _started(self, request: HTMXRequest, settings: Settings, job: jobs.Job) -> Template | Redirect:
-        await jobs.registry(settings.data_dir).wait(job, WAIT_SECONDS)
+    async def _started(self, request: HTMXRequest, job: jobs.Job) -> Template | Redirect:
+        job = await jobs.registry_of(request).wait(job, WAIT_SECONDS)
         if wants_fragment(request):
             return job_fragment(request, job)
         return Redirect(f"/reports/jobs/{job.id}", status_code=303)
@@ -195,31 +195,30 @@ class ReportController(Controller):
             content, name = await render.periodic_file(db, y, qtr, fmt, progress=job.progress)
             return jobs.Output(data=content, filename=name)
 
-        return await self._started(request, settings, jobs.registry(settings.data_dir).start(
+        return await self._started(request, await jobs.registry_of(request).start(
             owner_id=user_of(request).id, title=f"Báo cáo {label} ({fmt.upper()})",
             key=("periodic", y, qtr, fmt), work=work))
 
     # Open to every role: a job is found only by the person who started it (others get 404).
     @get("/jobs/{job_id:str}", name="reports:job", opt=allow(*ALL_ROLES))
-    async def job(self, request: HTMXRequest, settings: NamedDependency[Settings],
-                  job_id: FromPath[str]) -> Template:
-        """A job's progress: the fragment htmx polls every second, or a page."""
-        job = self._job(request, settings, job_id)
+    async def job(self, request: HTMXRequest, job_id: FromPath[str]) -> Template:
+        """A job's progress: the fragment htmx polls every second, or a page (from any app process)."""
+        job = await self._job(request, job_id)
         if wants_fragment(request):
             return job_fragment(request, job)
         return Template("reports/job.html", context=page_context(request, job=job))
 
     @get("/jobs/{job_id:str}/file", name="reports:job-file", opt=allow(*ALL_ROLES))
-    async def job_file(self, request: Request, settings: NamedDependency[Settings], job_id: FromPath[str]) -> File:
-        job = self._job(request, settings, job_id)
+    async def job_file(self, request: Request, job_id: FromPath[str]) -> File:
+        job = await self._job(request, job_id)
         if job.status != "done" or job.path is None or not job.path.exists():
             raise Refused(409, "not_ready", "Tệp báo cáo chưa sẵn sàng hoặc đã hết hạn; hãy tạo lại.")
         return File(path=job.path, filename=jobs.safe_filename(job.filename), media_type=job.media_type,
                     content_disposition_type="attachment",
                     headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
-    def _job(self, request: Request, settings: Settings, job_id: str) -> jobs.Job:
-        job = jobs.registry(settings.data_dir).get(job_id, user_of(request).id)
+    async def _job(self, request: Request, job_id: str) -> jobs.Job:
+        job = await jobs.registry_of(request).get(job_id, user_of(request).id)
         if job is None:
             raise Refused(404, "not_found", "Không tìm thấy yêu cầu tạo báo cáo này (có thể đã hết hạn).")
         return job

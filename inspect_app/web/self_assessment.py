@@ -118,8 +118,8 @@ class SelfAssessmentController(Controller):
             if wants_fragment(request):
                 return Template("self_assessment/_status.html", status_code=refused.status if refused.status in
                                 (409, 422) else 422, context={"code": item_code, "error": refused.message})
-            return flash.redirect(request, f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}",
-                                  f"{item_code}: {refused.message}", where=item_code, form=form)
+            return await flash.redirect(request, f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}",
+                                        f"{item_code}: {refused.message}", where=item_code, form=form)
         if not wants_fragment(request):
             return Redirect(f"/visits/{visit_id}/self-assessment#item-{dom_id(item_code)}", status_code=303)
         # The status line, the new version and the header's figures (out of band), as on the visit page.
@@ -160,7 +160,7 @@ class SelfAssessmentController(Controller):
         try:
             await self_assessment.submit(db, ctx.user, ctx.visit, ctx.checklist)
         except Refused as exc:
-            return flash.redirect(request, f"/visits/{visit_id}/self-assessment", exc.message)
+            return await flash.redirect(request, f"/visits/{visit_id}/self-assessment", exc.message)
         # The page now opens with the confirmation: sent to the Sở Nội vụ, at what time.
         return Redirect(f"/visits/{visit_id}/self-assessment#top", status_code=303)
 
@@ -220,6 +220,6 @@ class CampaignController(Controller):
                 raise Refused(422, "no_units", "Chọn ít nhất một đơn vị.")
             await self_assessment.open_for(db, user_of(request), targets, str(form.get("deadline") or "") or None)
         except Refused as exc:
-            return flash.redirect(request, f"/plans/{plan_id}/self-assessments", exc.message, form=form,
-                                  lists=("visit_id",))
+            return await flash.redirect(request, f"/plans/{plan_id}/self-assessments", exc.message, form=form,
+                                        lists=("visit_id",))
         return Redirect(f"/plans/{plan_id}/self-assessments", status_code=303)

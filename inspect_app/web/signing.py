@@ -135,10 +135,10 @@ class SigningController(Controller):
         except Refused as exc:
             if exc.status in (403, 404):
                 raise
-            return flash.redirect(request, f"/visits/{visit_id}/sign", exc.message, form=fields)
+            return await flash.redirect(request, f"/visits/{visit_id}/sign", exc.message, form=fields)
         label = PARTY_LABELS.get(fields.get("party", ""), "")
-        return flash.redirect(request, f"/visits/{visit_id}/sign",
-                              f"Đã lưu chữ ký của {label.lower()} lúc {clock_now()}.", kind="success")
+        return await flash.redirect(request, f"/visits/{visit_id}/sign",
+                                    f"Đã lưu chữ ký của {label.lower()} lúc {clock_now()}.", kind="success")
 
     @post("/check-in", name="visits:check-in", opt=allow(*STAFF_ROLES), status_code=303)
     async def check_in(self, request: Request, db: NamedDependency[Database], visit_id: FromPath[int]) -> Redirect:
@@ -150,10 +150,10 @@ class SigningController(Controller):
         except Refused as exc:
             if exc.status in (403, 404):
                 raise
-            return flash.redirect(request, f"/visits/{visit_id}#checkin", exc.message, where="checkin", form=form)
+            return await flash.redirect(request, f"/visits/{visit_id}#checkin", exc.message, where="checkin", form=form)
         where = "không chia sẻ vị trí" if out.declined else "đã lưu vị trí"
-        return flash.redirect(request, f"/visits/{visit_id}", f"Đã ghi nhận có mặt lúc {clock_now()} ({where}).",
-                              kind="success")
+        return await flash.redirect(request, f"/visits/{visit_id}", f"Đã ghi nhận có mặt lúc {clock_now()} ({where}).",
+                                    kind="success")
 
 
 class SigningApiController(Controller):

@@ -67,8 +67,8 @@ class UnitController(Controller):
         if data.province_code not in {c for c, _, _ in provinces}:
             errors["province_code"] = "Chọn tỉnh, thành phố."
         if errors:  # back to the list with the messages and what was typed (post/redirect/get)
-            return flash.redirect(request, "/units#add-department", "Vui lòng sửa các mục được đánh dấu.",
-                                  form=msgspec.structs.asdict(data), errors=errors)
+            return await flash.redirect(request, "/units#add-department", "Vui lòng sửa các mục được đánh dấu.",
+                                        form=msgspec.structs.asdict(data), errors=errors)
         user = user_of(request)
         unit = Unit(code=code, name=name, kind="so_nganh", province_code=data.province_code)
         async with db.transaction() as tx:

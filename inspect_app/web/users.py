@@ -53,8 +53,8 @@ class UserController(Controller):
                               role=data.role, unit_code=data.unit_code, password=data.password, email=data.email,
                               actor=user_of(request), ip=client_ip(request))
         except AccountError as exc:  # back to the page with the message and what was typed (never the password)
-            return flash.redirect(request, "/users", str(exc),
-                                  form={**msgspec.structs.asdict(data), "password": ""})
+            return await flash.redirect(request, "/users", str(exc),
+                                        form={**msgspec.structs.asdict(data), "password": ""})
         return Redirect("/users", status_code=303)
 
     @post("/{user_id:int}/password", name="users:password", status_code=303)
@@ -67,5 +67,5 @@ class UserController(Controller):
         try:
             await set_password(db, target.username, data.password, actor=user_of(request))
         except AccountError as exc:
-            return flash.redirect(request, "/users", f"{target.username}: {exc}")
+            return await flash.redirect(request, "/users", f"{target.username}: {exc}")
         return Redirect("/users", status_code=303)
