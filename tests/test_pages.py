@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import re
 import sqlite3
 import uuid
@@ -230,8 +232,15 @@ def test_the_visit_page_leaves_out_the_style_sheet_of_the_other_pages(as_role):
     assert {"facts", "signature-pad", "node-head", "unit-picker"} <= only_there
     client = as_role("lead")
     for visit in client.get("/api/v1/visits").json():
-        html = client.get(f"/visits/{visit['id']}").text
-        assert asset("css/app.css") in html and "pages.css" not in html
+        response = client.get(f"/visits/{visit['id']}")
+        html = response.text
+        assert "pages.css" not in html and 'rel="stylesheet"' not in html
+        # app.css is in the page (its first layout need not wait for a second request over 3G), allowed by its hash.
+        inline = re.search(r'<style data-href="([^"]+)">(.*?)</style>', html, re.S)
+        assert inline and inline[1] == asset("css/app.css")
+        assert inline[2].encode() == static.static_file("css/app.css").data
+        digest = base64.b64encode(hashlib.sha256(inline[2].encode()).digest()).decode()
+        assert f"style-src 'self' 'sha256-{digest}'" in response.headers["content-security-policy"]
         used = {c for attr in re.findall(r'class="([^"]*)"', html) for c in attr.split()}
         assert not used & only_there, (visit["id"], used & only_there)
     for page in ("/", "/visits", "/plans", f"/visits/{visit['id']}/sign-off"):
