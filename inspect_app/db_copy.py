@@ -5,7 +5,8 @@ reference, every audit entry and every evidence row still points where it did. T
 lock triggers guard the app's own writes; a copy restores history as it was (findings of signed-off
 visits included), so the target's user triggers are disabled inside the transaction and enabled again
 before it commits — foreign keys and CHECK constraints stay enforced throughout. Afterwards the identity
-sequences continue after the highest id, and the copy is checked: the same row count in every table, and
+sequences continue after the highest id, the planner's statistics are gathered (ANALYZE), and the
+copy is checked: the same row count in every table, and
 the audit log's hash chain verified on the target. Evidence files are not in the database: the target's
 app nodes read them from the same folder (INSPECT_EVIDENCE_DIR).
 """
@@ -120,6 +121,7 @@ async def copy_sqlite_to_postgres(source: Path, target_url: str,
                 there = await conn.fetchval(f'SELECT count(*) FROM "{table}"')
                 if there != copied[table]:
                     raise CopyError(f"Bảng {table}: đã chép {copied[table]} dòng nhưng đích có {there}.")
+        await conn.execute("ANALYZE")  # a bulk load leaves the planner without statistics
     finally:
         await conn.close()
         src.close()

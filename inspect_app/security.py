@@ -6,6 +6,7 @@ reads that declaration, so a route that forgets it is closed to everybody rather
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 from typing import TYPE_CHECKING, Any
@@ -173,10 +174,23 @@ SECURITY_HEADERS = [
 
 ASSET_HEADERS = {b"x-content-type-options", b"strict-transport-security"}
 
+INLINE_STYLES = ("css/app.css",)
+"""Style sheets a page may carry in a `<style>` (the visit page: templates/visits/capture.html); the CSP allows
+each by the hash of its text as served, and nothing else inline."""
+
+
+def style_sources() -> bytes:
+    """The CSP's `style-src`: our files, and the inline copies of INLINE_STYLES by their hashes."""
+    from inspect_app.web.static import static_file  # inspect_app.web imports this module: not at the top
+
+    hashes = [b"'sha256-" + base64.b64encode(hashlib.sha256(static_file(name).data).digest()) + b"'"
+              for name in INLINE_STYLES]
+    return b" ".join([b"style-src 'self'", *hashes])
+
 
 def security_headers_hook(settings: Settings):
     """A `before_send` hook adding CSP and friends to every response, 404s for unknown paths included."""
-    headers = list(SECURITY_HEADERS)
+    headers = [(name, value.replace(b"style-src 'self'", style_sources())) for name, value in SECURITY_HEADERS]
     if settings.secure_cookies:
         headers.append((b"strict-transport-security", b"max-age=31536000"))
 

@@ -5,6 +5,8 @@ and linked from the page only through capture.js's loader."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -76,3 +78,35 @@ def test_the_visit_page_names_the_offline_code_but_does_not_load_it(as_role):
     assert f'data-photos="{asset("js/photos.js")}"' in html
     scripts = re.findall(r'<script src="([^"]+)"', html)
     assert scripts == [asset("js/htmx-2.0.11.min.js"), asset("js/capture.js")]
+
+
+def test_scripts_and_style_sheets_are_served_without_their_comments_each_line_in_its_place(static_dir):
+    (static_dir / "js").mkdir()
+    (static_dir / "css").mkdir()
+    (static_dir / "js" / "a.js").write_text(
+        '// what this does\nconst a = 1; // kept: not a whole line\n  // indented\n'
+        'const t = `one\n// text of a template literal, not a comment\n`;\n'
+        'const s = "a \\\n// a string going on\";\nconst u = "http://x";\n')
+    (static_dir / "js" / "odd.js").write_text('// a file with one backtick: served as it is\nconst q = "`";\n')
+    (static_dir / "js" / "v.min.js").write_text('// licence\nvar v=1;\n')
+    (static_dir / "css" / "a.css").write_text(
+        '/* head */\na { color: red; } /* one\ntwo */\nb::after { content: "/* x */"; }\n')
+    js = static.static_file("js/a.js").data.decode()
+    assert js.splitlines() == ["", "const a = 1; // kept: not a whole line", "", "const t = `one",
+                               "// text of a template literal, not a comment", "`;", 'const s = "a \\',
+                               '// a string going on";', 'const u = "http://x";']
+    assert static.static_file("js/odd.js").data == (static_dir / "js" / "odd.js").read_bytes()
+    assert static.static_file("js/v.min.js").data == b"// licence\nvar v=1;\n"
+    assert static.static_file("css/a.css").data == b'\na { color: red; } \n\nb::after { content: "/* x */"; }\n'
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to check the syntax")
+def test_every_served_script_still_parses(tmp_path):
+    for path in sorted((ROOT / "static" / "js").rglob("*.js")):
+        name = path.relative_to(ROOT / "static").as_posix()
+        served = static.static_file(name).data
+        module = name.startswith("js/offline/") or re.search(rb"^\s*(import|export)\b", served, re.M)
+        copy = tmp_path / (path.stem + (".mjs" if module else ".cjs"))
+        copy.write_bytes(served)
+        checked = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True)
+        assert checked.returncode == 0, (name, checked.stderr)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -12,6 +14,7 @@ from conftest import csrf_token, followed, login, post_form, text_of
 import dbtarget
 
 from inspect_app.settings import ROOT
+from inspect_app.web import static
 from inspect_app.web.templating import asset
 
 
@@ -202,7 +205,8 @@ def test_static_htmx_is_vendored_and_compressed(client):
 
 def test_static_files_are_served_in_the_best_coding_the_browser_accepts(client):
     url = asset("js/capture.js")
-    plain = (ROOT / "static" / "js" / "capture.js").read_bytes()
+    plain = static.static_file("js/capture.js").data  # the file without its comment lines (static.lean)
+    assert plain == static.lean("js/capture.js", (ROOT / "static" / "js" / "capture.js").read_bytes())
     for accept, coding in (("gzip, deflate, br, zstd", "br"), ("gzip, deflate", "gzip"), ("br;q=0, gzip", "gzip"),
                            ("identity", None)):
         response = client.get(url, headers={"Accept-Encoding": accept})
@@ -214,6 +218,31 @@ def test_static_files_are_served_in_the_best_coding_the_browser_accepts(client):
     # Brotli at quality 11, computed once: smaller than the best gzip.
     raw = client.get(url, headers={"Accept-Encoding": "br"}).headers["content-length"]
     assert int(raw) == len(brotli.compress(plain, quality=11, mode=brotli.MODE_TEXT)) < len(gzip.compress(plain, 9))
+
+
+def test_the_visit_page_leaves_out_the_style_sheet_of_the_other_pages(as_role):
+    """pages.css holds the rules only other pages use (the visit page's first load over 3G): no visit page, in
+    any state the demo has, uses a class that only pages.css styles; every other page links it."""
+    def classes(sheet: str) -> set[str]:
+        return set(re.findall(r"\.([A-Za-z][\w-]*)", static.static_file(f"css/{sheet}").data.decode()))
+
+    only_there = classes("pages.css") - classes("app.css")
+    assert {"facts", "signature-pad", "node-head", "unit-picker"} <= only_there
+    client = as_role("lead")
+    for visit in client.get("/api/v1/visits").json():
+        response = client.get(f"/visits/{visit['id']}")
+        html = response.text
+        assert "pages.css" not in html and 'rel="stylesheet"' not in html
+        # app.css is in the page (its first layout need not wait for a second request over 3G), allowed by its hash.
+        inline = re.search(r'<style data-href="([^"]+)">(.*?)</style>', html, re.S)
+        assert inline and inline[1] == asset("css/app.css")
+        assert inline[2].encode() == static.static_file("css/app.css").data
+        digest = base64.b64encode(hashlib.sha256(inline[2].encode()).digest()).decode()
+        assert f"style-src 'self' 'sha256-{digest}'" in response.headers["content-security-policy"]
+        used = {c for attr in re.findall(r'class="([^"]*)"', html) for c in attr.split()}
+        assert not used & only_there, (visit["id"], used & only_there)
+    for page in ("/", "/visits", "/plans", f"/visits/{visit['id']}/sign-off"):
+        assert asset("css/pages.css") in client.get(page).text, page
 
 
 def test_static_files_revalidate_unless_the_url_names_their_content(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import msgspec
+from markupsafe import Markup
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
@@ -43,6 +44,15 @@ def asset(path: str) -> str:
     return f"/static/{path.lstrip('/')}?v={found.digest}"
 
 
+def inline_style(path: str) -> Markup:
+    """A style sheet's text as served (comments out), for a `<style>` the CSP allows by its hash
+    (`security.INLINE_STYLES`)."""
+    found = static_file(path)
+    if found is None:
+        raise FileNotFoundError(f"static/{path}")
+    return Markup(found.data.decode())
+
+
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["short_date"] = short_date
@@ -54,6 +64,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["answer_label"] = answer_label
     env.filters["builtins"] = msgspec.to_builtins  # a Struct for `tojson` (a sample's columns, a from_sample rule)
     env.globals.update(
+        inline_style=inline_style,
         ROLE_LABELS=ROLE_LABELS,
         UNIT_KIND_LABELS=UNIT_KIND_LABELS,
         VISIT_STATUS_LABELS=VISIT_STATUS_LABELS,

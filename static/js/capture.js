@@ -60,6 +60,22 @@
     lazyParts.forEach(loadModulesOf);
   }
 
+  // ---- "Ghi nhận có mặt": static/js/checkin.js asks for the position; it is imported on the first press
+  // (most loads of the page never press it). "Không chia sẻ vị trí" posts the form as it is.
+  var checkinForm = document.querySelector("form[data-checkin]");
+  if (checkinForm) {
+    checkinForm.addEventListener("submit", function (evt) {
+      var button = evt.submitter;
+      if (!button || !button.hasAttribute("data-locate") || !checkinForm.reportValidity()) return;
+      evt.preventDefault();
+      var note = checkinForm.querySelector("#checkin-status");
+      load(checkinForm.dataset.src).then(function (checkin) { checkin.locate(checkinForm, button); }, function () {
+        note.textContent = "Không tải được phần lấy vị trí (mất kết nối?) — hãy bấm lại.";
+      });
+    });
+    checkinForm.dataset.ready = "1";
+  }
+
   // ---- "Hướng dẫn kiểm tra": the guidance texts are a third of a visit page's bytes and the same for every
   // visit of a checklist version, so the page carries only the boxes; the texts come on the first open, in
   // one request the browser keeps (immutable URL) and a downloaded visit keeps offline (sw.js).
@@ -291,7 +307,8 @@
       var inputs = group.querySelectorAll("input.file-input");
       if (inputs.length < 2) return;
       group.setAttribute("role", "toolbar");
-      if (group.dataset.label) group.setAttribute("aria-label", group.dataset.label);
+      var card = group.closest("[data-code]");
+      if (card) group.setAttribute("aria-label", "Thêm minh chứng cho tiêu chí " + card.dataset.code);
       Array.prototype.forEach.call(inputs, function (input, i) { input.tabIndex = i === 0 ? 0 : -1; });
     });
   }
