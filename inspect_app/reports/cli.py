@@ -55,7 +55,7 @@ class Bar:
 def _build(work: Callable[[Database, Bar], Awaitable[T]]) -> tuple[T, Bar] | None:
     """Run `work` on the configured database with a progress bar; None once a refusal has been printed."""
     settings = Settings.from_env()
-    if not settings.db_path.exists():
+    if not settings.database_url and not settings.db_path.exists():
         print(f"Lỗi: chưa có cơ sở dữ liệu tại {settings.db_path}.", file=sys.stderr)
         return None
     bar = Bar()
