@@ -220,6 +220,8 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     nodes at it."""
     import asyncio
 
+    import asyncpg
+
     from inspect_app.db_copy import CopyError, copy_sqlite_to_postgres, sqlite_path
 
     settings = Settings.from_env()
@@ -234,8 +236,9 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     except CopyError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:  # the server cannot be reached
-        print(f"Lỗi: không kết nối được tới {describe(args.target)}: {exc}", file=sys.stderr)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # unreachable, wrong password, no such db
+        print(f"Lỗi: không kết nối được tới {describe(args.target)} ({type(exc).__name__}: {exc}); kiểm tra máy chủ, "
+              "tên người dùng, mật khẩu và tên cơ sở dữ liệu (tạo trước bằng createdb).", file=sys.stderr)
         return 1
     for table, count in report.tables.items():
         print(f"  {table}: {count:,} dòng")

@@ -115,3 +115,13 @@ def test_new_records_on_postgresql_continue_after_the_copied_ids(tmp_path):
     with TestClient(create_app(make_settings(data_dir, database_url=target))) as client:
         login(client, "sonoivu")  # writes an audit entry
     assert dbtarget.sql(target, "SELECT max(id) FROM audit_log")[0][0] > highest
+
+
+def test_a_target_that_cannot_be_reached_is_refused_in_words(tmp_path):
+    data_dir = tmp_path / "data"
+    sqlite_settings = make_settings(data_dir, database_url="")
+    run(_seed(sqlite_settings))
+    missing = dbtarget.url_of("khong_co_csdl_nay")
+    done = _copy(data_dir, sqlite_settings.db_path, missing)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "không kết nối được" in done.stderr and "khong_co_csdl_nay" in done.stderr
